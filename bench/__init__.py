@@ -1,0 +1,1 @@
+"""SkyPort benchmarks: `uv run python -m bench` (see bench/README.md)."""

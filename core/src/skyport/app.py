@@ -1,0 +1,158 @@
+"""``create_app()``: the Litestar application, assembled from the core and plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from skyport import __version__
+from skyport.assembly import gather_contributions
+from skyport.audit import AuditLog
+from skyport.auth import admin_routes
+from skyport.auth import routes as auth_routes
+from skyport.auth.grants import ResourceGrants
+from skyport.auth.keys import derive_key, load_master_key
+from skyport.auth.middleware import AuditMiddleware, SkyportAuthMiddleware, require_scope
+from skyport.auth.roles import RoleBook
+from skyport.auth.service import AuthService
+from skyport.auth.users import UserBook
+from skyport.broker import Broker
+from skyport.config import Settings, load_settings
+from skyport.context import CoreServices, PluginContext
+from skyport.errors import unexpected_error
+from skyport.metrics.history import MetricsHistory
+from skyport.metrics.hub import MetricsHub
+from skyport.plugins import PluginManager
+from skyport.realtime import live
+from skyport.registry import Registry
+from skyport.routes import core_routes
+from skyport.store import Database
+
+log = logging.getLogger("skyport")
+
+
+def create_app(settings: Settings | None = None, *, plugins: PluginManager | None = None) -> Litestar:
+    """Build the application: core routes, every active plugin's routes, lifecycle."""
+    settings = settings or load_settings()
+    manager = plugins or PluginManager(
+        disabled=settings.plugins.disabled, strict=settings.plugins.strict
+    )
+    manager.load()
+    database = Database(settings.database_url)
+    broker = Broker()
+    registry = Registry()
+    services = CoreServices(
+        settings, database, broker, ResourceGrants(database), AuditLog(database), registry
+    )
+    contexts = gather_contributions(manager, services)
+    context_for: Callable[[str], PluginContext] = contexts.__getitem__
+    master_key = load_master_key(settings.data_path)
+    users = UserBook(database)
+    auth = AuthService(
+        database, settings.auth, derive_key(master_key, "jwt"), users, RoleBook(database, registry)
+    )
+    history = MetricsHistory(interval=settings.metrics.interval) if settings.metrics.history else None
+    hub = MetricsHub(
+        registry.collectors,
+        interval=settings.metrics.interval,
+        history=history,
+        publish=broker.publish,
+        keep_sampling=settings.metrics.history,
+    )
+    broker.add_topic("metrics", scope="metrics:read", starter=hub.listen)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        broker.bind(asyncio.get_running_loop())
+        await database.migrate(registry.migrations)
+        generated = await users.bootstrap_admin(os.environ.get("SKYPORT_ADMIN_PASSWORD"))
+        if generated:
+            _announce_admin_password(generated)
+        await manager.call_each_async("startup", context_for)
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await manager.call_each_async("shutdown", context_for)
+            await broker.close()
+            await database.dispose()
+
+    plugin_routers = [
+        Router(path=f"/api/{name}", route_handlers=handlers, opt={"plugin": name}, tags=[name])
+        for name, handlers in registry.routes.items()
+    ]
+    app = Litestar(
+        route_handlers=[
+            *core_routes(settings),
+            Router(path="/api/auth", route_handlers=auth_routes.ROUTES, tags=["auth"]),
+            *admin_routes.ROUTES,
+            live,
+            *plugin_routers,
+        ],
+        guards=[require_scope],
+        middleware=[
+            DefineMiddleware(SkyportAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
+            AuditMiddleware,
+        ],
+        lifespan=[lifespan],
+        openapi_config=_openapi(),
+        exception_handlers={Exception: unexpected_error},
+        debug=False,
+    )
+    app.state.update(
+        settings=settings,
+        services=services,
+        plugins=manager,
+        broker=broker,
+        auth=auth,
+        audit=services.audit,
+        hub=hub,
+        history=history,
+        started_at=time.time(),
+        secure_cookies=_secure_cookies(settings),
+    )
+    return app
+
+
+def _secure_cookies(settings: Settings) -> bool:
+    if settings.auth.secure_cookie is not None:
+        return settings.auth.secure_cookie
+    return bool(settings.server.certfile)
+
+
+def _announce_admin_password(password: str) -> None:
+    # Printed once to the console on purpose, never logged: the log may be shipped elsewhere.
+    print(
+        "\n"
+        "  SkyPort created the first user.\n"
+        f"    username: admin\n    password: {password}\n"
+        "  It is shown only this once: log in and change it (skyport users passwd admin).\n",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _openapi() -> OpenAPIConfig:
+    bearer = SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or skp_ API token")
+    return OpenAPIConfig(
+        title="SkyPort",
+        version=__version__,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        openapi_router=Router(path="/schema", route_handlers=[], opt={"scope": "status:read"}),
+        components=Components(security_schemes={"bearer": bearer}),
+        security=[{"bearer": []}],
+    )

@@ -1,0 +1,1 @@
+"""Users, roles and scopes, sessions and API tokens, guards, grants."""

@@ -1,0 +1,143 @@
+"""Request authentication, CSRF protection, scope guards and the audit trail.
+
+Credentials: ``Authorization: Bearer <session JWT | API token>`` (CLI, API
+clients) or the dashboard's HttpOnly session cookie. A cookie-authenticated
+request that changes something must repeat the session's CSRF token in the
+``X-CSRF-Token`` header; a cookie-authenticated WebSocket must come from the
+same origin. Handlers name the scope they need in ``opt["scope"]``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from skyport.auth.principal import Principal
+from skyport.auth.service import Unauthenticated
+
+if TYPE_CHECKING:
+    from skyport.auth.service import AuthService
+
+SESSION_COOKIE = "skyport_session"
+CSRF_COOKIE = "skyport_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+class SkyportAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Turns a Bearer token or session cookie into a :class:`Principal`."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        auth: AuthService = connection.app.state.auth
+        header = connection.headers.get("authorization", "")
+        scheme, _, credential = header.partition(" ")
+        from_cookie = False
+        if scheme.lower() != "bearer" or not credential:
+            credential = connection.cookies.get(SESSION_COOKIE, "")
+            from_cookie = True
+        if not credential:
+            raise NotAuthorizedException("authentication required: log in or send a Bearer token")
+        try:
+            principal = await auth.authenticate(credential.strip())
+        except Unauthenticated as exc:
+            raise NotAuthorizedException(str(exc)) from None
+        if from_cookie:
+            _check_cookie_request(connection, auth, principal)
+        return AuthenticationResult(user=principal, auth="cookie" if from_cookie else "bearer")
+
+
+def _check_cookie_request(
+    connection: ASGIConnection[Any, Any, Any, Any], auth: AuthService, principal: Principal
+) -> None:
+    if connection.scope["type"] == "websocket":
+        origin = connection.headers.get("origin")
+        if origin and urlsplit(origin).netloc != connection.headers.get("host"):
+            raise PermissionDeniedException("cross-origin WebSocket refused")
+        return
+    if connection.scope.get("method", "GET") in SAFE_METHODS:
+        return
+    expected = auth.csrf_token(principal.session_id or "")
+    sent = connection.headers.get(CSRF_HEADER, "")
+    if not hmac.compare_digest(sent, expected):
+        raise PermissionDeniedException(
+            "missing or wrong X-CSRF-Token header (repeat the skyport_csrf cookie's value)"
+        )
+
+
+def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard: the principal must hold the handler's ``opt["scope"]``.
+
+    Plugin handlers without one need ``<plugin>:read`` to read and
+    ``<plugin>:write`` for anything else. A core handler without a scope is
+    refused: routes fail closed.
+    """
+    if handler.opt.get("exclude_from_auth"):
+        return
+    scope = required_scope(handler)
+    principal = connection.user
+    if not isinstance(principal, Principal):
+        raise NotAuthorizedException("authentication required")
+    if scope is None:
+        raise PermissionDeniedException("this route declares no scope")
+    if not principal.has_scope(scope):
+        raise PermissionDeniedException(f"missing scope {scope}", extra={"missing_scope": scope})
+
+
+def required_scope(handler: BaseRouteHandler) -> str | None:
+    scope = handler.opt.get("scope")
+    if scope is not None:
+        return str(scope)
+    plugin = handler.opt.get("plugin")
+    if not plugin:
+        return None
+    methods = getattr(handler, "http_methods", None) or {"GET"}
+    return f"{plugin}:read" if set(methods) <= SAFE_METHODS else f"{plugin}:write"
+
+
+class AuditMiddleware:
+    """Records every authenticated, mutating HTTP request with its outcome."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            principal = scope.get("user")
+            if isinstance(principal, Principal):
+                await scope["app"].state.audit.record(
+                    principal.username,
+                    f"{scope.get('method')} {scope.get('path_template') or scope['path']}",
+                    scope["path"],
+                    _result(status),
+                    (scope.get("client") or ("",))[0],
+                )
+
+
+def _result(status: int) -> str:
+    return f"ok ({status})" if status < 400 else f"failed ({status})"

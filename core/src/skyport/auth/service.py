@@ -1,0 +1,291 @@
+"""Logins, sessions (JWT with a server-side id), API tokens and authentication.
+
+A session token is a JWT (HS256, key derived from the master secret) whose
+``sid`` names a row in ``sessions``: logout and revocation delete its power
+at once. API tokens (``skp_<id>_<secret>``) are stored as SHA-256 hashes and
+carry a subset of their owner's scopes. Authenticated principals are cached
+for a few seconds so a request costs one JWT check, not a database query;
+every change made through this process clears the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+
+import jwt
+import msgspec
+import sqlalchemy as sa
+
+from skyport.auth.passwords import verify_password
+from skyport.auth.principal import AuthMethod, Principal
+from skyport.auth.ratelimit import LoginLimiter
+from skyport.auth.roles import RoleBook
+from skyport.auth.users import User, UserBook
+from skyport.config import AuthSettings
+from skyport.store import Database
+from skyport.store.tables import api_tokens, sessions, users
+
+TOKEN_PREFIX = "skp_"
+CACHE_SECONDS = 5.0
+
+
+class InvalidCredentials(Exception):
+    """Wrong user name or password (deliberately not saying which)."""
+
+
+class Unauthenticated(Exception):
+    """The credential is missing, malformed, expired or revoked."""
+
+
+class LoginResult(msgspec.Struct, frozen=True):
+    token: str
+    expires_at: float
+    session_id: str
+    principal: Principal
+
+
+class ApiToken(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: float
+    expires_at: float | None
+    last_used_at: float | None
+    revoked: bool
+
+
+class AuthService:
+    def __init__(
+        self,
+        database: Database,
+        settings: AuthSettings,
+        signing_key: bytes,
+        users_book: UserBook,
+        roles_book: RoleBook,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self._key = signing_key
+        self.users = users_book
+        self.roles = roles_book
+        self.limiter = LoginLimiter(
+            settings.login_attempts_per_user,
+            settings.login_attempts_per_client,
+            settings.login_window_seconds,
+        )
+        self._cache: dict[str, tuple[float, Principal]] = {}
+
+    # -- logging in and out -------------------------------------------------
+
+    async def login(self, username: str, password: str, client: str) -> LoginResult:
+        """Check a password and open a session; rate limited per user and client."""
+        self.limiter.check(username, client)
+        found = await self.users.password_hash(username)
+        user, stored = found if found else (None, None)
+        usable = stored if user and not user.disabled else None
+        if not await asyncio.to_thread(verify_password, usable, password):
+            self.limiter.failed(username, client)
+            raise InvalidCredentials
+        assert user is not None
+        self.limiter.succeeded(username)
+        return await self.open_session(user, client, "session")
+
+    async def open_session(self, user: User, client: str, method: AuthMethod) -> LoginResult:
+        now = time.time()
+        expires = now + self.settings.session_hours * 3600
+        session_id = uuid.uuid4().hex
+        async with self.database.begin() as conn:
+            await conn.execute(
+                sessions.insert().values(
+                    id=session_id, user_id=user.id, created_at=now, expires_at=expires,
+                    client=client[:128],
+                )
+            )
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": user.username,
+            "sid": session_id,
+            "iat": int(now),
+            "exp": int(expires),
+            "amr": method,
+        }
+        token = jwt.encode(claims, self._key, algorithm="HS256")
+        principal = await self._principal(user, method, session_id=session_id)
+        return LoginResult(token, expires, session_id, principal)
+
+    async def open_local_session(self, username: str | None = None) -> str:
+        """A session for the CLI's in-process mode (whoever can read the data dir)."""
+        candidates = [u for u in await self.users.list() if not u.disabled]
+        user = next(
+            (u for u in candidates if (u.username == username if username else u.role == "admin")),
+            None,
+        )
+        if user is None:
+            raise Unauthenticated(f"no usable user {username or 'with role admin'}")
+        return (await self.open_session(user, "local", "local")).token
+
+    async def logout(self, session_id: str) -> None:
+        async with self.database.begin() as conn:
+            await conn.execute(
+                sessions.update().where(sessions.c.id == session_id).values(revoked_at=time.time())
+            )
+        self.invalidate()
+
+    async def revoke_user_sessions(self, user_id: int) -> None:
+        async with self.database.begin() as conn:
+            await conn.execute(
+                sessions.update()
+                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
+        self.invalidate()
+
+    def csrf_token(self, session_id: str) -> str:
+        """The CSRF token bound to a session (sent back in ``X-CSRF-Token``)."""
+        return hmac.new(self._key, f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+    # -- API tokens ----------------------------------------------------------
+
+    async def create_token(
+        self, owner: Principal, name: str, scopes: Iterable[str], expires_at: float | None
+    ) -> tuple[ApiToken, str]:
+        """Create a token with ``scopes`` (a subset of the owner's); return it and its secret."""
+        wanted = sorted(set(scopes))
+        if missing := owner.missing(wanted):
+            raise PermissionError(f"you cannot grant scope(s) you lack: {', '.join(missing)}")
+        token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        now = time.time()
+        async with self.database.begin() as conn:
+            await conn.execute(
+                api_tokens.insert().values(
+                    id=token_id, user_id=owner.user_id, name=name, secret_hash=_digest(secret),
+                    scopes=wanted, created_at=now, expires_at=expires_at,
+                )
+            )
+        token = ApiToken(token_id, name, wanted, now, expires_at, None, False)
+        return token, f"{TOKEN_PREFIX}{token_id}_{secret}"
+
+    async def list_tokens(self, user_id: int) -> list[ApiToken]:
+        async with self.database.connect() as conn:
+            rows = await conn.execute(
+                sa.select(api_tokens)
+                .where(api_tokens.c.user_id == user_id)
+                .order_by(api_tokens.c.created_at)
+            )
+            return [
+                ApiToken(
+                    r.id, r.name, list(r.scopes), r.created_at, r.expires_at, r.last_used_at,
+                    r.revoked_at is not None,
+                )
+                for r in rows
+            ]
+
+    async def revoke_token(self, user_id: int, token_id: str) -> bool:
+        async with self.database.begin() as conn:
+            result = await conn.execute(
+                api_tokens.update()
+                .where(
+                    api_tokens.c.id == token_id,
+                    api_tokens.c.user_id == user_id,
+                    api_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=time.time())
+            )
+        self.invalidate()
+        return result.rowcount > 0
+
+    # -- authenticating requests --------------------------------------------
+
+    async def authenticate(self, credential: str) -> Principal:
+        """Resolve a Bearer credential (session JWT or API token) to a principal."""
+        now = time.monotonic()
+        cached = self._cache.get(credential)
+        if cached and cached[0] > now:
+            return cached[1]
+        if credential.startswith(TOKEN_PREFIX):
+            principal = await self._from_api_token(credential)
+        else:
+            principal = await self._from_session(credential)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[credential] = (now + CACHE_SECONDS, principal)
+        return principal
+
+    def invalidate(self) -> None:
+        """Forget cached principals (after a logout, revocation or account change)."""
+        self._cache.clear()
+
+    async def _from_session(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=["HS256"], issuer=self.settings.issuer,
+                options={"require": ["exp", "iat", "iss", "sub", "sid"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("session expired; log in again") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("invalid token") from None
+        async with self.database.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(sessions.c.revoked_at, sessions.c.expires_at, users)
+                    .join(users, users.c.id == sessions.c.user_id)
+                    .where(sessions.c.id == claims["sid"])
+                )
+            ).first()
+        if row is None or row.revoked_at is not None or row.expires_at < time.time():
+            raise Unauthenticated("session ended; log in again")
+        if row.disabled:
+            raise Unauthenticated("account disabled")
+        user = User(row.id, row.username, row.role, False, row.created_at)
+        return await self._principal(user, claims.get("amr", "session"), session_id=claims["sid"])
+
+    async def _from_api_token(self, credential: str) -> Principal:
+        token_id, _, secret = credential.removeprefix(TOKEN_PREFIX).partition("_")
+        async with self.database.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        api_tokens.c.secret_hash, api_tokens.c.scopes, api_tokens.c.expires_at,
+                        api_tokens.c.revoked_at, users,
+                    )
+                    .join(users, users.c.id == api_tokens.c.user_id)
+                    .where(api_tokens.c.id == token_id)
+                )
+            ).first()
+        if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
+            raise Unauthenticated("invalid token")
+        if row.revoked_at is not None:
+            raise Unauthenticated("API token revoked")
+        if row.expires_at is not None and row.expires_at < time.time():
+            raise Unauthenticated("API token expired")
+        if row.disabled:
+            raise Unauthenticated("account disabled")
+        async with self.database.begin() as conn:
+            await conn.execute(
+                api_tokens.update().where(api_tokens.c.id == token_id).values(last_used_at=time.time())
+            )
+        user = User(row.id, row.username, row.role, False, row.created_at)
+        owner = await self._principal(user, "token", token_id=token_id)
+        granted = frozenset(s for s in row.scopes if owner.has_scope(s))
+        return msgspec.structs.replace(owner, scopes=granted)
+
+    async def _principal(
+        self, user: User, method: AuthMethod, *, session_id: str | None = None,
+        token_id: str | None = None,
+    ) -> Principal:
+        scopes = await self.roles.scopes(user.role)
+        return Principal(
+            user.id, user.username, user.role, scopes, method,
+            session_id=session_id, token_id=token_id,
+        )
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,89 @@
+"""The ``skyport`` object every context-taking hook receives.
+
+One :class:`PluginContext` per plugin: it carries that plugin's settings and
+logger, plus the services the core shares with every plugin (database,
+publisher of WebSocket topics, resource grants, audit log, the registry of
+what all plugins contributed).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skyport.audit import AuditLog
+    from skyport.auth.grants import ResourceGrants
+    from skyport.broker import Broker, TopicStarter
+    from skyport.config import Settings
+    from skyport.registry import Registry
+    from skyport.store import Database
+
+
+@dataclass
+class CoreServices:
+    """What the core shares with all plugins; built once by ``create_app``."""
+
+    settings: Settings
+    database: Database
+    broker: Broker
+    grants: ResourceGrants
+    audit: AuditLog
+    registry: Registry
+
+
+@dataclass
+class PluginContext:
+    """The running system as one plugin sees it."""
+
+    name: str
+    """The plugin's name: URL prefix, CLI command and config section."""
+    settings: Any
+    """The plugin's validated settings (the type from ``register_config``), or None."""
+    services: CoreServices
+    logger: logging.Logger
+    state: dict[str, Any] = field(default_factory=dict)
+    """Free room for the plugin's long-lived objects (clients, tasks)."""
+
+    @property
+    def config(self) -> Settings:
+        """The whole settings tree (read it, do not change it)."""
+        return self.services.settings
+
+    @property
+    def database(self) -> Database:
+        return self.services.database
+
+    @property
+    def registry(self) -> Registry:
+        """Everything all plugins contributed (collectors, deployers, terminals …)."""
+        return self.services.registry
+
+    @property
+    def grants(self) -> ResourceGrants:
+        """Per-resource grants: ``await skyport.grants.allows(user, "vps", "web-1")``."""
+        return self.services.grants
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.services.audit
+
+    def publish(self, topic: str, data: Any) -> None:
+        """Send ``data`` to every WebSocket client subscribed to ``topic``.
+
+        Safe to call from any thread. Name topics ``<plugin>.<what>`` or
+        ``<plugin>.<what>:<id>``.
+        """
+        self.services.broker.publish(topic, data)
+
+    def add_topic(
+        self, prefix: str, *, scope: str, starter: TopicStarter | None = None
+    ) -> None:
+        """Declare WebSocket topics starting with ``prefix`` and the scope they need.
+
+        ``starter(topic)`` (optional, async) is called when the first client
+        subscribes to a topic; the async callable it returns is called when the
+        last one leaves — use it to follow logs only while someone watches.
+        """
+        self.services.broker.add_topic(prefix, scope=scope, starter=starter)

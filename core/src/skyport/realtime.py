@@ -1,0 +1,114 @@
+"""``WS /ws``: live topics (metrics, events, logs) for the dashboard and CLI.
+
+The client sends ``{"type": "subscribe", "topics": [...]}`` or
+``{"type": "unsubscribe", "topics": [...]}``; the server answers
+``{"type": "subscribed", "topics": [...]}`` (and ``{"type": "error", ...}``
+for topics that do not exist or need a scope the user lacks), then sends
+``{"topic": ..., "data": ...}`` for every message published on them. A
+client that cannot keep up is disconnected with close code 1013.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any, Literal
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from skyport.auth.principal import Principal
+from skyport.broker import Broker, Subscriber
+
+CLOSE_TOO_SLOW = 1013
+MAX_TOPICS = 256
+
+
+class ClientMessage(msgspec.Struct, forbid_unknown_fields=True):
+    type: Literal["subscribe", "unsubscribe", "ping"]
+    topics: list[str] = msgspec.field(default_factory=list)
+
+
+_decoder = msgspec.json.Decoder(ClientMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def _reply(kind: str, **fields: Any) -> str:
+    return _encoder.encode({"type": kind, **fields}).decode()
+
+
+@websocket("/ws", opt={"scope": "auth:self"})
+async def live(socket: WebSocket[Principal, Any, Any]) -> None:
+    """Subscribe to live topics; see the module documentation for the protocol."""
+    broker: Broker = socket.app.state.broker
+    await socket.accept()
+    subscriber = Subscriber()
+    sender = asyncio.create_task(_send_frames(socket, subscriber))
+    receiver = asyncio.create_task(_handle_requests(socket, broker, subscriber))
+    evicted = asyncio.create_task(subscriber.evicted.wait())
+    tasks = {sender, receiver, evicted}
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await broker.drop(subscriber)
+        if subscriber.evicted.is_set():
+            with contextlib.suppress(Exception):
+                await socket.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
+
+
+async def _send_frames(socket: WebSocket[Any, Any, Any], subscriber: Subscriber) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await socket.send_text(await subscriber.queue.get())
+
+
+async def _handle_requests(
+    socket: WebSocket[Principal, Any, Any], broker: Broker, subscriber: Subscriber
+) -> None:
+    principal = socket.user
+    while True:
+        try:
+            raw = await socket.receive_data(mode="text")
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        try:
+            message = _decoder.decode(raw)
+        except msgspec.DecodeError as exc:
+            subscriber.offer(_reply("error", message=f"invalid message: {exc}"))
+            continue
+        if message.type == "ping":
+            subscriber.offer(_reply("pong"))
+        elif message.type == "subscribe":
+            await _subscribe(broker, subscriber, principal, message.topics)
+        else:
+            for topic in message.topics:
+                await broker.unsubscribe(subscriber, topic)
+            subscriber.offer(_reply("unsubscribed", topics=message.topics))
+
+
+async def _subscribe(
+    broker: Broker, subscriber: Subscriber, principal: Principal, topics: list[str]
+) -> None:
+    accepted = []
+    for topic in topics:
+        spec = broker.spec_for(topic)
+        if spec is None:
+            subscriber.offer(_reply("error", topic=topic, message=f"unknown topic {topic!r}"))
+        elif not principal.has_scope(spec.scope):
+            subscriber.offer(
+                _reply("error", topic=topic, message=f"topic {topic!r} needs scope {spec.scope}")
+            )
+        elif len(subscriber.topics) >= MAX_TOPICS:
+            subscriber.offer(_reply("error", topic=topic, message="too many subscriptions"))
+        else:
+            try:
+                await broker.subscribe(subscriber, topic)
+            except Exception as exc:  # a plugin's topic starter failed
+                subscriber.offer(_reply("error", topic=topic, message=f"cannot follow: {exc}"))
+                continue
+            accepted.append(topic)
+    if accepted:
+        subscriber.offer(_reply("subscribed", topics=accepted))

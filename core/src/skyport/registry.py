@@ -1,0 +1,39 @@
+"""Everything the plugins contributed, gathered once when the app is assembled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from skyport.types import (
+    DashboardPanel,
+    Deployer,
+    MarketplaceSource,
+    MetricsCollector,
+    Migration,
+    Permission,
+    TerminalProvider,
+)
+
+
+@dataclass
+class Registry:
+    """Contributions by kind; each list keeps the plugin that contributed the item."""
+
+    permissions: dict[str, Permission] = field(default_factory=dict)
+    collectors: list[MetricsCollector] = field(default_factory=list)
+    marketplace_sources: list[MarketplaceSource] = field(default_factory=list)
+    deployers: list[Deployer] = field(default_factory=list)
+    terminals: dict[str, TerminalProvider] = field(default_factory=dict)
+    panels: list[DashboardPanel] = field(default_factory=list)
+    routes: dict[str, list[Any]] = field(default_factory=dict)
+    migrations: dict[str, list[Migration]] = field(default_factory=dict)
+    owners: dict[int, str] = field(default_factory=dict)
+    """``id(item) -> plugin name`` for every contributed item."""
+
+    def owner(self, item: object) -> str:
+        return self.owners.get(id(item), "")
+
+    def scopes_at(self, *levels: str) -> frozenset[str]:
+        """Every declared scope whose level is one of ``levels``."""
+        return frozenset(p.name for p in self.permissions.values() if p.level in levels)

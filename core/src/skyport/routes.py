@@ -1,0 +1,133 @@
+"""The core's own HTTP routes: health, status, plugins, panels and metrics."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from skyport import __version__
+from skyport.auth.principal import Principal
+from skyport.config import Settings
+from skyport.metrics.prometheus import render_prometheus
+from skyport.plugins import PluginRecord
+from skyport.types import DashboardPanel
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+
+
+class FailedPlugin(msgspec.Struct, frozen=True):
+    name: str
+    error: str
+
+
+class PluginSummary(msgspec.Struct, frozen=True):
+    loaded: list[str]
+    failed: list[FailedPlugin]
+    disabled: list[str]
+
+
+class Status(msgspec.Struct, frozen=True):
+    version: str
+    hostname: str
+    uptime_seconds: float
+    started_at: float
+    plugins: PluginSummary
+
+
+class HistoryPointOut(msgspec.Struct, frozen=True):
+    ts: float
+    data: Any
+
+
+class History(msgspec.Struct, frozen=True):
+    collector: str
+    minutes: float
+    interval: float
+    points: list[HistoryPointOut]
+
+
+@get("/api/health", exclude_from_auth=True, tags=["status"], cache_control=None)
+async def health() -> Health:
+    """Liveness probe: answers while the server runs. Needs no login."""
+    return Health("ok")
+
+
+@get("/api/status", opt={"scope": "status:read"}, tags=["status"])
+async def status(request: Request[Any, Any, Any]) -> Status:
+    started: float = request.app.state.started_at
+    records: dict[str, PluginRecord] = request.app.state.plugins.records
+    summary = PluginSummary(
+        loaded=[n for n, r in records.items() if r.status == "loaded"],
+        failed=[FailedPlugin(n, r.error or "") for n, r in records.items() if r.status == "failed"],
+        disabled=[n for n, r in records.items() if r.status == "disabled"],
+    )
+    return Status(__version__, socket.gethostname(), time.time() - started, started, summary)
+
+
+@get("/api/plugins", opt={"scope": "status:read"}, tags=["status"])
+async def plugins(request: Request[Any, Any, Any]) -> list[PluginRecord]:
+    return list(request.app.state.plugins.records.values())
+
+
+@get("/api/dashboard/panels", opt={"scope": "status:read"}, tags=["status"])
+async def panels(request: Request[Principal, Any, Any]) -> list[DashboardPanel]:
+    """Declarative panels contributed by plugins, those the user may see."""
+    registry = request.app.state.services.registry
+    return [p for p in registry.panels if not p.scope or request.user.has_scope(p.scope)]
+
+
+@get("/api/metrics", opt={"scope": "metrics:read"}, tags=["metrics"])
+async def metrics(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The latest snapshot of every metrics collector (served from memory)."""
+    return await request.app.state.hub.snapshot()  # type: ignore[no-any-return]
+
+
+@get("/api/metrics/history", opt={"scope": "metrics:read"}, tags=["metrics"])
+async def metrics_history(
+    request: Request[Any, Any, Any],
+    collector: str = "host",
+    minutes: Annotated[float, Parameter(gt=0, le=1440)] = 10,
+) -> History:
+    """Past samples of one collector: the last hour at full rate, 24 h per minute."""
+    history = request.app.state.history
+    if collector not in request.app.state.hub.collectors:
+        raise NotFoundException(f"no metrics collector {collector!r}")
+    if history is None:
+        raise NotFoundException("metrics history is off (metrics.history: false)")
+    points = [HistoryPointOut(p.ts, p.data) for p in history.query(collector, minutes)]
+    return History(collector, minutes, request.app.state.hub.interval, points)
+
+
+def prometheus_route(public: bool) -> Any:
+    """``GET /metrics``: scope ``metrics:read``, or no login when ``public``."""
+
+    @get(
+        "/metrics",
+        exclude_from_auth=public,
+        opt={"scope": "metrics:read"},
+        tags=["metrics"],
+        media_type=PROMETHEUS_CONTENT_TYPE,
+    )
+    async def prometheus(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """Every numeric metric of every collector in Prometheus text format."""
+        body = render_prometheus(await request.app.state.hub.snapshot())
+        return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)
+
+    return prometheus
+
+
+def core_routes(settings: Settings) -> list[Any]:
+    return [
+        health, status, plugins, panels, metrics, metrics_history,
+        prometheus_route(settings.metrics.public_prometheus),
+    ]
