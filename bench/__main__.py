@@ -106,6 +106,14 @@ def bench_http(
                     continue
                 log(f"wrk {name} {ep.path} ({args.duration}s, {args.connections} conns)")
                 try:
+                    if args.warmup:  # first requests are slower (imports, caches): discard
+                        load.run_wrk(
+                            url,
+                            duration_s=args.warmup,
+                            connections=args.connections,
+                            threads=args.wrk_threads,
+                            headers=t.headers,
+                        )
                     with ResourceSampler(t.server.proc.pid) as rs:  # type: ignore[union-attr]
                         res = load.run_wrk(
                             url,
@@ -255,23 +263,35 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
+def _section(title: str, headers: list[str], rows: list[list[str]], notes: list[str]) -> str:
+    text = f"\n{title}\n" + _table(headers, rows)
+    return text + "".join(f"\n  [{i}] {n}" for i, n in enumerate(notes, 1))
+
+
+def _problem(r: dict[str, Any], notes: list[str], width: int) -> list[str]:
+    """Cells for a row that has no figures: its status, and the reason as a note."""
+    notes.append(f"{r.get('target', r.get('name', '-'))}: {str(r.get('error', ''))[:400]}")
+    return [f"{r.get('status', 'error')} [{len(notes)}]", *["-"] * (width - 1)]
+
+
 def render(results: dict[str, Any]) -> str:
-    parts = []
     m = results["meta"]
-    parts.append(
+    p = m["params"]
+    v = m["versions"]
+    parts = [
         f"SkyPort bench  {m['date']}  {m['cpus']} CPUs  python {m['python']}  "
-        f"litestar {m['versions']['litestar']}  uvicorn {m['versions']['uvicorn']}  "
-        f"{m['versions']['wrk']}  glances {m['versions']['glances']}"
-    )
+        f"litestar {v['litestar']}  uvicorn {v['uvicorn']}  {v['wrk']}  glances {v['glances']}"
+    ]
+    rows: list[list[str]]
+    notes: list[str]
     if "http" in results:
-        p = m["params"]
-        rows = []
+        rows, notes = [], []
         for r in results["http"]:
+            head = [r.get("target", "-"), r.get("endpoint", "-")]
             if r.get("status") in ("ok", "non-2xx"):
                 rows.append(
                     [
-                        r["target"],
-                        r["endpoint"],
+                        *head,
                         _fmt(r["requests_per_s"], 0),
                         _fmt(r["p50_ms"]),
                         _fmt(r["p99_ms"]),
@@ -283,51 +303,19 @@ def render(results: dict[str, Any]) -> str:
                     ]
                 )
             else:
-                rows.append(
-                    [
-                        r.get("target", "-"),
-                        r.get("endpoint", "-"),
-                        f"{r.get('status')}: {str(r.get('error', ''))[:70]}",
-                        *["" for _ in range(7)],
-                    ]
-                )
-        parts.append(
-            f"\nHTTP  (wrk -t{p['wrk_threads']} -c{p['connections']} "
-            f"-d{p['duration']}s, closed loop)\n"
-            + _table(
-                [
-                    "target",
-                    "endpoint",
-                    "req/s",
-                    "p50 ms",
-                    "p99 ms",
-                    "x floor",
-                    "errors",
-                    "srv CPU%",
-                    "srv RSS MiB",
-                    "bytes",
-                ],
-                rows,
-            )
+                rows.append([*head, *_problem(r, notes, 8)])
+        title = (
+            f"HTTP  (wrk -t{p['wrk_threads']} -c{p['connections']} -d{p['duration']}s, "
+            "closed loop; x floor = req/s over the floor's for the same kind of endpoint)"
         )
+        headers = ["target", "endpoint", "req/s", "p50 ms", "p99 ms", "x floor", "errors"]
+        headers += ["srv CPU%", "srv RSS MiB", "bytes"]
+        parts.append(_section(title, headers, rows, notes))
+        ok = [r for r in results["http"] if r.get("status") == "ok"]
         sky = next(
-            (
-                r
-                for r in results["http"]
-                if r.get("target") == "skyport"
-                and r.get("compare_as") == "metrics"
-                and r.get("status") == "ok"
-            ),
-            None,
+            (r for r in ok if r["target"] == "skyport" and r["compare_as"] == "metrics"), None
         )
-        gl = next(
-            (
-                r
-                for r in results["http"]
-                if r.get("target") == "glances" and r.get("status") == "ok"
-            ),
-            None,
-        )
+        gl = next((r for r in ok if r["target"] == "glances"), None)
         if sky and gl:
             parts.append(
                 f"SkyPort /api/metrics vs Glances /api/4/all: "
@@ -335,9 +323,14 @@ def render(results: dict[str, Any]) -> str:
                 f"p99 {sky['p99_ms']:.2f} vs {gl['p99_ms']:.2f} ms"
             )
     if "ws" in results:
-        rows = []
+        rows, notes = [], []
         for r in results["ws"]:
             if "latency_p50_ms" in r:
+                if r.get("connect_errors") or r.get("dropped"):
+                    notes.append(
+                        f"{r['target']}: {r['connect_errors']} connect errors, {r['dropped']} "
+                        f"dropped: {r['first_connect_error']}"
+                    )
                 rows.append(
                     [
                         r["target"],
@@ -349,48 +342,21 @@ def render(results: dict[str, Any]) -> str:
                         _fmt(r["spread_p50_ms"]),
                         _fmt(r["server_cpu_pct"], 0),
                         f"{_fmt(r['server_rss_idle_mb'], 1)} -> {_fmt(r['server_rss_mb'], 1)}",
+                        _fmt(r.get("rss_per_client_kb"), 1),
                         _fmt(r["client_cpu_pct"], 0),
                     ]
                 )
-                if r.get("connect_errors") or r.get("dropped"):
-                    rows.append(
-                        [
-                            "",
-                            f"connect errors {r['connect_errors']}, "
-                            f"dropped {r['dropped']}: {r['first_connect_error'][:60]}",
-                            *["" for _ in range(8)],
-                        ]
-                    )
             else:
-                rows.append(
-                    [
-                        r.get("target", "-"),
-                        f"{r.get('status')}: {str(r.get('error', ''))[:70]}",
-                        *["" for _ in range(8)],
-                    ]
-                )
-        p = m["params"]
-        parts.append(
-            f"\nWebSocket fan-out  (topic {p['ws_topic']!r}, {p['ws_duration']}s window, "
-            f"compression {'off' if p['ws_no_compression'] else 'offered'})\n"
-            + _table(
-                [
-                    "target",
-                    "clients",
-                    "bcasts",
-                    "deliv %",
-                    "lat p50 ms",
-                    "lat p99 ms",
-                    "spread p50",
-                    "srv CPU%",
-                    "srv RSS MiB",
-                    "client CPU%",
-                ],
-                rows,
-            )
+                rows.append([r.get("target", "-"), *_problem(r, notes, 10)])
+        title = (
+            f"WebSocket fan-out  (topic {p['ws_topic']!r}, {p['ws_duration']}s window, "
+            f"compression {'off' if p['ws_no_compression'] else 'offered'})"
         )
+        headers = ["target", "clients", "bcasts", "deliv %", "lat p50 ms", "lat p99 ms"]
+        headers += ["spread p50", "srv CPU%", "srv RSS MiB", "KiB/client", "client CPU%"]
+        parts.append(_section(title, headers, rows, notes))
     if "cli" in results:
-        rows = []
+        rows, notes = [], []
         for r in results["cli"]:
             if r.get("median_ms") is not None:
                 rows.append(
@@ -404,15 +370,13 @@ def render(results: dict[str, Any]) -> str:
                     ]
                 )
             else:
-                rows.append([r["name"], "-", f"error: {r['error'][:60]}", "", "", ""])
-        parts.append(
-            "\nCLI start-up  (wall time, median)\n"
-            + _table(["command", "tool", "median ms", "stdev ms", "- python ms", "x python"], rows)
-        )
+                rows.append([r.get("name", "-"), *_problem(r, notes, 5)])
+        headers = ["command", "tool", "median ms", "stdev ms", "- python ms", "x python"]
+        parts.append(_section("CLI start-up  (wall time, median)", headers, rows, notes))
     if results.get("unavailable"):
         parts.append(
             "\nunavailable: "
-            + "; ".join(f"{k}: {v[:200]}" for k, v in results["unavailable"].items())
+            + "; ".join(f"{k}: {v[:300]}" for k, v in results["unavailable"].items())
         )
     return "\n".join(parts)
 
@@ -440,6 +404,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="wrk threads (1: leaves the other core to the server)",
+    )
+    p.add_argument(
+        "--warmup", type=int, default=2, help="seconds of discarded wrk load before each run (2)"
     )
     p.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
     p.add_argument("--ws-clients", type=int, default=1000, help="WebSocket clients (1000)")
@@ -497,6 +464,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             p.error(f"unknown target {t!r}")
     # Bounds: every load run ends by itself.
     a.duration = max(1, min(a.duration, 120))
+    a.warmup = max(0, min(a.warmup, 60))
     a.connections = max(1, min(a.connections, 1000))
     a.ws_clients = max(1, min(a.ws_clients, 10000))
     a.ws_duration = max(1.0, min(a.ws_duration, 300.0))

@@ -40,7 +40,7 @@ def wrk_version() -> str:
         ).stdout
     except (LoadToolMissing, OSError, subprocess.TimeoutExpired):
         return "missing"
-    return out.splitlines()[0].strip() if out else "unknown"
+    return " ".join(out.split()[:2]) if out else "unknown"  # "wrk debian/4.1.0-3+b2"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.openapi.spec import Components, SecurityScheme
 
 from skyport import __version__
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, *, plugins: PluginManager | Non
         ],
         lifespan=[lifespan],
         openapi_config=_openapi(),
-        exception_handlers={Exception: unexpected_error},
+        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
         debug=False,
     )
     app.state.update(

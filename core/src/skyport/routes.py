@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from skyport import __version__
 from skyport.auth.principal import Principal
@@ -95,8 +95,8 @@ async def metrics(request: Request[Any, Any, Any]) -> dict[str, Any]:
 @get("/api/metrics/history", opt={"scope": "metrics:read"}, tags=["metrics"])
 async def metrics_history(
     request: Request[Any, Any, Any],
-    collector: str = "host",
-    minutes: Annotated[float, Parameter(gt=0, le=1440)] = 10,
+    collector: FromQuery[str] = "host",
+    minutes: Annotated[float, QueryParameter(gt=0, le=1440)] = 10,
 ) -> History:
     """Past samples of one collector: the last hour at full rate, 24 h per minute."""
     history = request.app.state.history
@@ -128,6 +128,11 @@ def prometheus_route(public: bool) -> Any:
 
 def core_routes(settings: Settings) -> list[Any]:
     return [
-        health, status, plugins, panels, metrics, metrics_history,
+        health,
+        status,
+        plugins,
+        panels,
+        metrics,
+        metrics_history,
         prometheus_route(settings.metrics.public_prometheus),
     ]

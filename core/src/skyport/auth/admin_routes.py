@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_409_CONFLICT
 
 from skyport.audit import AuditPage
@@ -76,7 +76,7 @@ class UsersController(Controller):
         return await _auth(request).users.list()
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_user(self, request: Request[Any, Any, Any], data: NewUser) -> User:
+    async def create_user(self, request: Request[Any, Any, Any], data: JSONBody[NewUser]) -> User:
         await _existing_role(request, data.role)
         try:
             return await _auth(request).users.create(data.username, data.password, data.role)
@@ -86,12 +86,15 @@ class UsersController(Controller):
             raise ClientException(str(exc)) from None
 
     @get("/{username:str}")
-    async def get_user(self, request: Request[Any, Any, Any], username: str) -> User:
+    async def get_user(self, request: Request[Any, Any, Any], username: FromPath[str]) -> User:
         return await _user_or_404(request, username)
 
     @patch("/{username:str}")
     async def update_user(
-        self, request: Request[Principal, Any, Any], username: str, data: UserChange
+        self,
+        request: Request[Principal, Any, Any],
+        username: FromPath[str],
+        data: JSONBody[UserChange],
     ) -> User:
         """Change a user's role, password or disabled flag; their sessions end."""
         auth = _auth(request)
@@ -113,7 +116,9 @@ class UsersController(Controller):
         return user
 
     @delete("/{username:str}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_user(self, request: Request[Principal, Any, Any], username: str) -> None:
+    async def delete_user(
+        self, request: Request[Principal, Any, Any], username: FromPath[str]
+    ) -> None:
         auth = _auth(request)
         user = await _user_or_404(request, username)
         if user.role == "admin" and await auth.users.count_admins() <= 1:
@@ -132,7 +137,7 @@ class RolesController(Controller):
         return await _auth(request).roles.list()
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_role(self, request: Request[Any, Any, Any], data: NewRole) -> Role:
+    async def create_role(self, request: Request[Any, Any, Any], data: JSONBody[NewRole]) -> Role:
         if not data.name:
             raise ClientException("name: required", extra={"field": "name"})
         if await _auth(request).roles.exists(data.name):
@@ -140,11 +145,13 @@ class RolesController(Controller):
         return await self._save(request, data.name, data)
 
     @put("/{name:str}")
-    async def replace_role(self, request: Request[Any, Any, Any], name: str, data: RoleBody) -> Role:
+    async def replace_role(
+        self, request: Request[Any, Any, Any], name: FromPath[str], data: JSONBody[RoleBody]
+    ) -> Role:
         return await self._save(request, name, data)
 
     @delete("/{name:str}", status_code=HTTP_204_NO_CONTENT)
-    async def delete_role(self, request: Request[Any, Any, Any], name: str) -> None:
+    async def delete_role(self, request: Request[Any, Any, Any], name: FromPath[str]) -> None:
         auth = _auth(request)
         if auth.roles.builtin_scopes(name) is not None:
             raise ClientException(f"role {name!r} is built in and cannot be removed")
@@ -174,12 +181,12 @@ class GrantsController(Controller):
 
     @get("/")
     async def list_grants(
-        self, request: Request[Any, Any, Any], username: str | None = None
+        self, request: Request[Any, Any, Any], username: FromQuery[str | None] = None
     ) -> list[Grant]:
         return await request.app.state.services.grants.list(username)
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def add_grant(self, request: Request[Any, Any, Any], data: NewGrant) -> Grant:
+    async def add_grant(self, request: Request[Any, Any, Any], data: JSONBody[NewGrant]) -> Grant:
         user = await _auth(request).users.get(data.username)
         if user is None:
             raise ClientException(f"no user {data.username!r}", extra={"field": "username"})
@@ -188,7 +195,7 @@ class GrantsController(Controller):
         )
 
     @delete("/{grant_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def remove_grant(self, request: Request[Any, Any, Any], grant_id: int) -> None:
+    async def remove_grant(self, request: Request[Any, Any, Any], grant_id: FromPath[int]) -> None:
         if not await request.app.state.services.grants.remove(grant_id):
             raise NotFoundException(f"no grant {grant_id}")
 
@@ -196,10 +203,10 @@ class GrantsController(Controller):
 @get("/api/audit", opt={"scope": "audit:read"}, tags=["users"])
 async def audit_log(
     request: Request[Any, Any, Any],
-    limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, Parameter(ge=0)] = 0,
-    username: str | None = None,
-    action: str | None = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    username: FromQuery[str | None] = None,
+    action: FromQuery[str | None] = None,
 ) -> AuditPage:
     """Every mutating request, newest first."""
     return await request.app.state.audit.page(

@@ -82,5 +82,7 @@ class ResourceGrants:
 
     async def remove(self, grant_id: int) -> bool:
         async with self.database.begin() as conn:
-            result = await conn.execute(resource_grants.delete().where(resource_grants.c.id == grant_id))
+            result = await conn.execute(
+                resource_grants.delete().where(resource_grants.c.id == grant_id)
+            )
         return result.rowcount > 0

@@ -77,7 +77,9 @@ def _check_cookie_request(
         )
 
 
-def require_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def require_scope(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """Guard: the principal must hold the handler's ``opt["scope"]``.
 
     Plugin handlers without one need ``<plugin>:read`` to read and

@@ -50,7 +50,9 @@ class RoleBook:
         if builtin is not None:
             return builtin
         async with self.database.connect() as conn:
-            row = (await conn.execute(sa.select(roles.c.scopes).where(roles.c.name == name))).first()
+            row = (
+                await conn.execute(sa.select(roles.c.scopes).where(roles.c.name == name))
+            ).first()
         return frozenset(row.scopes) if row else frozenset()
 
     async def list(self) -> list[Role]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, JSONBody
 from litestar.exceptions import (
     ClientException,
     NotAuthorizedException,
@@ -73,14 +74,23 @@ def _auth(request: Request[Any, Any, Any]) -> AuthService:
     return request.app.state.auth  # type: ignore[no-any-return]
 
 
-@post("/login", exclude_from_auth=True, summary="Log in; returns a token and sets the session cookie")
-async def login(request: Request[Any, Any, Any], data: LoginRequest) -> Response[LoginResponse]:
+@post(
+    "/login",
+    status_code=200,
+    exclude_from_auth=True,
+    summary="Log in; returns a token and sets the session cookie",
+)
+async def login(
+    request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
+) -> Response[LoginResponse]:
     auth = _auth(request)
     client = client_address(request)
     try:
         result = await auth.login(data.username, data.password, client)
     except TooManyAttempts as exc:
-        await request.app.state.audit.record(data.username, "auth.login", "", "rate limited", client)
+        await request.app.state.audit.record(
+            data.username, "auth.login", "", "rate limited", client
+        )
         raise TooManyRequestsException(
             str(exc), headers={"Retry-After": str(exc.retry_after)}
         ) from None
@@ -93,12 +103,22 @@ async def login(request: Request[Any, Any, Any], data: LoginRequest) -> Response
     max_age = int(result.expires_at - time.time())
     cookies = [
         Cookie(
-            key=SESSION_COOKIE, value=result.token, httponly=True, samesite="strict",
-            secure=secure, max_age=max_age, path="/",
+            key=SESSION_COOKIE,
+            value=result.token,
+            httponly=True,
+            samesite="strict",
+            secure=secure,
+            max_age=max_age,
+            path="/",
         ),
         Cookie(
-            key=CSRF_COOKIE, value=csrf, httponly=False, samesite="strict", secure=secure,
-            max_age=max_age, path="/",
+            key=CSRF_COOKIE,
+            value=csrf,
+            httponly=False,
+            samesite="strict",
+            secure=secure,
+            max_age=max_age,
+            path="/",
         ),
     ]
     body = LoginResponse(result.token, result.expires_at, user_info(result.principal), csrf)
@@ -126,7 +146,9 @@ async def me(request: Request[Principal, Any, Any]) -> UserInfo:
 
 
 @post("/password", status_code=HTTP_204_NO_CONTENT, opt={"scope": "auth:self"})
-async def change_password(request: Request[Principal, Any, Any], data: PasswordChange) -> None:
+async def change_password(
+    request: Request[Principal, Any, Any], data: JSONBody[PasswordChange]
+) -> None:
     """Change your own password; every other session of yours ends."""
     auth = _auth(request)
     found = await auth.users.password_hash(request.user.username)
@@ -145,18 +167,22 @@ async def list_tokens(request: Request[Principal, Any, Any]) -> list[ApiToken]:
 
 
 @post("/tokens", status_code=HTTP_201_CREATED, opt={"scope": "auth:tokens"})
-async def create_token(request: Request[Principal, Any, Any], data: TokenRequest) -> CreatedToken:
+async def create_token(
+    request: Request[Principal, Any, Any], data: JSONBody[TokenRequest]
+) -> CreatedToken:
     """Create a long-lived API token limited to ``scopes`` (a subset of yours)."""
     expires = time.time() + data.expires_in_days * 86400 if data.expires_in_days else None
     try:
-        info, secret = await _auth(request).create_token(request.user, data.name, data.scopes, expires)
+        info, secret = await _auth(request).create_token(
+            request.user, data.name, data.scopes, expires
+        )
     except PermissionError as exc:
         raise PermissionDeniedException(str(exc)) from None
     return CreatedToken(secret, info)
 
 
 @delete("/tokens/{token_id:str}", status_code=HTTP_204_NO_CONTENT, opt={"scope": "auth:tokens"})
-async def revoke_token(request: Request[Principal, Any, Any], token_id: str) -> None:
+async def revoke_token(request: Request[Principal, Any, Any], token_id: FromPath[str]) -> None:
     if not await _auth(request).revoke_token(request.user.user_id, token_id):
         raise NotFoundException(f"no active API token {token_id!r}")
 

@@ -103,7 +103,10 @@ class AuthService:
         async with self.database.begin() as conn:
             await conn.execute(
                 sessions.insert().values(
-                    id=session_id, user_id=user.id, created_at=now, expires_at=expires,
+                    id=session_id,
+                    user_id=user.id,
+                    created_at=now,
+                    expires_at=expires,
                     client=client[:128],
                 )
             )
@@ -164,8 +167,13 @@ class AuthService:
         async with self.database.begin() as conn:
             await conn.execute(
                 api_tokens.insert().values(
-                    id=token_id, user_id=owner.user_id, name=name, secret_hash=_digest(secret),
-                    scopes=wanted, created_at=now, expires_at=expires_at,
+                    id=token_id,
+                    user_id=owner.user_id,
+                    name=name,
+                    secret_hash=_digest(secret),
+                    scopes=wanted,
+                    created_at=now,
+                    expires_at=expires_at,
                 )
             )
         token = ApiToken(token_id, name, wanted, now, expires_at, None, False)
@@ -180,7 +188,12 @@ class AuthService:
             )
             return [
                 ApiToken(
-                    r.id, r.name, list(r.scopes), r.created_at, r.expires_at, r.last_used_at,
+                    r.id,
+                    r.name,
+                    list(r.scopes),
+                    r.created_at,
+                    r.expires_at,
+                    r.last_used_at,
                     r.revoked_at is not None,
                 )
                 for r in rows
@@ -224,7 +237,10 @@ class AuthService:
     async def _from_session(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token, self._key, algorithms=["HS256"], issuer=self.settings.issuer,
+                token,
+                self._key,
+                algorithms=["HS256"],
+                issuer=self.settings.issuer,
                 options={"require": ["exp", "iat", "iss", "sub", "sid"]},
             )
         except jwt.ExpiredSignatureError:
@@ -252,8 +268,11 @@ class AuthService:
             row = (
                 await conn.execute(
                     sa.select(
-                        api_tokens.c.secret_hash, api_tokens.c.scopes, api_tokens.c.expires_at,
-                        api_tokens.c.revoked_at, users,
+                        api_tokens.c.secret_hash,
+                        api_tokens.c.scopes,
+                        api_tokens.c.expires_at,
+                        api_tokens.c.revoked_at,
+                        users,
                     )
                     .join(users, users.c.id == api_tokens.c.user_id)
                     .where(api_tokens.c.id == token_id)
@@ -269,7 +288,9 @@ class AuthService:
             raise Unauthenticated("account disabled")
         async with self.database.begin() as conn:
             await conn.execute(
-                api_tokens.update().where(api_tokens.c.id == token_id).values(last_used_at=time.time())
+                api_tokens.update()
+                .where(api_tokens.c.id == token_id)
+                .values(last_used_at=time.time())
             )
         user = User(row.id, row.username, row.role, False, row.created_at)
         owner = await self._principal(user, "token", token_id=token_id)
@@ -277,13 +298,22 @@ class AuthService:
         return msgspec.structs.replace(owner, scopes=granted)
 
     async def _principal(
-        self, user: User, method: AuthMethod, *, session_id: str | None = None,
+        self,
+        user: User,
+        method: AuthMethod,
+        *,
+        session_id: str | None = None,
         token_id: str | None = None,
     ) -> Principal:
         scopes = await self.roles.scopes(user.role)
         return Principal(
-            user.id, user.username, user.role, scopes, method,
-            session_id=session_id, token_id=token_id,
+            user.id,
+            user.username,
+            user.role,
+            scopes,
+            method,
+            session_id=session_id,
+            token_id=token_id,
         )
 
 

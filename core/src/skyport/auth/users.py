@@ -99,7 +99,9 @@ class UserBook:
             values["password_hash"] = hash_password(password)
         if values:
             async with self.database.begin() as conn:
-                await conn.execute(users.update().where(users.c.username == username).values(values))
+                await conn.execute(
+                    users.update().where(users.c.username == username).values(values)
+                )
         return await self.get(username)
 
     async def delete(self, username: str) -> bool:

@@ -2,7 +2,7 @@
 
 Each collector runs in its own task at its own interval, a plain function in a
 worker thread and an ``async def`` on the loop, with a timeout of
-``timeout_factor`` × its interval, so a slow or failing collector delays
+``timeout_factor`` times its interval, so a slow or failing collector delays
 nobody else. Sampling runs only while there are listeners (WebSocket
 subscribers) or ``keep_sampling`` is on (history); otherwise the tasks wait
 on an event and cost nothing, and :meth:`MetricsHub.snapshot` refreshes stale
@@ -17,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +166,7 @@ class MetricsHub:
         """Cancel the sampling tasks and any sample in flight."""
         self._started = False
         self._update()
-        pending = [*self._tasks]
+        pending: list[asyncio.Future[Any]] = [*self._tasks]
         for slot in self._slots.values():
             pending += [f for f in (slot.op, slot.call) if f is not None and not f.done()]
             slot.op = slot.call = None
@@ -271,7 +271,7 @@ class MetricsHub:
     def _call(self, slot: _Slot) -> asyncio.Future[Any]:
         collect = slot.collector.collect
         if slot.is_async:
-            return asyncio.ensure_future(collect())  # type: ignore[arg-type]
+            return asyncio.ensure_future(collect())
         return asyncio.ensure_future(asyncio.to_thread(collect))
 
     def _failed(self, slot: _Slot, message: str, exc: BaseException | None) -> None:
@@ -295,8 +295,9 @@ def _is_async(function: Callable[..., Any]) -> bool:
 
 def _to_builtins(result: Any) -> Any:
     if inspect.isawaitable(result):
-        with suppress(AttributeError):
-            result.close()  # type: ignore[union-attr]  # never awaited: avoid a warning
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()  # a coroutine that will never be awaited: avoid the warning
         raise TypeError("collect() returned an awaitable: declare it with async def")
     if isinstance(result, Mapping) and not isinstance(result, dict):
         result = dict(result)

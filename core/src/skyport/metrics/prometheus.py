@@ -42,7 +42,12 @@ def render_prometheus(latest: Mapping[str, Any]) -> bytes:
     for name, data in collectors.items():
         labels = {"collector": str(name)}
         up = data is not None and name not in errors
-        families.add(f"{PREFIX}_metrics_up", labels, 1.0 if up else 0.0, "1 when the collector's last sample succeeded")
+        families.add(
+            f"{PREFIX}_metrics_up",
+            labels,
+            1.0 if up else 0.0,
+            "1 when the collector's last sample succeeded",
+        )
         if timestamps.get(name) is not None:
             families.add(
                 f"{PREFIX}_metrics_last_sample_timestamp_seconds",
@@ -51,7 +56,7 @@ def render_prometheus(latest: Mapping[str, Any]) -> bytes:
                 "Unix time of the collector's last good sample",
             )
         if data is not None:
-            _walk(families, f"{PREFIX}_{snake_case(str(name))}", data, {})
+            _walk(families, f"{PREFIX}_{snake_case(str(name))}", msgspec.to_builtins(data), {})
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(list(families)))
     return generate_latest(registry)
@@ -103,17 +108,13 @@ def _walk(families: _Families, name: str, value: Any, labels: dict[str, str]) ->
             _walk(families, f"{name}_{snake_case(str(key))}", item, labels)
     elif isinstance(value, list | tuple):
         _walk_list(families, name, value, labels)
-    elif isinstance(value, msgspec.Struct):
-        _walk(families, name, msgspec.to_builtins(value), labels)
 
 
 def _walk_list(
     families: _Families, name: str, items: list[Any] | tuple[Any, ...], labels: dict[str, str]
 ) -> None:
     key = _identifying_key(items)
-    label = key or "index"
-    if label in labels:  # nested lists: keep the outer label, qualify the inner one
-        label = f"{name.rsplit('_', 1)[-1]}_{label}"
+    label = _free_label(key or "index", name, labels)
     for position, item in enumerate(items):
         if key is not None:
             inner = {**labels, label: str(item[key])}
@@ -121,6 +122,19 @@ def _walk_list(
             _walk(families, name, rest, inner)
         else:
             _walk(families, name, item, {**labels, label: str(position)})
+
+
+def _free_label(label: str, name: str, labels: dict[str, str]) -> str:
+    """``label``, or for a nested list ``<field>_<label>`` so the outer one stays."""
+    if label not in labels:
+        return label
+    candidate = f"{name.rsplit('_', 1)[-1]}_{label}"
+    if not candidate[0].isalpha():
+        candidate = f"l_{candidate}"
+    base, suffix = candidate, 2
+    while candidate in labels:
+        candidate, suffix = f"{base}_{suffix}", suffix + 1
+    return candidate
 
 
 def _identifying_key(items: list[Any] | tuple[Any, ...]) -> str | None:
