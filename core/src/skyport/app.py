@@ -40,6 +40,7 @@ from skyport.realtime import live
 from skyport.registry import Registry
 from skyport.routes import core_routes
 from skyport.store import Database
+from skyport.terminals import bridge as terminal_routes
 
 log = logging.getLogger("skyport")
 
@@ -101,6 +102,8 @@ def create_app(settings: Settings | None = None, *, plugins: PluginManager | Non
             Router(path="/api/auth", route_handlers=auth_routes.ROUTES, tags=["auth"]),
             *admin_routes.ROUTES,
             live,
+            terminal_routes.terminal_socket,
+            *terminal_routes.ROUTES,
             *plugin_routers,
         ],
         guards=[require_scope],

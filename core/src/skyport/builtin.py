@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from skyport import hookimpl
 from skyport.context import PluginContext
-from skyport.types import MetricsCollector, Permission
+from skyport.types import MetricsCollector, Permission, TerminalProvider
 
 CORE_PERMISSIONS = (
     Permission("auth:self", "See your own account, log out, change your password"),
@@ -27,3 +27,13 @@ def register_metrics_collectors(skyport: PluginContext) -> list[MetricsCollector
     from skyport.metrics.host import host_collector
 
     return [host_collector(top_processes=skyport.config.metrics.top_processes)]
+
+
+@hookimpl
+def register_terminals(skyport: PluginContext) -> list[TerminalProvider]:
+    """The host shell, only when ``terminal.host_shell`` is on."""
+    if not skyport.config.terminal.host_shell:
+        return []
+    from skyport.terminals.host import HostShell
+
+    return [HostShell(skyport.config.terminal.shell)]

@@ -121,9 +121,11 @@ def default_config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
-def config_files(explicit: str | None = None) -> list[Path]:
+def config_files(
+    explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> list[Path]:
     """The config files to read, lowest precedence first."""
-    chosen = explicit or os.environ.get("SKYPORT_CONFIG")
+    chosen = explicit or (os.environ if environ is None else environ).get("SKYPORT_CONFIG")
     if chosen:
         path = Path(chosen).expanduser()
         if not path.is_file():
@@ -141,7 +143,7 @@ def load_settings(
     """Read defaults, the config file(s), the environment and ``overrides`` (flags)."""
     environ = os.environ if environ is None else environ
     merged: dict[str, Any] = {}
-    files = config_files(config)
+    files = config_files(config, environ)
     for path in files:
         _deep_merge(merged, _read_yaml(path))
     _deep_merge(merged, _from_environ(environ))

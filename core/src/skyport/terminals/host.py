@@ -8,6 +8,7 @@ secrets such as the bootstrap admin password).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shlex
@@ -25,10 +26,8 @@ def login_shell(environ: Mapping[str, str] | None = None) -> str:
     """The user's login shell: ``$SHELL``, else the passwd entry, else ``/bin/sh``."""
     environ = os.environ if environ is None else environ
     candidates = [environ.get("SHELL", "")]
-    try:
+    with contextlib.suppress(KeyError):  # a uid without a passwd entry (containers)
         candidates.append(pwd.getpwuid(os.getuid()).pw_shell)
-    except KeyError:  # a uid without a passwd entry (containers)
-        pass
     for candidate in candidates:
         if _usable_shell(candidate):
             return candidate
@@ -45,7 +44,7 @@ def _usable_shell(path: str) -> bool:
 
 
 def shell_command(configured: str = "", environ: Mapping[str, str] | None = None) -> list[str]:
-    """The host shell's argv: ``terminal.shell`` (split like a shell would), else the login shell."""
+    """The shell's argv: ``terminal.shell`` (split like a shell would), else the login shell."""
     argv = shlex.split(configured) if configured.strip() else []
     return argv or [login_shell(environ)]
 

@@ -1,0 +1,119 @@
+"""``skyport login``, ``logout`` and ``status``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from cyclopts import Parameter
+
+from skyport.cli.common import api, ask, read_password
+from skyport.cli.output import (
+    CliError,
+    JsonFlag,
+    human_duration,
+    human_time,
+    print_fields,
+    print_json,
+)
+
+
+def login(
+    url: str | None = None,
+    /,
+    *,
+    username: Annotated[str | None, Parameter(alias="-u")] = None,
+    password_stdin: bool = False,
+    json: JsonFlag = False,
+) -> None:
+    """Log in to a SkyPort server; later commands talk to it.
+
+    Parameters
+    ----------
+    url
+        The server, e.g. ``https://host:8080``. Default: ``client.url``, the
+        server logged in to last, or this machine's ``server.host:port``.
+    username
+        Your user name (asked when missing).
+    password_stdin
+        Read the password from the first line of standard input (for scripts).
+    """
+    from skyport.cli import credentials
+    from skyport.client import Client, NotLoggedIn, normalize_url
+
+    target = normalize_url(url or _default_url())
+    username = username or ask("Username")
+    password = read_password(from_stdin=password_stdin)
+    with Client.remote(target) as client:
+        try:
+            answer = client.post("/api/auth/login", json={"username": username, "password": password})
+        except NotLoggedIn as exc:
+            raise CliError(f"login to {target} failed: {exc.detail or 'refused'}") from None
+    where = credentials.save(target, answer["token"], answer["user"]["username"], answer["expires_at"])
+    if json:
+        print_json(answer)
+        return
+    user = answer["user"]
+    print(f"Logged in to {target} as {user['username']} (role {user['role']}).")
+    print(f"The session lasts until {human_time(answer['expires_at'])}; token kept in {where}.")
+
+
+def logout(*, forget_server: bool = False) -> None:
+    """End the session on the server and forget its token.
+
+    Parameters
+    ----------
+    forget_server
+        Also forget the server itself: later commands run in local mode.
+    """
+    from skyport.cli import credentials
+    from skyport.client import Client, ClientError
+
+    url = credentials.current_url()
+    if not url:
+        raise CliError("not logged in to any server (commands run in local mode)")
+    token = credentials.token_for(url)
+    if token:
+        with Client.remote(url, token) as client:
+            try:
+                client.post("/api/auth/logout")
+            except ClientError as exc:  # the session is forgotten here all the same
+                print(f"skyport: note: the server did not confirm the logout: {exc}")
+    credentials.forget(url, server=forget_server)
+    print(f"Logged out of {url}." if token else f"No session for {url}; nothing to end.")
+
+
+def status(*, json: JsonFlag = False) -> None:
+    """Show the server's version, host, uptime and plugins."""
+    with api() as client:
+        answer = client.get("/api/status")
+        where = "in-process (local mode)" if client.mode == "local" else client.url
+    if json:
+        print_json(answer)
+        return
+    plugins = answer.get("plugins", {})
+    failed = [f"{p['name']} ({p['error']})" for p in plugins.get("failed", [])]
+    print_fields(
+        [
+            ("server", where),
+            ("version", answer.get("version")),
+            ("hostname", answer.get("hostname")),
+            ("uptime", human_duration(answer.get("uptime_seconds"))),
+            ("started", human_time(answer.get("started_at"))),
+            ("plugins", plugins.get("loaded")),
+            *([("failed", failed)] if failed else []),
+            *([("disabled", plugins.get("disabled"))] if plugins.get("disabled") else []),
+        ]
+    )
+
+
+def _default_url() -> str:
+    from skyport.cli import credentials
+    from skyport.config import load_settings
+
+    settings = load_settings()
+    if settings.client.url or credentials.current_url():
+        return settings.client.url or credentials.current_url() or ""
+    scheme = "https" if settings.server.certfile else "http"
+    host = settings.server.host
+    host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    return f"{scheme}://{host}:{settings.server.port}"

@@ -1,0 +1,411 @@
+"""The one API client of SkyPort, shared by the CLI, the TUI and plugins' commands.
+
+:func:`connect` picks a mode from the settings and the stored login:
+
+* **remote** — a server URL (``skyport login URL``, ``client.url`` in the
+  config file or ``SKYPORT_URL``): HTTP through httpx and the ``/ws``
+  WebSocket through the ``websockets`` sync client, both with
+  ``Authorization: Bearer <token>``. ``SKYPORT_TOKEN`` (for instance an API
+  token in a script) takes the place of the stored login.
+* **local** — no server configured and not logged in anywhere: the
+  application runs in this process (same routes, same validation, no HTTP)
+  and the client acts as its first admin. That is no privilege escalation:
+  whoever can read the data dir (database, secret key) already holds every
+  power the server has.
+
+Every failure is a :class:`ClientError` whose message is one clear line.
+Importing this module imports neither httpx nor Litestar; each mode imports
+what it needs when it is chosen.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import httpx
+
+    from skyport.config import Settings
+
+Mode = Literal["remote", "local"]
+LOCAL_URL = "local"
+"""What :attr:`Client.url` says in local mode."""
+DEFAULT_TIMEOUT = 30.0
+
+
+# -- errors -------------------------------------------------------------------
+
+
+class ClientError(Exception):
+    """Any failure of a client call; ``str()`` is one line fit for a user."""
+
+
+class ServerUnreachable(ClientError):
+    """No answer from the server (refused, timed out, TLS or name failure)."""
+
+    def __init__(self, url: str, reason: str = "") -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"cannot reach the SkyPort server at {url}" + (f": {reason}" if reason else "")
+        )
+
+
+class NotLoggedIn(ClientError):
+    """No credentials, or the server refused them (HTTP 401: expired, revoked, wrong)."""
+
+    def __init__(self, message: str, *, url: str | None = None, detail: str = "") -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(message)
+
+
+class ApiError(ClientError):
+    """The server answered with an error status; ``detail`` is its explanation."""
+
+    def __init__(self, status: int, detail: str, extra: Any = None) -> None:
+        self.status = status
+        self.detail = detail
+        self.extra = extra
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return f"{self.detail}{_describe_extra(self.extra)} (HTTP {self.status})"
+
+
+class Forbidden(ApiError):
+    """HTTP 403: the user lacks a scope (``scope``) or the action is refused."""
+
+    def __init__(self, status: int, detail: str, extra: Any = None) -> None:
+        self.scope: str | None = extra.get("missing_scope") if isinstance(extra, dict) else None
+        super().__init__(status, detail, extra)
+
+    def _message(self) -> str:
+        if self.scope:
+            return f"permission denied: your account lacks the scope {self.scope}"
+        return f"permission denied: {self.detail}"
+
+
+class BackendDown(ApiError):
+    """HTTP 503: the program a plugin drives (Docker, PM2, an SSH host) is unavailable."""
+
+    def __init__(self, status: int, detail: str, extra: Any = None) -> None:
+        self.backend: str | None = extra.get("backend") if isinstance(extra, dict) else None
+        super().__init__(status, detail, extra)
+
+    def _message(self) -> str:
+        return f"{self.detail} (HTTP {self.status}: the server is up, its backend is not)"
+
+
+def _describe_extra(extra: Any) -> str:
+    """Litestar's validation errors (a list) or a ``{"field": ...}`` hint, as text."""
+    if isinstance(extra, list):
+        parts = []
+        for item in extra:
+            if isinstance(item, Mapping):
+                key, message = item.get("key"), item.get("message", "")
+                parts.append(f"{key}: {message}" if key else str(message))
+            else:
+                parts.append(str(item))
+        return f": {'; '.join(parts)}" if parts else ""
+    if isinstance(extra, Mapping) and "field" in extra:
+        return f" (field {extra['field']})"
+    return ""
+
+
+def error_for(status: int, body: Any, url: str) -> ClientError:
+    """The exception for an error answer; ``body`` is the decoded JSON or text."""
+    if isinstance(body, Mapping):
+        detail = str(body.get("detail") or "")
+        extra = body.get("extra")
+    else:
+        detail, extra = str(body or "").strip()[:300], None
+    detail = detail or f"HTTP {status}"
+    if status == 401:
+        return NotLoggedIn(
+            f"not logged in or session expired ({detail}): run `skyport login"
+            f"{'' if url == LOCAL_URL else ' ' + url}`",
+            url=url,
+            detail=detail,
+        )
+    kind = {403: Forbidden, 503: BackendDown}.get(status, ApiError)
+    return kind(status, detail, extra)
+
+
+# -- the client -----------------------------------------------------------------
+
+
+class Client:
+    """Calls the SkyPort API; use :func:`connect` (or :meth:`from_settings`) to get one.
+
+    Methods return the decoded JSON answer (``None`` for an empty one, such
+    as HTTP 204) and raise :class:`ClientError` subclasses. A client is a
+    context manager; close it to end a local-mode application.
+    """
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        url: str,
+        mode: Mode,
+        token: str | None = None,
+        on_close: Any = None,
+    ) -> None:
+        self.http = http
+        self.url = url
+        self.mode: Mode = mode
+        self.token = token
+        self._on_close = on_close
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def remote(
+        cls,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: Any = True,
+    ) -> Client:
+        """A client for the server at ``url``, authenticated by ``token`` if given."""
+        import httpx
+
+        url = normalize_url(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        http = httpx.Client(base_url=url, headers=headers, timeout=timeout, verify=verify)
+        return cls(http, url=url, mode="remote", token=token, on_close=http.close)
+
+    @classmethod
+    def local(cls, settings: Settings | None = None, *, username: str | None = None) -> Client:
+        """An in-process application, logged in as ``username`` (default: the first admin).
+
+        Starting it runs the lifespan (migrations; the first start creates
+        ``admin`` and prints its password to stderr). Reading the data dir
+        already gives full control of SkyPort, so a local session is no
+        escalation.
+        """
+        from litestar.testing import TestClient
+
+        from skyport.app import create_app
+
+        app = create_app(settings)
+        test_client = TestClient(app, raise_server_exceptions=False, timeout=DEFAULT_TIMEOUT)
+        test_client.__enter__()
+        try:
+            auth = app.state.auth
+            token = test_client.blocking_portal.call(auth.open_local_session, username)
+        except BaseException:
+            test_client.__exit__(None, None, None)
+            raise
+        test_client.headers["Authorization"] = f"Bearer {token}"
+
+        def close() -> None:
+            try:
+                test_client.blocking_portal.call(auth.logout, _session_id(token))
+            finally:
+                test_client.__exit__(None, None, None)
+
+        return cls(test_client, url=LOCAL_URL, mode="local", token=token, on_close=close)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Client:
+        """Remote mode if a server is configured or logged in to, else local mode.
+
+        The server is ``client.url`` (config file, ``SKYPORT_URL``) or else the
+        one ``skyport login`` remembered; its token is ``SKYPORT_TOKEN`` or
+        the stored login.
+        """
+        from skyport.cli import credentials
+        from skyport.config import load_settings
+
+        settings = settings or load_settings()
+        url = settings.client.url or credentials.current_url()
+        if not url:
+            return cls.local(settings)
+        url = normalize_url(url)
+        token = os.environ.get("SKYPORT_TOKEN") or credentials.token_for(url)
+        if not token:
+            raise NotLoggedIn(f"not logged in to {url}: run `skyport login {url}`", url=url)
+        return cls.remote(url, token)
+
+    # -- HTTP ----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one request; return the decoded answer or raise a :class:`ClientError`."""
+        import httpx
+
+        try:
+            response = self.http.request(method, path, json=json, params=params)
+        except httpx.TimeoutException:
+            raise ServerUnreachable(self.url, "timed out") from None
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(self.url, _reason(exc)) from None
+        body = _decode(response)
+        if response.status_code >= 400:
+            raise error_for(response.status_code, body, self.url)
+        return body
+
+    def get(self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, json=json, params=params)
+
+    def post(self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("POST", path, json=json, params=params)
+
+    def put(self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("PUT", path, json=json, params=params)
+
+    def patch(self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("PATCH", path, json=json, params=params)
+
+    def delete(
+        self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        return self.request("DELETE", path, json=json, params=params)
+
+    # -- WebSocket -------------------------------------------------------------
+
+    def subscribe(self, topics: Iterable[str], *, strict: bool = True) -> Iterator[dict[str, Any]]:
+        """Follow live topics on ``/ws``; yields every message the server sends.
+
+        Messages are ``{"topic": ..., "data": ...}`` plus the protocol's
+        ``{"type": "subscribed" | "error", ...}`` replies. With ``strict`` an
+        error reply (unknown topic, missing scope) raises instead. The
+        connection closes when the iterator is closed or garbage-collected.
+        """
+        request = {"type": "subscribe", "topics": list(topics)}
+        frames = self._local_frames(request) if self.mode == "local" else self._remote_frames(request)
+        for raw in frames:
+            message = jsonlib.loads(raw)
+            if strict and isinstance(message, dict) and message.get("type") == "error":
+                raise _topic_error(str(message.get("message", "subscription refused")))
+            yield message
+
+    def _remote_frames(self, request: dict[str, Any]) -> Iterator[str | bytes]:
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from websockets.sync.client import connect as ws_connect
+
+        target = "ws" + self.url.removeprefix("http") + "/ws"
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            socket = ws_connect(target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT)
+        except InvalidStatus as exc:
+            raise self._refused(f"HTTP {exc.response.status_code}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise ServerUnreachable(self.url, _reason(exc)) from None
+        with socket:
+            try:
+                socket.send(jsonlib.dumps(request))
+                while True:
+                    yield socket.recv()
+            except ConnectionClosed as exc:
+                if exc.rcvd is None:
+                    raise ServerUnreachable(self.url, "connection lost") from None
+                if exc.rcvd.code not in (1000, 1001):
+                    raise self._closed(exc.rcvd.code, exc.rcvd.reason) from None
+            except OSError as exc:
+                raise ServerUnreachable(self.url, f"connection lost: {_reason(exc)}") from None
+
+    def _local_frames(self, request: dict[str, Any]) -> Iterator[str | bytes]:
+        from litestar.exceptions import WebSocketDisconnect
+
+        try:
+            session = self.http.websocket_connect("/ws", headers=dict(self.http.headers))  # type: ignore[attr-defined]
+            with session:
+                session.send_json(request)
+                while True:
+                    message = session.receive()
+                    yield message.get("text") or message.get("bytes") or b"null"
+        except WebSocketDisconnect as exc:
+            if exc.code not in (1000, 1001):
+                raise self._closed(exc.code, exc.detail) from None
+
+    def _closed(self, code: int | None, reason: str) -> ClientError:
+        if code == 1013:
+            return ApiError(1013, f"the server dropped this slow subscriber: {reason}")
+        return self._refused(reason or f"closed with code {code}")
+
+    def _refused(self, reason: str) -> ClientError:
+        """Why ``/ws`` was refused: a 401 shows on a plain request, else it is a scope."""
+        self.get("/api/auth/me")  # raises NotLoggedIn when the token is the problem
+        if reason.startswith("missing scope "):
+            scope = reason.removeprefix("missing scope ")
+            return Forbidden(403, reason, {"missing_scope": scope})
+        return Forbidden(403, f"the WebSocket /ws was refused ({reason})")
+
+    # -- lifetime ------------------------------------------------------------
+
+    def close(self) -> None:
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.mode} {self.url}>"
+
+
+def connect(settings: Settings | None = None) -> Client:
+    """The client the settings and the stored login call for (see :meth:`Client.from_settings`)."""
+    return Client.from_settings(settings)
+
+
+def normalize_url(url: str) -> str:
+    """``host:8080`` → ``http://host:8080``; no trailing slash."""
+    url = url.strip()
+    if "://" not in url:
+        url = f"http://{url}"
+    return url.rstrip("/")
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def _decode(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    if "json" in response.headers.get("content-type", ""):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful message (``[Errno 111] Connection refused``)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        inner = exc.__cause__ or exc.__context__
+        if inner is None or not str(inner):
+            break
+        exc = inner
+    return str(exc) or type(exc).__name__
+
+
+def _topic_error(message: str) -> ClientError:
+    scope = message.rpartition("needs scope ")[2] if "needs scope " in message else None
+    if scope:
+        return Forbidden(403, message, {"missing_scope": scope})
+    return ApiError(400, message)
+
+
+def _session_id(token: str) -> str:
+    import jwt
+
+    return str(jwt.decode(token, options={"verify_signature": False}).get("sid", ""))
