@@ -19,7 +19,6 @@ import pytest
 import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
-
 from skyport.app import create_app
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager

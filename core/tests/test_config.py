@@ -6,7 +6,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from skyport.config import ConfigError, load_settings, plugin_settings
 
 
@@ -24,7 +23,9 @@ def test_defaults_bind_to_loopback_port_8080() -> None:
 
 
 def test_file_then_environment_then_flags_take_precedence(tmp_path: Path) -> None:
-    config = write(tmp_path / "c.yaml", "server:\n  port: 9001\n  host: 127.0.0.2\nmetrics:\n  interval: 3\n")
+    config = write(
+        tmp_path / "c.yaml", "server:\n  port: 9001\n  host: 127.0.0.2\nmetrics:\n  interval: 3\n"
+    )
     from_file = load_settings(str(config), environ={})
     assert (from_file.server.port, from_file.server.host) == (9001, "127.0.0.2")
     from_env = load_settings(str(config), environ={"SKYPORT_SERVER__PORT": "9002"})

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
-
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager

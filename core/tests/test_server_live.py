@@ -65,7 +65,9 @@ def test_websocket_refuses_unknown_topics_and_missing_scopes(
     live_server: LiveServer, http: httpx.Client
 ) -> None:
     http.post("/api/roles", json={"name": "nobody", "scopes": ["auth:self"]})
-    http.post("/api/users", json={"username": "nina", "password": "nina-password", "role": "nobody"})
+    http.post(
+        "/api/users", json={"username": "nina", "password": "nina-password", "role": "nobody"}
+    )
     nina = httpx.post(
         f"{live_server.url}/api/auth/login", json={"username": "nina", "password": "nina-password"}
     ).json()["token"]
@@ -113,7 +115,9 @@ def test_bad_input_gets_a_4xx_naming_the_field(http: httpx.Client) -> None:
     assert "password" in json.dumps(missing.json())
     wrong_type = http.post("/api/users", json={"username": "x", "password": 5})
     assert wrong_type.status_code == 400 and "password" in json.dumps(wrong_type.json())
-    not_json = http.post("/api/users", content=b"{not json", headers={"content-type": "application/json"})
+    not_json = http.post(
+        "/api/users", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert not_json.status_code == 400
     out_of_range = http.get("/api/audit", params={"limit": 100000})
     assert out_of_range.status_code == 400 and "limit" in json.dumps(out_of_range.json())

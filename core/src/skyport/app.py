@@ -9,14 +9,13 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from skyport import __version__
 from skyport.assembly import gather_contributions
@@ -45,7 +44,9 @@ from skyport.terminals import bridge as terminal_routes
 log = logging.getLogger("skyport")
 
 
-def create_app(settings: Settings | None = None, *, plugins: PluginManager | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, plugins: PluginManager | None = None
+) -> Litestar:
     """Build the application: core routes, every active plugin's routes, lifecycle."""
     settings = settings or load_settings()
     manager = plugins or PluginManager(
@@ -65,7 +66,9 @@ def create_app(settings: Settings | None = None, *, plugins: PluginManager | Non
     auth = AuthService(
         database, settings.auth, derive_key(master_key, "jwt"), users, RoleBook(database, registry)
     )
-    history = MetricsHistory(interval=settings.metrics.interval) if settings.metrics.history else None
+    history = (
+        MetricsHistory(interval=settings.metrics.interval) if settings.metrics.history else None
+    )
     hub = MetricsHub(
         registry.collectors,
         interval=settings.metrics.interval,

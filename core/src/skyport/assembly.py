@@ -113,7 +113,9 @@ def _check_routes(manager: PluginManager, gathered: dict[str, dict[str, list[Any
     for name, found in gathered.items():
         for item in found.get("register_routes", []):
             if isinstance(item, type) and not issubclass(item, Controller):
-                manager.fail(name, f"register_routes returned {item!r}, not a handler or Controller")
+                manager.fail(
+                    name, f"register_routes returned {item!r}, not a handler or Controller"
+                )
                 break
 
 

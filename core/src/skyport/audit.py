@@ -38,13 +38,21 @@ class AuditLog:
         async with self.database.begin() as conn:
             await conn.execute(
                 audit_log.insert().values(
-                    at=time.time(), username=username[:64], action=action[:255],
-                    target=target[:512], result=result[:255], client=client[:128],
+                    at=time.time(),
+                    username=username[:64],
+                    action=action[:255],
+                    target=target[:512],
+                    result=result[:255],
+                    client=client[:128],
                 )
             )
 
     async def page(
-        self, *, limit: int = 50, offset: int = 0, username: str | None = None,
+        self,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        username: str | None = None,
         action: str | None = None,
     ) -> AuditPage:
         where = []

@@ -285,7 +285,9 @@ class Client:
         connection closes when the iterator is closed or garbage-collected.
         """
         request = {"type": "subscribe", "topics": list(topics)}
-        frames = self._local_frames(request) if self.mode == "local" else self._remote_frames(request)
+        frames = (
+            self._local_frames(request) if self.mode == "local" else self._remote_frames(request)
+        )
         for raw in frames:
             message = jsonlib.loads(raw)
             if strict and isinstance(message, dict) and message.get("type") == "error":

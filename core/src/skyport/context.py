@@ -77,9 +77,7 @@ class PluginContext:
         """
         self.services.broker.publish(topic, data)
 
-    def add_topic(
-        self, prefix: str, *, scope: str, starter: TopicStarter | None = None
-    ) -> None:
+    def add_topic(self, prefix: str, *, scope: str, starter: TopicStarter | None = None) -> None:
         """Declare WebSocket topics starting with ``prefix`` and the scope they need.
 
         ``starter(topic)`` (optional, async) is called when the first client

@@ -16,7 +16,6 @@ This module is documented hook by hook in ``docs/plugins.md``; a test keeps
 the two in step.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence

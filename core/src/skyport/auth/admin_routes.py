@@ -51,7 +51,7 @@ class NewGrant(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _auth(request: Request[Any, Any, Any]) -> AuthService:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return request.app.state.auth
 
 
 async def _existing_role(request: Request[Any, Any, Any], role: str) -> None:
@@ -73,7 +73,7 @@ class UsersController(Controller):
 
     @get("/")
     async def list_users(self, request: Request[Any, Any, Any]) -> list[User]:
-        return await _auth(request).users.list()
+        return await _auth(request).users.all()
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_user(self, request: Request[Any, Any, Any], data: JSONBody[NewUser]) -> User:
@@ -134,7 +134,7 @@ class RolesController(Controller):
 
     @get("/")
     async def list_roles(self, request: Request[Any, Any, Any]) -> list[Role]:
-        return await _auth(request).roles.list()
+        return await _auth(request).roles.all()
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_role(self, request: Request[Any, Any, Any], data: JSONBody[NewRole]) -> Role:
@@ -155,7 +155,7 @@ class RolesController(Controller):
         auth = _auth(request)
         if auth.roles.builtin_scopes(name) is not None:
             raise ClientException(f"role {name!r} is built in and cannot be removed")
-        if any(u.role == name for u in await auth.users.list()):
+        if any(u.role == name for u in await auth.users.all()):
             raise ClientException(f"role {name!r} is still assigned to users", status_code=409)
         if not await auth.roles.delete(name):
             raise NotFoundException(f"no role {name!r}")
@@ -183,7 +183,7 @@ class GrantsController(Controller):
     async def list_grants(
         self, request: Request[Any, Any, Any], username: FromQuery[str | None] = None
     ) -> list[Grant]:
-        return await request.app.state.services.grants.list(username)
+        return await request.app.state.services.grants.all(username)
 
     @post("/", status_code=HTTP_201_CREATED)
     async def add_grant(self, request: Request[Any, Any, Any], data: JSONBody[NewGrant]) -> Grant:
@@ -214,4 +214,4 @@ async def audit_log(
     )
 
 
-ROUTES = [UsersController, RolesController, GrantsController, audit_log]
+ROUTES: list[Any] = [UsersController, RolesController, GrantsController, audit_log]

@@ -51,7 +51,7 @@ class ResourceGrants:
         granted = await self.allowed(principal, kind)
         return [n for n in names if granted is None or n in granted]
 
-    async def list(self, username: str | None = None) -> list[Grant]:
+    async def all(self, username: str | None = None) -> list[Grant]:
         query = sa.select(resource_grants, users.c.username).join(
             users, users.c.id == resource_grants.c.user_id
         )

@@ -55,7 +55,7 @@ class RoleBook:
             ).first()
         return frozenset(row.scopes) if row else frozenset()
 
-    async def list(self) -> list[Role]:
+    async def all(self) -> list[Role]:
         result = [
             Role(name, text, sorted(self.builtin_scopes(name) or ()), builtin=True)
             for name, text in BUILTIN_ROLES.items()
@@ -66,7 +66,7 @@ class RoleBook:
         return result
 
     async def get(self, name: str) -> Role | None:
-        return next((r for r in await self.list() if r.name == name), None)
+        return next((r for r in await self.all() if r.name == name), None)
 
     async def exists(self, name: str) -> bool:
         return await self.get(name) is not None
@@ -82,12 +82,13 @@ class RoleBook:
     async def save(self, name: str, description: str, scopes: list[str]) -> Role:
         """Create or replace custom role ``name``."""
         self.check_scopes(scopes)
-        values = {"description": description, "scopes": sorted(set(scopes))}
+        chosen = sorted(set(scopes))
+        values = {"description": description, "scopes": chosen}
         async with self.database.begin() as conn:
             updated = await conn.execute(roles.update().where(roles.c.name == name).values(values))
             if updated.rowcount == 0:
                 await conn.execute(roles.insert().values(name=name, **values))
-        return Role(name, description, values["scopes"])
+        return Role(name, description, chosen)
 
     async def delete(self, name: str) -> bool:
         async with self.database.begin() as conn:

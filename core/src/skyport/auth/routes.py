@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, JSONBody
 from litestar.exceptions import (
     ClientException,
     NotAuthorizedException,
@@ -16,6 +15,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     TooManyRequestsException,
 )
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from skyport.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_address
@@ -71,7 +71,7 @@ def user_info(principal: Principal) -> UserInfo:
 
 
 def _auth(request: Request[Any, Any, Any]) -> AuthService:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return request.app.state.auth
 
 
 @post(
@@ -187,4 +187,4 @@ async def revoke_token(request: Request[Principal, Any, Any], token_id: FromPath
         raise NotFoundException(f"no active API token {token_id!r}")
 
 
-ROUTES = [login, logout, me, change_password, list_tokens, create_token, revoke_token]
+ROUTES: list[Any] = [login, logout, me, change_password, list_tokens, create_token, revoke_token]

@@ -31,7 +31,7 @@ from skyport.config import AuthSettings
 from skyport.store import Database
 from skyport.store.tables import api_tokens, sessions, users
 
-TOKEN_PREFIX = "skp_"
+TOKEN_PREFIX = "skp_"  # noqa: S105 - a prefix, not a secret
 CACHE_SECONDS = 5.0
 
 
@@ -124,7 +124,7 @@ class AuthService:
 
     async def open_local_session(self, username: str | None = None) -> str:
         """A session for the CLI's in-process mode (whoever can read the data dir)."""
-        candidates = [u for u in await self.users.list() if not u.disabled]
+        candidates = [u for u in await self.users.all() if not u.disabled]
         user = next(
             (u for u in candidates if (u.username == username if username else u.role == "admin")),
             None,

@@ -43,7 +43,7 @@ class UserBook:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def list(self) -> list[User]:
+    async def all(self) -> list[User]:
         async with self.database.connect() as conn:
             rows = await conn.execute(sa.select(users).order_by(users.c.username))
             return [_user(r) for r in rows]

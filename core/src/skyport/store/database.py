@@ -39,6 +39,7 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
 
+
 def _make_engine(url: str) -> AsyncEngine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -48,6 +49,7 @@ def _make_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": 30})
     sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
