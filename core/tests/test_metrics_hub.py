@@ -12,8 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
-
-from skyport.metrics.history import MetricsHistory
+from skyport.metrics.history import MetricsHistory, average
 from skyport.metrics.host import host_collector
 from skyport.metrics.hub import TOPIC, MetricsHub
 from skyport.types import MetricsCollector
@@ -40,10 +39,12 @@ class Counting:
         return Reading(self.calls)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until ``condition()`` holds; ``timeout`` only guards against hanging."""
-    async with asyncio.timeout(timeout):
-        while not condition():
+async def until(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    """Poll until ``condition()`` holds; ``limit`` (seconds) only guards against hanging."""
+    async with asyncio.timeout(limit):
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.005)
 
 
@@ -172,7 +173,9 @@ async def test_each_collector_keeps_its_own_interval(hubs: list[MetricsHub]) -> 
 
 
 async def test_hub_interval_is_the_default(hubs: list[MetricsHub]) -> None:
-    hub = MetricsHub([collector("a", Counting(), None), collector("b", Counting(), 3.0)], interval=4)
+    hub = MetricsHub(
+        [collector("a", Counting(), None), collector("b", Counting(), 3.0)], interval=4
+    )
     assert {d["name"]: d["interval"] for d in hub.describe()} == {"a": 4, "b": 3.0}
 
 
@@ -451,3 +454,115 @@ async def test_host_collector_through_the_hub(hubs: list[MetricsHub]) -> None:
     assert host["memory"]["total"] > 0
     assert host["cpu"]["count"] == len(host["cpu"]["per_core"])
     assert messages[-1]["collector"] == "host"
+
+
+# -- history ---------------------------------------------------------------
+
+T0 = 1_700_000_040.0  # a minute boundary
+
+
+def test_history_fine_ring_holds_an_hour_of_samples() -> None:
+    history = MetricsHistory(2.0)
+    for i in range(2000):
+        history.record("c", T0 + i * 2, {"i": i})
+    now = T0 + 1999 * 2
+
+    points = history.query("c", 60, now=now)
+
+    assert len(points) == 1800  # ceil(3600 / 2)
+    assert points[0].data == {"i": 200} and points[-1].data == {"i": 1999}
+    assert [p.ts for p in points] == sorted(p.ts for p in points)
+
+
+def test_history_query_returns_only_the_requested_minutes() -> None:
+    history = MetricsHistory(1.0)
+    for i in range(600):
+        history.record("c", T0 + i, {"i": i})
+
+    points = history.query("c", 2, now=T0 + 599)
+
+    assert [p.data["i"] for p in points] == list(range(479, 600))
+
+
+def test_history_uses_each_collectors_interval() -> None:
+    history = MetricsHistory(2.0)
+    history.track("slow", 10.0)
+    for i in range(1000):
+        history.record("slow", T0 + i, {"i": i})
+
+    assert len(history.query("slow", 60, now=T0 + 999)) == 360
+
+
+def test_history_beyond_an_hour_is_one_average_per_minute() -> None:
+    history = MetricsHistory(30.0)
+    for minute in range(3):
+        for half in range(2):
+            ts = T0 + minute * 60 + half * 30
+            history.record("c", ts, {"cpu": minute * 10 + half * 2, "host": f"h{half}"})
+
+    points = history.query("c", 120, now=T0 + 150)
+
+    assert [p.ts for p in points] == [T0, T0 + 60, T0 + 120]
+    assert [p.data["cpu"] for p in points] == [1.0, 11.0, 21.0]
+    assert [p.data["host"] for p in points] == ["h1", "h1", "h1"]
+
+
+def test_history_coarse_ring_holds_a_day() -> None:
+    history = MetricsHistory(60.0)
+    for minute in range(1500):
+        history.record("c", T0 + minute * 60, {"m": minute})
+
+    points = history.query("c", 2000, now=T0 + 1499 * 60)
+
+    assert len(points) == 1441  # 1440 complete minutes plus the current one
+    assert points[0].data == {"m": 59} and points[-1].data == {"m": 1499}
+
+
+def test_history_raw_points_encode_to_the_same_json() -> None:
+    history = MetricsHistory(1.0)
+    history.record("c", T0, {"a": [1, 2], "b": "x"})
+    history.record("c", T0 + 61, {"a": [3, 4], "b": "y"})
+
+    for minutes in (5, 90):
+        raw = history.query("c", minutes, now=T0 + 61, raw=True)
+        decoded = history.query("c", minutes, now=T0 + 61)
+        assert all(isinstance(p.data, msgspec.Raw) for p in raw)
+        assert msgspec.json.encode(raw) == msgspec.json.encode(decoded)
+
+
+def test_history_unknown_collector_is_empty() -> None:
+    history = MetricsHistory()
+    history.track("known")
+
+    assert "known" in history and "other" not in history
+    assert history.collectors == ["known"]
+    assert history.query("other", 10) == []
+    assert history.query("known", 10) == []
+
+
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([1, 2, 3], 2.0),
+        ([5, 5], 5),
+        ([{"a": 1, "b": [1, 3]}, {"a": 3, "b": [3, 5]}], {"a": 2.0, "b": [2.0, 4.0]}),
+        ([{"a": 1}, {"b": 2}], {"b": 2}),
+        ([[1, 2], [1, 2, 3]], [1, 2, 3]),
+        ([True, False], False),
+        (["x", "x"], "x"),
+        ([None, 1], 1),
+        (
+            [
+                [{"pid": 1, "cpu": 10}, {"pid": 2, "cpu": 0}],
+                [{"pid": 1, "cpu": 20}, {"pid": 2, "cpu": 2}],
+            ],
+            [{"pid": 1, "cpu": 15.0}, {"pid": 2, "cpu": 1.0}],
+        ),
+        (
+            [[{"pid": 1, "cpu": 10}], [{"pid": 2, "cpu": 20}]],
+            [{"pid": 2, "cpu": 20}],
+        ),
+    ],
+)
+def test_history_average(samples: list[Any], expected: Any) -> None:
+    assert average(samples) == expected

@@ -14,6 +14,7 @@ from litestar.params import FromQuery, QueryParameter
 from skyport import __version__
 from skyport.auth.principal import Principal
 from skyport.config import Settings
+from skyport.metrics.history import HistoryPoint
 from skyport.metrics.prometheus import render_prometheus
 from skyport.plugins import PluginRecord
 from skyport.types import DashboardPanel
@@ -44,16 +45,11 @@ class Status(msgspec.Struct, frozen=True):
     plugins: PluginSummary
 
 
-class HistoryPointOut(msgspec.Struct, frozen=True):
-    ts: float
-    data: Any
-
-
 class History(msgspec.Struct, frozen=True):
     collector: str
     minutes: float
     interval: float
-    points: list[HistoryPointOut]
+    points: list[HistoryPoint]
 
 
 @get("/api/health", exclude_from_auth=True, tags=["status"], cache_control=None)
@@ -99,13 +95,13 @@ async def metrics_history(
     minutes: Annotated[float, QueryParameter(gt=0, le=1440)] = 10,
 ) -> History:
     """Past samples of one collector: the last hour at full rate, 24 h per minute."""
-    history = request.app.state.history
-    if collector not in request.app.state.hub.collectors:
+    history, hub = request.app.state.history, request.app.state.hub
+    if collector not in hub.collectors:
         raise NotFoundException(f"no metrics collector {collector!r}")
     if history is None:
         raise NotFoundException("metrics history is off (metrics.history: false)")
-    points = [HistoryPointOut(p.ts, p.data) for p in history.query(collector, minutes)]
-    return History(collector, minutes, request.app.state.hub.interval, points)
+    interval = next(c["interval"] for c in hub.describe() if c["name"] == collector)
+    return History(collector, minutes, interval, history.query(collector, minutes, raw=True))
 
 
 def prometheus_route(public: bool) -> Any:

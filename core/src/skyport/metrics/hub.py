@@ -261,7 +261,10 @@ class MetricsHub:
             log.info("metrics collector %r recovered after %d failures", slot.name, slot.failures)
         slot.data, slot.ts, slot.error, slot.failures = data, ts, None, 0
         if self.history is not None:
-            self.history.record(slot.name, ts, data)
+            try:
+                self.history.record(slot.name, ts, data)
+            except Exception:
+                log.exception("recording metrics collector %r in history failed", slot.name)
         if self._publish is not None:
             try:
                 self._publish(TOPIC, {"collector": slot.name, "ts": ts, "data": data})
