@@ -26,8 +26,8 @@ Protocol, once connected:
   refused before they are accepted.
 
 Every session is audited: ``terminal.open <provider>`` when it starts (or
-is refused for a missing scope) and ``terminal.close <provider>`` with the
-exit status and duration when it ends.
+is refused for a missing scope, or fails to open) and
+``terminal.close <provider>`` with the exit status and duration when it ends.
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ async def terminal_socket(socket: WebSocket[Principal, Any, Any]) -> None:
         if not principal.has_scope(provider.scope):
             await audit.record("open", f"denied (missing scope {provider.scope})")
             raise Refused(CLOSE_FORBIDDEN, f"terminal {name!r} needs scope {provider.scope}")
-        session = await _open(provider, target, size)
+        session = await _open(provider, target, size, audit)
     except Refused as refusal:
         await _refuse(socket, refusal)
         return
@@ -204,7 +204,9 @@ def _provider(socket: WebSocket[Any, Any, Any], name: str) -> TerminalProvider:
     return provider
 
 
-async def _open(provider: TerminalProvider, target: str, size: TerminalSize) -> TerminalSession:
+async def _open(
+    provider: TerminalProvider, target: str, size: TerminalSize, audit: _Auditor
+) -> TerminalSession:
     try:
         return await asyncio.wait_for(provider.open(target, size), OPEN_TIMEOUT)
     except TimeoutError:
@@ -212,6 +214,7 @@ async def _open(provider: TerminalProvider, target: str, size: TerminalSize) -> 
     except Exception as exc:
         log.warning("terminal %r cannot open %r: %s", provider.name, target, exc, exc_info=True)
         message = f"cannot open terminal {provider.name!r}: {_describe(exc)}"
+    await audit.record("open", f"failed: {message}")
     raise Refused(CLOSE_FAILED, message)
 
 

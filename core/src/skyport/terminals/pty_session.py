@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 
 from skyport.types import TerminalSize
 
+TERMINAL_TYPE = "xterm-256color"
 READ_CHUNK = 65536
 CLOSE_GRACE = 2.0
 """Seconds between SIGHUP and SIGKILL when a session is closed."""
@@ -90,12 +91,12 @@ class PtySession:
     ) -> PtySession:
         """Start ``argv`` on a new PTY of ``size`` (default 80x24).
 
-        ``env`` replaces the environment (``TERM`` defaults to
-        ``xterm-256color``); ``executable`` runs a program other than
-        ``argv[0]`` (``argv[0]="-bash"`` makes a login shell).
+        ``env`` replaces the server's environment; ``TERM`` is
+        ``xterm-256color`` unless ``env`` sets it. ``executable`` runs a
+        program other than ``argv[0]`` (``argv[0]="-bash"`` makes a login shell).
         """
-        environment = dict(os.environ if env is None else env)
-        environment.setdefault("TERM", "xterm-256color")
+        environment = {**os.environ, "TERM": TERMINAL_TYPE} if env is None else dict(env)
+        environment.setdefault("TERM", TERMINAL_TYPE)
         master, slave = os.openpty()
         try:
             set_window_size(slave, size or TerminalSize())
