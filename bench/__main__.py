@@ -270,7 +270,9 @@ def _section(title: str, headers: list[str], rows: list[list[str]], notes: list[
 
 def _problem(r: dict[str, Any], notes: list[str], width: int) -> list[str]:
     """Cells for a row that has no figures: its status, and the reason as a note."""
-    notes.append(f"{r.get('target', r.get('name', '-'))}: {str(r.get('error', ''))[:400]}")
+    lines = str(r.get("error", "")).strip().splitlines() or [""]
+    why = lines[0] if len(lines) == 1 else f"{lines[0]} ... {lines[-1].strip()}"
+    notes.append(f"{r.get('target', r.get('name', '-'))}: {why[:300]}")
     return [f"{r.get('status', 'error')} [{len(notes)}]", *["-"] * (width - 1)]
 
 
@@ -284,6 +286,11 @@ def render(results: dict[str, Any]) -> str:
     ]
     rows: list[list[str]]
     notes: list[str]
+    load1 = m["loadavg_at_start"][0]
+    if load1 > 0.5:
+        parts.append(
+            f"WARNING: load average {load1} at start: other work on this machine skews the figures"
+        )
     if "http" in results:
         rows, notes = [], []
         for r in results["http"]:
@@ -326,6 +333,12 @@ def render(results: dict[str, Any]) -> str:
         rows, notes = [], []
         for r in results["ws"]:
             if "latency_p50_ms" in r:
+                if not r["broadcasts"]:
+                    notes.append(
+                        f"{r['target']}: no timestamped broadcast in the window "
+                        f"({r['messages']} messages, {r['messages_without_ts']} without ts): "
+                        "check --ws-subscribe / --ws-topic against the server's protocol"
+                    )
                 if r.get("connect_errors") or r.get("dropped"):
                     notes.append(
                         f"{r['target']}: {r['connect_errors']} connect errors, {r['dropped']} "
@@ -373,11 +386,6 @@ def render(results: dict[str, Any]) -> str:
                 rows.append([r.get("name", "-"), *_problem(r, notes, 5)])
         headers = ["command", "tool", "median ms", "stdev ms", "- python ms", "x python"]
         parts.append(_section("CLI start-up  (wall time, median)", headers, rows, notes))
-    if results.get("unavailable"):
-        parts.append(
-            "\nunavailable: "
-            + "; ".join(f"{k}: {v[:300]}" for k, v in results["unavailable"].items())
-        )
     return "\n".join(parts)
 
 
@@ -504,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
             "versions": {
                 "litestar": _version("litestar"),
                 "uvicorn": _version("uvicorn"),

@@ -46,6 +46,8 @@ class FanoutResult:
     duration_s: float
     broadcasts: int
     samples: int
+    messages: int
+    messages_without_ts: int
     delivered_pct: float
     latency_p50_ms: float | None
     latency_p99_ms: float | None
@@ -203,6 +205,7 @@ def run_fanout(
     )
 
     groups: dict[tuple[float, Any], list[float]] = {}
+    no_ts = 0
     for arrival, raw in records:
         try:
             obj = json.loads(raw)
@@ -211,7 +214,10 @@ def run_fanout(
         if not isinstance(obj, dict) or not _topic_ok(obj, topic):
             continue
         ts = find_ts(obj)
-        if ts is None or not (w0 <= ts <= w1):
+        if ts is None:
+            no_ts += 1
+            continue
+        if not (w0 <= ts <= w1):
             continue
         groups.setdefault((ts, obj.get("seq")), []).append(arrival)
 
@@ -239,6 +245,8 @@ def run_fanout(
         duration_s=duration_s,
         broadcasts=n_b,
         samples=len(latencies),
+        messages=len(records),
+        messages_without_ts=no_ts,
         delivered_pct=round(delivered, 2),
         latency_p50_ms=_pct(latencies, 50),
         latency_p99_ms=_pct(latencies, 99),

@@ -7,6 +7,7 @@ from skyport import hookimpl
 from skyport.auth.principal import Principal
 from skyport.context import PluginContext
 from skyport.errors import BackendUnavailable
+from skyport.terminals.pty_session import PtySession
 from skyport.types import (
     AppTemplate,
     DashboardPanel,
@@ -39,6 +40,7 @@ __all__ = [
     "Permission",
     "PluginContext",
     "Principal",
+    "PtySession",
     "TemplateEnv",
     "TemplatePort",
     "TerminalProvider",

@@ -85,7 +85,7 @@ class Forbidden(ApiError):
 
     def _message(self) -> str:
         if self.scope:
-            return f"permission denied: your account lacks the scope {self.scope}"
+            return f"permission denied: missing scope {self.scope}"
         return f"permission denied: {self.detail}"
 
 
@@ -101,7 +101,7 @@ class BackendDown(ApiError):
 
 
 def _describe_extra(extra: Any) -> str:
-    """Litestar's validation errors (a list) or a ``{"field": ...}`` hint, as text."""
+    """Litestar's validation errors (a list of ``{"key", "message"}``), as text."""
     if isinstance(extra, list):
         parts = []
         for item in extra:
@@ -111,8 +111,6 @@ def _describe_extra(extra: Any) -> str:
             else:
                 parts.append(str(item))
         return f": {'; '.join(parts)}" if parts else ""
-    if isinstance(extra, Mapping) and "field" in extra:
-        return f" (field {extra['field']})"
     return ""
 
 
@@ -189,10 +187,14 @@ class Client:
         already gives full control of SkyPort, so a local session is no
         escalation.
         """
+        import logging
+
         from litestar.testing import TestClient
 
         from skyport.app import create_app
 
+        # Litestar's logging setup would print every in-process request at INFO.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         app = create_app(settings)
         test_client = TestClient(app, raise_server_exceptions=False, timeout=DEFAULT_TIMEOUT)
         test_client.__enter__()

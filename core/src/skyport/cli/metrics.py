@@ -54,9 +54,22 @@ def metrics(
 
 
 def _watch(client: Any, count: int | None, as_json: bool) -> None:
+    """Print each sample as it comes; a page shows every collector's latest figures."""
     latest: dict[str, Any] = {"collectors": {}, "timestamps": {}, "errors": {}}
-    seen = 0
+    if not as_json:
+        latest = client.get("/api/metrics")
+        latest["errors"] = {}  # the live feed brings only successful samples
     redraw = sys.stdout.isatty()
+    try:
+        _follow(client, latest, count, as_json, redraw)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how a watch ends
+
+
+def _follow(
+    client: Any, latest: dict[str, Any], count: int | None, as_json: bool, redraw: bool
+) -> None:
+    seen = 0
     for message in client.subscribe(["metrics"]):
         if message.get("topic") != "metrics":
             continue
