@@ -51,7 +51,8 @@ def register_config() -> type | None:
     environment variables) is validated against it; the instance is handed to
     the plugin as ``skyport.settings``.
 
-    Called: once, when settings are loaded (server start, every CLI command).
+    Called: once, first of all, when the application is assembled (server
+    start, or the CLI's in-process mode).
 
     Example::
 

@@ -140,13 +140,13 @@ class PluginManager:
         self._add(name, plugin, PluginRecord(name, module, "loaded", builtin=builtin))
 
     def _check_name(self, name: str) -> None:
+        if name in RESERVED_NAMES:
+            raise PluginError(f"plugin name {name!r} is reserved by the SkyPort core")
         if name in self.records:
             raise PluginError(
                 f"two plugins are named {name!r} ({self.records[name].module}); "
                 "uninstall or disable one of them"
             )
-        if name in RESERVED_NAMES:
-            raise PluginError(f"plugin name {name!r} is reserved by the SkyPort core")
         if not _VALID_NAME.match(name):
             raise PluginError(
                 f"plugin name {name!r} is invalid: use lower-case letters, digits, '-' and '_'"

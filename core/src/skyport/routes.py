@@ -79,7 +79,12 @@ async def plugins(request: Request[Any, Any, Any]) -> list[PluginRecord]:
 async def panels(request: Request[Principal, Any, Any]) -> list[DashboardPanel]:
     """Declarative panels contributed by plugins, those the user may see."""
     registry = request.app.state.services.registry
-    return [p for p in registry.panels if not p.scope or request.user.has_scope(p.scope)]
+    active = set(request.app.state.plugins.active)
+    return [
+        p
+        for p in registry.panels
+        if p.plugin in active and (not p.scope or request.user.has_scope(p.scope))
+    ]
 
 
 @get("/api/metrics", opt={"scope": "metrics:read"}, tags=["metrics"])

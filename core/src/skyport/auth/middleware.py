@@ -21,6 +21,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from skyport.auth.principal import Principal
 from skyport.auth.service import Unauthenticated
+from skyport.errors import BackendUnavailable
 
 if TYPE_CHECKING:
     from skyport.auth.service import AuthService
@@ -88,6 +89,8 @@ def require_scope(
     """
     if handler.opt.get("exclude_from_auth"):
         return
+    if plugin := handler.opt.get("plugin"):
+        _require_active(connection, plugin)
     scope = required_scope(handler)
     principal = connection.user
     if not isinstance(principal, Principal):
@@ -96,6 +99,13 @@ def require_scope(
         raise PermissionDeniedException("this route declares no scope")
     if not principal.has_scope(scope):
         raise PermissionDeniedException(f"missing scope {scope}", extra={"missing_scope": scope})
+
+
+def _require_active(connection: ASGIConnection[Any, Any, Any, Any], plugin: str) -> None:
+    """A plugin that failed after its routes were mounted (in startup) answers 503."""
+    record = connection.app.state.plugins.records.get(plugin)
+    if record is not None and record.status != "loaded":
+        raise BackendUnavailable(f"plugin {plugin!r}", record.error or record.status)
 
 
 def required_scope(handler: BaseRouteHandler) -> str | None:

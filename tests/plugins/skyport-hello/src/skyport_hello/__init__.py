@@ -1,0 +1,1 @@
+"""skyport-hello: the example plugin of the SkyPort plugin author guide (docs/plugins.md)."""
