@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench import cli_startup, load, targets, ws_fanout
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
@@ -286,10 +287,11 @@ def render(results: dict[str, Any]) -> str:
     ]
     rows: list[list[str]]
     notes: list[str]
-    load1 = m["loadavg_at_start"][0]
-    if load1 > 0.5:
+    busy = m["cpu_busy_pct_at_start"]
+    if busy > 20:
         parts.append(
-            f"WARNING: load average {load1} at start: other work on this machine skews the figures"
+            f"WARNING: the CPUs were {busy:.0f}% busy before the run: other work on this "
+            "machine skews the figures"
         )
     if "http" in results:
         rows, notes = [], []
@@ -513,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+            "cpu_busy_pct_at_start": psutil.cpu_percent(interval=1.0),
             "versions": {
                 "litestar": _version("litestar"),
                 "uvicorn": _version("uvicorn"),
