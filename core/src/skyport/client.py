@@ -20,8 +20,10 @@ what it needs when it is chosen.
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 import os
+import queue
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -322,18 +324,17 @@ class Client:
                 raise ServerUnreachable(self.url, f"connection lost: {_reason(exc)}") from None
 
     def _local_frames(self, request: dict[str, Any]) -> Iterator[str | bytes]:
-        from litestar.exceptions import WebSocketDisconnect
-
-        try:
-            session = self.http.websocket_connect("/ws", headers=dict(self.http.headers))  # type: ignore[attr-defined]
-            with session:
-                session.send_json(request)
-                while True:
-                    message = session.receive()
-                    yield message.get("text") or message.get("bytes") or b"null"
-        except WebSocketDisconnect as exc:
-            if exc.code not in (1000, 1001):
-                raise self._closed(exc.code, exc.detail) from None
+        with _LocalSocket(self.http, dict(self.http.headers)) as socket:
+            if socket.refused is not None:
+                raise self._closed(*socket.refused)
+            socket.send_text(jsonlib.dumps(request))
+            while True:
+                message = socket.receive()
+                if message["type"] == "websocket.close":
+                    if message.get("code", 1000) not in (1000, 1001):
+                        raise self._closed(message.get("code"), message.get("reason") or "")
+                    return
+                yield message.get("text") or message.get("bytes") or "null"
 
     def _closed(self, code: int | None, reason: str) -> ClientError:
         if code == 1013:
@@ -407,6 +408,94 @@ def _topic_error(message: str) -> ClientError:
     if scope:
         return Forbidden(403, message, {"missing_scope": scope})
     return ApiError(400, message)
+
+
+class _LocalSocket:
+    """An ASGI WebSocket conversation with the in-process app, for local mode.
+
+    It runs on the test client's event loop (its blocking portal) and, unlike
+    Litestar's ``WebSocketTestSession``, waits for client frames without
+    polling, so a long ``--watch`` costs no CPU while nothing happens.
+    """
+
+    def __init__(self, http: Any, headers: dict[str, str], path: str = "/ws") -> None:
+        self._portal = http.blocking_portal
+        self._app = http.app
+        self._scope = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "scheme": "ws",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver.local")]
+            + [(k.lower().encode(), v.encode()) for k, v in headers.items() if k.lower() != "host"],
+            "client": ("127.0.0.1", 0),
+            "server": ("testserver.local", 80),
+            "subprotocols": [],
+        }
+        self._outbound: queue.Queue[Any] = queue.Queue()
+        self.refused: tuple[int | None, str] | None = None
+
+    def __enter__(self) -> _LocalSocket:
+        self._inbound, self._inbox = self._portal.call(_memory_stream)
+        self._task = self._portal.start_task_soon(self._converse)
+        self._portal.call(self._inbound.send, {"type": "websocket.connect"})
+        answer = self._next()
+        if answer["type"] == "websocket.close":
+            self.refused = (answer.get("code"), answer.get("reason") or "")
+        return self
+
+    async def _converse(self) -> None:
+        async def receive() -> Any:
+            return await self._inbox.receive()
+
+        async def send(message: Any) -> None:
+            self._outbound.put(message)
+
+        try:
+            await self._app(self._scope, receive, send)
+        except BaseException as exc:
+            self._outbound.put(exc)
+            raise
+        finally:
+            self._outbound.put({"type": "websocket.close", "code": 1000})
+
+    def send_text(self, text: str) -> None:
+        self._portal.call(self._inbound.send, {"type": "websocket.receive", "text": text})
+
+    def receive(self) -> dict[str, Any]:
+        """The app's next ``websocket.send`` or ``websocket.close`` message."""
+        while (message := self._next())["type"] == "websocket.accept":
+            pass
+        return message
+
+    def _next(self) -> dict[str, Any]:
+        while True:
+            try:
+                message = self._outbound.get(timeout=0.5)  # short waits keep Ctrl-C working
+            except queue.Empty:
+                continue
+            if isinstance(message, BaseException):
+                raise message
+            return message
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not self._task.done():
+            with contextlib.suppress(Exception):
+                self._portal.call(
+                    self._inbound.send, {"type": "websocket.disconnect", "code": 1000}
+                )
+            with contextlib.suppress(Exception):
+                self._task.result(timeout=5)
+
+
+async def _memory_stream() -> tuple[Any, Any]:
+    import anyio
+
+    return anyio.create_memory_object_stream[dict[str, Any]](16)
 
 
 def _session_id(token: str) -> str:

@@ -47,7 +47,7 @@ def token_for(url: str) -> str | None:
         if backend is None:
             return None
         try:
-            return backend.get_password(KEYRING_SERVICE, url)  # type: ignore[no-any-return]
+            return backend.get_password(KEYRING_SERVICE, url)
         except Exception:
             return None
     return entry.get("token") or None

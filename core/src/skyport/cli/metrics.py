@@ -101,7 +101,9 @@ def render(snapshot: dict[str, Any]) -> None:
             print()
         data = collectors[name]
         when = human_time(timestamps.get(name))
-        print(f"== {name}  (sampled {when})" + (f"  ERROR: {errors[name]}" if name in errors else ""))
+        print(
+            f"== {name}  (sampled {when})" + (f"  ERROR: {errors[name]}" if name in errors else "")
+        )
         if data is None:
             print("no sample yet")
         elif name == "host":
@@ -115,7 +117,10 @@ def render_host(host: dict[str, Any]) -> None:
     per_core = " ".join(f"{p:.0f}" for p in cpu.get("per_core", []))
     print_fields(
         [
-            ("uptime", f"{human_duration(host['uptime_seconds'])}, {host['process_count']} processes"),
+            (
+                "uptime",
+                f"{human_duration(host['uptime_seconds'])}, {host['process_count']} processes",
+            ),
             ("cpu", f"{cpu['percent']:.1f}% of {cpu['count']} cores  [{per_core}]"),
             ("load", f"{load['min1']:.2f} {load['min5']:.2f} {load['min15']:.2f}"),
             (

@@ -45,10 +45,14 @@ def login(
     password = read_password(from_stdin=password_stdin)
     with Client.remote(target) as client:
         try:
-            answer = client.post("/api/auth/login", json={"username": username, "password": password})
+            answer = client.post(
+                "/api/auth/login", json={"username": username, "password": password}
+            )
         except NotLoggedIn as exc:
             raise CliError(f"login to {target} failed: {exc.detail or 'refused'}") from None
-    where = credentials.save(target, answer["token"], answer["user"]["username"], answer["expires_at"])
+    where = credentials.save(
+        target, answer["token"], answer["user"]["username"], answer["expires_at"]
+    )
     if json:
         print_json(answer)
         return
