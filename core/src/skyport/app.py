@@ -24,7 +24,7 @@ from skyport.auth import admin_routes
 from skyport.auth import routes as auth_routes
 from skyport.auth.grants import ResourceGrants
 from skyport.auth.keys import derive_key, load_master_key
-from skyport.auth.middleware import AuditMiddleware, SkyportAuthMiddleware, require_scope
+from skyport.auth.middleware import AuditMiddleware, SkyportAuthMiddleware
 from skyport.auth.roles import RoleBook
 from skyport.auth.service import AuthService
 from skyport.auth.users import UserBook
@@ -114,7 +114,6 @@ def create_app(
             *terminal_routes.ROUTES,
             *plugin_routers,
         ],
-        guards=[require_scope],
         middleware=[
             DefineMiddleware(SkyportAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
             AuditMiddleware,

@@ -4,7 +4,8 @@ Credentials: ``Authorization: Bearer <session JWT | API token>`` (CLI, API
 clients) or the dashboard's HttpOnly session cookie. A cookie-authenticated
 request that changes something must repeat the session's CSRF token in the
 ``X-CSRF-Token`` header; a cookie-authenticated WebSocket must come from the
-same origin. Handlers name the scope they need in ``opt["scope"]``.
+same origin. Handlers name the scope they need in ``opt["scope"]``; the middleware checks
+it right after authenticating, for HTTP and WebSocket routes alike.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class SkyportAuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException(str(exc)) from None
         if from_cookie:
             _check_cookie_request(connection, auth, principal)
+        authorize(connection, connection.scope["route_handler"], principal)
         return AuthenticationResult(user=principal, auth="cookie" if from_cookie else "bearer")
 
 
@@ -78,23 +80,19 @@ def _check_cookie_request(
         )
 
 
-def require_scope(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+def authorize(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, principal: Principal
 ) -> None:
-    """Guard: the principal must hold the handler's ``opt["scope"]``.
+    """The principal must hold the handler's ``opt["scope"]``.
 
     Plugin handlers without one need ``<plugin>:read`` to read and
     ``<plugin>:write`` for anything else. A core handler without a scope is
-    refused: routes fail closed.
+    refused: routes fail closed. (Checked here rather than in a Litestar
+    guard, which costs a copy of the handler on every request.)
     """
-    if handler.opt.get("exclude_from_auth"):
-        return
     if plugin := handler.opt.get("plugin"):
         _require_active(connection, plugin)
     scope = required_scope(handler)
-    principal = connection.user
-    if not isinstance(principal, Principal):
-        raise NotAuthorizedException("authentication required")
     if scope is None:
         raise PermissionDeniedException("this route declares no scope")
     if not principal.has_scope(scope):

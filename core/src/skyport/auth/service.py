@@ -80,6 +80,7 @@ class AuthService:
             settings.login_window_seconds,
         )
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lookups: dict[str, asyncio.Future[Principal]] = {}
 
     # -- logging in and out -------------------------------------------------
 
@@ -217,17 +218,25 @@ class AuthService:
 
     async def authenticate(self, credential: str) -> Principal:
         """Resolve a Bearer credential (session JWT or API token) to a principal."""
-        now = time.monotonic()
         cached = self._cache.get(credential)
-        if cached and cached[0] > now:
+        if cached and cached[0] > time.monotonic():
             return cached[1]
+        # Concurrent requests with the same credential share one lookup.
+        pending = self._lookups.get(credential)
+        if pending is None:
+            pending = asyncio.ensure_future(self._lookup(credential))
+            self._lookups[credential] = pending
+            pending.add_done_callback(lambda _: self._lookups.pop(credential, None))
+        return await asyncio.shield(pending)
+
+    async def _lookup(self, credential: str) -> Principal:
         if credential.startswith(TOKEN_PREFIX):
             principal = await self._from_api_token(credential)
         else:
             principal = await self._from_session(credential)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[credential] = (now + CACHE_SECONDS, principal)
+        self._cache[credential] = (time.monotonic() + CACHE_SECONDS, principal)
         return principal
 
     def invalidate(self) -> None:

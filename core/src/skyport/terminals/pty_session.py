@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import functools
 import os
 import signal
 import struct
@@ -48,8 +49,13 @@ def _clamp(value: int) -> int:
     return max(1, min(int(value), 0xFFFF))
 
 
-def _take_controlling_tty() -> None:  # runs in the child between fork and exec
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+def _take_controlling_tty(tty_name: str) -> None:  # runs in the child between fork and exec
+    # Open the PTY by name rather than using fd 0: uvloop runs this hook before
+    # it wires up the child's standard descriptors.
+    os.setsid()
+    fd = os.open(tty_name, os.O_RDWR)
+    fcntl.ioctl(fd, termios.TIOCSCTTY, 0)
+    os.close(fd)
 
 
 def exit_status(returncode: int | None) -> int | None:
@@ -108,8 +114,7 @@ class PtySession:
                 stderr=slave,
                 env=environment,
                 cwd=cwd,
-                start_new_session=True,
-                preexec_fn=_take_controlling_tty,
+                preexec_fn=functools.partial(_take_controlling_tty, os.ttyname(slave)),
             )
         except BaseException:
             os.close(master)
