@@ -6,7 +6,8 @@
   config file or ``SKYPORT_URL``): HTTP through httpx and the ``/ws``
   WebSocket through the ``websockets`` sync client, both with
   ``Authorization: Bearer <token>``. ``SKYPORT_TOKEN`` (for instance an API
-  token in a script) takes the place of the stored login.
+  token in a script) takes the place of the stored login. For a server with
+  a self-signed certificate, point ``SSL_CERT_FILE`` at it.
 * **local** — no server configured and not logged in anywhere: the
   application runs in this process (same routes, same validation, no HTTP)
   and the client acts as its first admin. That is no privilege escalation:
@@ -24,6 +25,7 @@ import contextlib
 import json as jsonlib
 import os
 import queue
+import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -160,6 +162,7 @@ class Client:
         self.mode: Mode = mode
         self.token = token
         self._on_close = on_close
+        self._tls: ssl.SSLContext | None = None
 
     # -- construction ------------------------------------------------------
 
@@ -172,13 +175,20 @@ class Client:
         timeout: float = DEFAULT_TIMEOUT,
         verify: Any = True,
     ) -> Client:
-        """A client for the server at ``url``, authenticated by ``token`` if given."""
+        """A client for the server at ``url``, authenticated by ``token`` if given.
+
+        ``verify`` is httpx's: by default HTTPS trusts :func:`tls_context`.
+        """
         import httpx
 
         url = normalize_url(url)
+        if verify is True and url.startswith("https://"):
+            verify = tls_context()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         http = httpx.Client(base_url=url, headers=headers, timeout=timeout, verify=verify)
-        return cls(http, url=url, mode="remote", token=token, on_close=http.close)
+        client = cls(http, url=url, mode="remote", token=token, on_close=http.close)
+        client._tls = verify if isinstance(verify, ssl.SSLContext) else None
+        return client
 
     @classmethod
     def local(cls, settings: Settings | None = None, *, username: str | None = None) -> Client:
@@ -203,6 +213,9 @@ class Client:
         try:
             auth = app.state.auth
             token = test_client.blocking_portal.call(auth.open_local_session, username)
+        except Exception as exc:
+            test_client.__exit__(None, None, None)
+            raise NotLoggedIn(f"local mode cannot act as a user: {exc}", url=LOCAL_URL) from None
         except BaseException:
             test_client.__exit__(None, None, None)
             raise
@@ -305,7 +318,9 @@ class Client:
         target = "ws" + self.url.removeprefix("http") + "/ws"
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
-            socket = ws_connect(target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT)
+            socket = ws_connect(
+                target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=self._tls
+            )
         except InvalidStatus as exc:
             raise self._refused(f"HTTP {exc.response.status_code}") from None
         except (OSError, TimeoutError, InvalidHandshake) as exc:
@@ -369,6 +384,16 @@ class Client:
 def connect(settings: Settings | None = None) -> Client:
     """The client the settings and the stored login call for (see :meth:`Client.from_settings`)."""
     return Client.from_settings(settings)
+
+
+def tls_context() -> ssl.SSLContext:
+    """Trust ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` if set (self-signed server), else certifi."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile, capath=capath)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def normalize_url(url: str) -> str:

@@ -30,8 +30,8 @@ def login(
     Parameters
     ----------
     url
-        The server, e.g. ``https://host:8080``. Default: ``client.url``, the
-        server logged in to last, or this machine's ``server.host:port``.
+        The server, e.g. https://host:8080. Default: client.url, the
+        server logged in to last, or this machine's server.host:port.
     username
         Your user name (asked when missing).
     password_stdin

@@ -1,0 +1,90 @@
+"""The ``skyport`` command line.
+
+Every command is registered lazily (an import path plus its help line), so
+``skyport --help`` imports only cyclopts and the plugin metadata: no
+Litestar, no HTTP client, no plugin code. Each command module imports what it
+needs when it runs; plugin groups are built by :mod:`skyport.cli.plugin_commands`.
+Failures are reported by :func:`main` as one line on stderr with a non-zero
+exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from cyclopts import App, Group, Parameter
+
+from skyport import __version__
+from skyport.cli.plugin_commands import installed
+
+app = App(
+    name="skyport",
+    help=(
+        "SkyPort: manage servers, containers and processes from one place.\n\n"
+        "Commands talk to the server you logged in to (skyport login URL) or the one in "
+        "client.url / SKYPORT_URL; with neither, to an in-process server on this "
+        "machine's data."
+    ),
+    version=__version__,
+    default_parameter=Parameter(negative=()),
+    help_format="plaintext",
+)
+_PLUGINS = Group("Plugins", sort_key=1)
+
+_COMMANDS = {
+    "serve": ("skyport.cli.serve:serve", "Run the SkyPort server (API, dashboard, /ws)."),
+    "login": ("skyport.cli.session:login", "Log in to a SkyPort server; later commands use it."),
+    "logout": ("skyport.cli.session:logout", "End the session and forget its token."),
+    "status": ("skyport.cli.session:status", "Show server version, host, uptime and plugins."),
+    "metrics": ("skyport.cli.metrics:metrics", "Show host metrics, once or live (--watch)."),
+    "plugins": ("skyport.cli.plugins_cmd:plugins", "List plugins: loaded, failed, disabled."),
+    "users": ("skyport.cli.users:app", "Manage user accounts."),
+    "tokens": ("skyport.cli.tokens:app", "Create, list and revoke your API tokens."),
+    "config": ("skyport.cli.config_cmd:app", "Show the effective settings and their files."),
+}
+for _name, (_path, _help) in _COMMANDS.items():
+    app.command(_path, name=_name, help=_help)
+for _name, _summary in installed(taken=_COMMANDS):
+    app.command(f"skyport.cli.plugin_commands:{_name}", name=_name, help=_summary, group=_PLUGINS)
+app.register_install_completion_command()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0, 1 on failure, 2 for bad settings or usage)."""
+    try:
+        result = app(argv, result_action="return_value")
+        sys.stdout.flush()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `skyport … | head`: the reader left, so be quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        explained = _explain(exc)
+        if explained is None:
+            raise
+        message, code = explained
+        print(f"skyport: error: {message}", file=sys.stderr)
+        return code
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _explain(exc: Exception) -> tuple[str, int] | None:
+    """The one-line message and exit code for an expected failure, else ``None``."""
+    from skyport.cli.output import CliError
+    from skyport.client import ClientError
+    from skyport.config import ConfigError
+    from skyport.plugins import PluginError
+
+    if isinstance(exc, CliError):
+        return str(exc), exc.code
+    if isinstance(exc, ClientError):
+        return str(exc), 1
+    if isinstance(exc, (ConfigError, PluginError)):
+        return str(exc), 2
+    return None
