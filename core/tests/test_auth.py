@@ -9,6 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+
 from skyport.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, required_scope
 
 from .conftest import ADMIN_PASSWORD, bearer, login

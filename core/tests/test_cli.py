@@ -27,6 +27,7 @@ import httpx
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
+
 from skyport import __version__
 from skyport.cli import credentials, main
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from litestar import get
+
 from skyport import hookimpl
 from skyport.app import create_app
 from skyport.cli import credentials

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+
 from skyport.config import ConfigError, load_settings, plugin_settings
 
 

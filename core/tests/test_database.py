@@ -10,23 +10,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
+
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.store import Database
+from skyport.testing import require_backend
 from skyport.types import Migration
 
 from .conftest import ADMIN_PASSWORD, bearer, login
 
 POSTGRES_URL = os.environ.get("SKYPORT_TEST_POSTGRES_URL", "")
-
-
-def _require_postgres() -> None:
-    if POSTGRES_URL:
-        return
-    if os.environ.get("SKYPORT_REQUIRE_BACKENDS") == "1":
-        pytest.fail("SKYPORT_TEST_POSTGRES_URL is not set but backends are required")
-    pytest.skip("no PostgreSQL server (set SKYPORT_TEST_POSTGRES_URL; .ci/run starts one)")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,7 +29,10 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
         return
-    _require_postgres()
+    require_backend(
+        bool(POSTGRES_URL),
+        "no PostgreSQL server (set SKYPORT_TEST_POSTGRES_URL; .ci/run starts one)",
+    )
     name = f"skyport_{secrets.token_hex(6)}"
     admin_db = Database(POSTGRES_URL)
     async with admin_db.engine.connect() as conn:

@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 import psutil
 import pytest
+
 from skyport.metrics.host import (
     HostCollector,
     HostMetrics,

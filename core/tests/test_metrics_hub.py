@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
+
 from skyport.metrics.history import MetricsHistory, average
 from skyport.metrics.host import host_collector
 from skyport.metrics.hub import TOPIC, MetricsHub

@@ -26,6 +26,7 @@ import pytest
 from litestar import Litestar, delete, get, post
 from litestar.params import JSONBody
 from litestar.testing import TestClient
+
 from skyport import hookimpl
 from skyport.app import create_app
 from skyport.config import Settings, load_settings

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from skyport import PROJECT_NAME, hookspecs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
 from skyport.metrics.host import host_collector
 from skyport.metrics.hub import MetricsHub
 from skyport.metrics.prometheus import render_prometheus, snake_case

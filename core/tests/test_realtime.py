@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
+
 from skyport import hookimpl
 from skyport.app import create_app
 from skyport.broker import Broker, Subscriber

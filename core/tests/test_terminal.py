@@ -15,6 +15,9 @@ from litestar import Litestar
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 from litestar.testing.websocket_test_session import WebSocketTestSession
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
 from skyport import hookimpl
 from skyport.app import create_app
 from skyport.config import Settings
@@ -23,8 +26,6 @@ from skyport.plugins import PluginManager
 from skyport.terminals.host import login_shell, shell_command, shell_environment
 from skyport.terminals.pty_session import PtySession, get_window_size
 from skyport.types import Permission, TerminalSize
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer, login
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -101,7 +102,13 @@ def create_app(
             await database.dispose()
 
     plugin_routers = [
-        Router(path=f"/api/{name}", route_handlers=handlers, opt={"plugin": name}, tags=[name])
+        Router(
+            path=f"/api/{name}",
+            route_handlers=handlers,
+            opt={"plugin": name},
+            tags=[name],
+            dependencies={"skyport": _provide(contexts[name])},
+        )
         for name, handlers in registry.routes.items()
     ]
     app = Litestar(
@@ -136,6 +143,15 @@ def create_app(
         secure_cookies=_secure_cookies(settings),
     )
     return app
+
+
+def _provide(context: PluginContext) -> Provide:
+    """Plugin handlers may take a ``skyport: PluginContext`` parameter."""
+
+    def plugin_context() -> PluginContext:
+        return context
+
+    return Provide(plugin_context, use_cache=True, sync_to_thread=False)
 
 
 def _secure_cookies(settings: Settings) -> bool:

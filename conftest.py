@@ -1,0 +1,3 @@
+"""Every test in the repository gets SkyPort's shared fixtures."""
+
+pytest_plugins = ["skyport.testing"]

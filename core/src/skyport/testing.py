@@ -1,0 +1,170 @@
+"""Pytest fixtures for SkyPort and its plugins' tests.
+
+Load them with ``pytest_plugins = ["skyport.testing"]`` in your top-level
+``conftest.py``. Every test gets its own data directory (SQLite database,
+secret key), HOME and plugin manager: nothing global is shared. Fixtures:
+``settings``/``make_settings``, ``plugin_manager``, ``app``, ``client``
+(Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
+``live_server`` (uvicorn on a free loopback port); helpers ``login``,
+``bearer``, ``free_port``, ``LiveServer``, ``require_backend``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from skyport.app import create_app
+from skyport.config import Settings, load_settings
+from skyport.plugins import PluginManager
+
+ADMIN_PASSWORD = "admin-password-for-tests"  # noqa: S105 - tests only
+
+
+def require_backend(available: bool, reason: str) -> None:
+    """Skip when a real backend is missing, or fail with ``SKYPORT_REQUIRE_BACKENDS=1``."""
+    if available:
+        return
+    if os.environ.get("SKYPORT_REQUIRE_BACKENDS") == "1":
+        pytest.fail(f"{reason} (SKYPORT_REQUIRE_BACKENDS=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every test away from the developer's real config, data and keyring."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("SKYPORT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SKYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for name in list(os.environ):
+        if name.startswith("SKYPORT_") and name not in (
+            "SKYPORT_DATA_DIR",
+            "SKYPORT_ADMIN_PASSWORD",
+            "SKYPORT_REQUIRE_BACKENDS",
+            "SKYPORT_TEST_POSTGRES_URL",
+        ):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings for a test: defaults plus ``overrides`` (nested dicts, like flags)."""
+
+    def make(**overrides: Any) -> Settings:
+        return load_settings(overrides={"plugins": {"strict": True}, **overrides})
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(metrics={"interval": 1.0})
+
+
+@pytest.fixture
+def plugin_manager(settings: Settings) -> PluginManager:
+    """A fresh manager with only the built-in plugin (no installed plugins)."""
+    return PluginManager(strict=True, use_entry_points=False)
+
+
+@pytest.fixture
+def app(settings: Settings, plugin_manager: PluginManager) -> Litestar:
+    return create_app(settings, plugins=plugin_manager)
+
+
+@pytest.fixture
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def login(client: TestClient[Litestar] | httpx.Client, username: str, password: str) -> str:
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()
+    return str(response.json()["token"])
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def admin_token(client: TestClient[Litestar]) -> str:
+    return login(client, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def admin(client: TestClient[Litestar], admin_token: str) -> TestClient[Litestar]:
+    """The test client, logged in as admin with a Bearer header (no cookies)."""
+    client.headers.update(bearer(admin_token))
+    return client
+
+
+@pytest.fixture
+def make_user(client: TestClient[Litestar], admin_token: str) -> Callable[[str, str], str]:
+    """Create a user with ``role`` and return a token for them."""
+
+    def make(username: str, role: str) -> str:
+        password = f"{username}-password"
+        response = client.post(
+            "/api/users",
+            json={"username": username, "password": password, "role": role},
+            headers=bearer(admin_token),
+        )
+        assert response.status_code == 201, response.text
+        return login(client, username, password)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """A real uvicorn server on a free loopback port, in a background thread."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+@pytest.fixture
+def live_server(app: Litestar) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
