@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -105,3 +106,24 @@ def test_plugin_topic_reaches_a_websocket_client(settings: Settings) -> None:
             received = [ws.receive_json(timeout=5) for _ in range(2)]
     assert {"topic": "ticker.ticks:a", "data": {"started": "ticker.ticks:a"}} in received
     assert {"type": "subscribed", "topics": ["ticker.ticks:a"]} in received
+
+
+def test_dashboard_session_cookie_opens_the_websocket(client: TestClient[Litestar]) -> None:
+    response = client.post(
+        "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert response.status_code == 200  # the client now holds the HttpOnly session cookie
+    with client.websocket_connect("/ws") as ws:
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json(timeout=5) == {"type": "pong"}
+
+
+def test_cookie_websocket_from_another_origin_is_refused(client: TestClient[Litestar]) -> None:
+    from litestar.exceptions import WebSocketDisconnect
+
+    client.post("/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD})
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect("/ws", headers={"Origin": "https://evil.example"}) as ws,
+    ):
+        ws.receive_json(timeout=5)
