@@ -28,6 +28,7 @@ from litestar.params import JSONBody
 from litestar.testing import TestClient
 
 from skyport import hookimpl
+from skyport.api import SkyportContext
 from skyport.app import create_app
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginError, PluginManager
@@ -637,3 +638,19 @@ def test_a_plugin_can_ship_migrations(settings: Settings) -> None:
     with running(create_app(settings, plugins=manager)):
         pass
     assert [tuple(row) for row in seen] == [("first",)]
+
+
+def test_a_route_can_take_the_plugin_context_as_a_parameter(settings: Settings) -> None:
+    class Named:
+        @hookimpl
+        def register_routes(self) -> list[Any]:
+            @get("/name", opt={"scope": "auth:self"})
+            async def name(skyport: SkyportContext) -> str:
+                return skyport.name
+
+            return [name]
+
+    manager = PluginManager(strict=True, use_entry_points=False)
+    manager.register(Named(), name="named")
+    with running(create_app(settings, plugins=manager)) as admin:
+        assert admin.get("/api/named/name").text == "named"

@@ -3,6 +3,9 @@
 ``from skyport.api import hookimpl, MetricsCollector, Permission, …``
 """
 
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
+
 from skyport import hookimpl
 from skyport.auth.principal import Principal
 from skyport.context import PluginContext
@@ -26,6 +29,10 @@ from skyport.types import (
     TerminalSize,
 )
 
+SkyportContext = NamedDependency[SkipValidation[PluginContext]]
+"""Annotate a route handler's ``skyport`` parameter with this to receive the
+plugin's :class:`PluginContext` (the core injects it into every plugin route)."""
+
 __all__ = [
     "AppTemplate",
     "BackendUnavailable",
@@ -41,6 +48,7 @@ __all__ = [
     "PluginContext",
     "Principal",
     "PtySession",
+    "SkyportContext",
     "TemplateEnv",
     "TemplatePort",
     "TerminalProvider",

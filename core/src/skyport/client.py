@@ -26,7 +26,7 @@ import json as jsonlib
 import os
 import queue
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -305,13 +305,16 @@ class Client:
         frames = (
             self._local_frames(request) if self.mode == "local" else self._remote_frames(request)
         )
-        for raw in frames:
-            message = jsonlib.loads(raw)
-            if strict and isinstance(message, dict) and message.get("type") == "error":
-                raise _topic_error(str(message.get("message", "subscription refused")))
-            yield message
+        try:
+            for raw in frames:
+                message = jsonlib.loads(raw)
+                if strict and isinstance(message, dict) and message.get("type") == "error":
+                    raise _topic_error(str(message.get("message", "subscription refused")))
+                yield message
+        finally:
+            frames.close()  # not left to the garbage collector: a traceback may hold it
 
-    def _remote_frames(self, request: dict[str, Any]) -> Iterator[str | bytes]:
+    def _remote_frames(self, request: dict[str, Any]) -> Generator[str | bytes, None, None]:
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect as ws_connect
 
@@ -338,7 +341,7 @@ class Client:
             except OSError as exc:
                 raise ServerUnreachable(self.url, f"connection lost: {_reason(exc)}") from None
 
-    def _local_frames(self, request: dict[str, Any]) -> Iterator[str | bytes]:
+    def _local_frames(self, request: dict[str, Any]) -> Generator[str | bytes, None, None]:
         with _LocalSocket(self.http, dict(self.http.headers)) as socket:
             if socket.refused is not None:
                 raise self._closed(*socket.refused)
@@ -444,6 +447,7 @@ class _LocalSocket:
     """
 
     def __init__(self, http: Any, headers: dict[str, str], path: str = "/ws") -> None:
+        path, _, query = path.partition("?")
         self._portal = http.blocking_portal
         self._app = http.app
         self._scope = {
@@ -454,7 +458,7 @@ class _LocalSocket:
             "path": path,
             "raw_path": path.encode(),
             "root_path": "",
-            "query_string": b"",
+            "query_string": query.encode(),
             "headers": [(b"host", b"testserver.local")]
             + [(k.lower().encode(), v.encode()) for k, v in headers.items() if k.lower() != "host"],
             "client": ("127.0.0.1", 0),
