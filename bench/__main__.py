@@ -6,7 +6,9 @@
 
 Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor),
 ``ws`` (WebSocket fan-out to many clients: SkyPort vs the floor), ``cli``
-(start-up of ``skyport --help`` vs ``import cyclopts`` vs ``python -c pass``).
+(start-up of ``skyport --help`` vs ``import cyclopts`` vs ``python -c pass``),
+``docker`` (``/api/docker/ps`` vs the raw Engine API vs ``docker ps -a``; container
+stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -31,11 +33,11 @@ from typing import Any
 import httpx
 import psutil
 
-from bench import cli_startup, load, targets, ws_fanout
+from bench import cli_startup, docker_bench, idle, load, targets, ws_fanout
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli")
+SECTIONS = ("http", "ws", "cli", "docker", "idle")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -206,6 +208,18 @@ def bench_ws(
             if res.connected:
                 row["rss_per_client_kb"] = round((rs.peak_rss_mb - idle) * 1024 / res.connected, 1)
             rows.append(row)
+    return rows
+
+
+def bench_idle(
+    starters: dict[str, Callable[[], targets.Target]], errors: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Server CPU and RSS at rest with one dashboard-like subscription (floor beside)."""
+    rows = []
+    for name in ("floor", "skyport"):
+        with started(name, starters[name], errors) as target:
+            if target is not None:
+                rows.append(idle.measure_idle(target))
     return rows
 
 
@@ -388,6 +402,21 @@ def render(results: dict[str, Any]) -> str:
                 rows.append([r.get("name", "-"), *_problem(r, notes, 5)])
         headers = ["command", "tool", "median ms", "stdev ms", "- python ms", "x python"]
         parts.append(_section("CLI start-up  (wall time, median)", headers, rows, notes))
+    if "docker" in results:
+        parts.append(docker_bench.render(results["docker"], _section, _fmt, _problem))
+    if "idle" in results:
+        rows = [
+            [
+                r["target"],
+                _fmt(r["seconds"], 0),
+                str(r["messages"]),
+                _fmt(r["cpu_percent"]),
+                _fmt(r["rss_mb"], 1),
+            ]
+            for r in results["idle"]
+        ]
+        headers = ["target", "seconds", "messages", "srv CPU%", "srv RSS MiB"]
+        parts.append(_section("At rest, one metrics subscription open", headers, rows, []))
     return "\n".join(parts)
 
 
@@ -400,7 +429,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma list of sections: http,ws,cli (default: all)",
+        help="comma list of sections: http,ws,cli,docker (default: all)",
     )
     p.add_argument(
         "--targets",
@@ -457,6 +486,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--skyport-args", default="", help="extra arguments for `skyport serve` (shell-quoted)"
     )
+    docker_bench.add_arguments(p)
     p.add_argument(
         "--json",
         type=Path,
@@ -478,6 +508,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.connections = max(1, min(a.connections, 1000))
     a.ws_clients = max(1, min(a.ws_clients, 10000))
     a.ws_duration = max(1.0, min(a.ws_duration, 300.0))
+    docker_bench.bound(a)
     return a
 
 
@@ -531,6 +562,8 @@ def main(argv: list[str] | None = None) -> int:
         "http": lambda: bench_http(args, starters, errors),
         "ws": lambda: bench_ws(args, starters, errors),
         "cli": lambda: bench_cli(args),
+        "docker": lambda: docker_bench.run(args, starters["skyport"], log),
+        "idle": lambda: bench_idle(starters, errors),
     }
     for s in args.only:
         try:

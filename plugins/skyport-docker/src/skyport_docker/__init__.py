@@ -1,0 +1,1 @@
+"""SkyPort's Docker plugin: containers, images, volumes, networks, stacks, engines."""

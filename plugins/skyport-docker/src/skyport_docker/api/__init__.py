@@ -1,0 +1,1 @@
+"""HTTP routes under ``/api/docker``: one module per resource."""

@@ -1,0 +1,158 @@
+"""What every ``skyport docker`` command shares: the command groups, flags and helpers."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from cyclopts import App, Parameter
+
+from skyport.cli.common import api
+from skyport.cli.output import (
+    CliError,
+    Column,
+    human_bytes,
+    human_duration,
+    print_json,
+)
+
+app = App(
+    name="docker",
+    help="Docker containers, images, volumes, networks, compose stacks and engines.",
+    default_parameter=Parameter(negative=()),
+)
+container_app = App(name="container", help="Manage containers: ls, inspect, prune.")
+image_app = App(name="image", help="Manage images: ls, pull, rm, tag, history, inspect, prune.")
+volume_app = App(name="volume", help="Manage volumes: ls, create, inspect, rm, prune.")
+network_app = App(name="network", help="Manage networks: ls, create, inspect, rm, prune.")
+stack_app = App(
+    name="stack", help="Compose stacks: up, ls, ps, start, stop, restart, update, down."
+)
+engine_app = App(
+    name="engine", help="Docker engines: ls, inspect, add, rm (local socket, ssh://, tcp://)."
+)
+for _group in (container_app, image_app, volume_app, network_app, stack_app, engine_app):
+    app.command(_group)
+
+PREFIX = "/api/docker"
+CLEAR = "\x1b[H\x1b[2J"
+
+EngineOpt = Annotated[
+    str | None,
+    Parameter(name="--engine", help="The Docker engine (see 'skyport docker engine ls')."),
+]
+ListEngine = Annotated[
+    str | None,
+    Parameter(name="--engine", help="The Docker engine to list; 'all' lists every engine."),
+]
+Quiet = Annotated[bool, Parameter(name=["--quiet", "-q"])]
+Force = Annotated[bool, Parameter(name=["--force", "-f"])]
+All = Annotated[bool, Parameter(name=["--all", "-a"])]
+Filters = Annotated[list[str] | None, Parameter(name=["--filter", "-f"])]
+Rest = Annotated[str, Parameter(allow_leading_hyphen=True)]
+"""The command line after an image or container (``sh -c 'echo hi'``)."""
+
+
+def api_path(*parts: str) -> str:
+    """``/api/docker/<parts>``, each part quoted whole (names hold no slash)."""
+    return PREFIX + "".join("/" + quote(part, safe="") for part in parts)
+
+
+def image_path(ref: str, action: str = "") -> str:
+    """Image references may hold slashes (``ghcr.io/org/app``): the API takes the path."""
+    return f"{PREFIX}/images/{quote(ref, safe='/:@')}" + (f"/{action}" if action else "")
+
+
+def query_params(engine: str | None = None, **values: Any) -> dict[str, Any]:
+    """Query parameters, without the unset ones."""
+    params = {k: v for k, v in values.items() if v is not None and v is not False and v != []}
+    if engine:
+        params["engine"] = engine
+    return params
+
+
+def fields(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def short_id(value: Any) -> str:
+    return str(value or "").removeprefix("sha256:")[:12]
+
+
+def ago(when: float | None) -> str:
+    """``5m 3s ago`` for unix seconds."""
+    if not when:
+        return "-"
+    return f"{human_duration(max(0.0, time.time() - when))} ago"
+
+
+def trunc(text: str, width: int, full: bool = False) -> str:
+    return text if full or len(text) <= width else text[: width - 1] + "…"
+
+
+def with_engine(columns: list[Column], engine: str | None) -> list[Column]:
+    """Across engines (``--engine all``) every row says which engine it is on."""
+    if engine == "all":
+        return [("ENGINE", lambda row: row.get("engine")), *columns]
+    return columns
+
+
+def key_values(items: Sequence[str] | None, flag: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        if not key:
+            raise CliError(f"{flag}: {item!r} is not KEY=VALUE")
+        result[key] = value
+    return result
+
+
+def for_each(
+    refs: Sequence[str],
+    action: Callable[[Any, str], Any],
+    *,
+    as_json: bool,
+    what: str,
+    report: Callable[[str, Any], None] = lambda ref, _answer: print(ref, flush=True),
+) -> int:
+    """``action`` on every ref as docker does: report each, go on after a failure.
+
+    A failure about one ref (4xx) is printed as the usual one-line error and
+    the others still run; the exit code is 1 if any failed. With ``--json``:
+    the API's answer for one ref, a list of the answers for several.
+    """
+    from skyport.client import ApiError, Forbidden
+
+    if not refs:
+        raise CliError(f"name at least one {what}")
+    answers: list[Any] = []
+    failed = 0
+    with api() as client:
+        for ref in refs:
+            try:
+                answer = action(client, ref)
+            except ApiError as exc:
+                if isinstance(exc, Forbidden) or not 400 <= exc.status < 500:
+                    raise
+                print(f"skyport: error: {exc}", file=sys.stderr, flush=True)
+                failed += 1
+                continue
+            answers.append(answer)
+            if not as_json:
+                report(ref, answer)
+    if as_json and answers:
+        print_json(answers[0] if len(refs) == 1 else answers)
+    return 1 if failed else 0
+
+
+def print_pruned(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(answer)
+        return
+    for item in answer.get("deleted") or []:
+        print(f"Deleted: {item}")
+    if "space_reclaimed" in answer:
+        print(f"Total reclaimed space: {human_bytes(answer['space_reclaimed'])}")

@@ -1,0 +1,502 @@
+"""Containers: ps, run, start/stop/restart/kill/(un)pause, rename, rm, inspect, top, exec, prune."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from skyport.cli.common import api
+from skyport.cli.output import (
+    CliError,
+    Column,
+    JsonFlag,
+    print_json,
+    print_table,
+)
+from skyport_docker.cli.base import (
+    All,
+    EngineOpt,
+    Filters,
+    Force,
+    ListEngine,
+    Quiet,
+    Rest,
+    ago,
+    api_path,
+    app,
+    container_app,
+    fields,
+    for_each,
+    key_values,
+    print_pruned,
+    query_params,
+    trunc,
+    with_engine,
+)
+from skyport_docker.cli.logs import print_line, stream_logs
+
+
+def _ports(row: dict[str, Any]) -> str:
+    shown = []
+    for port in row.get("ports") or []:
+        inner = f"{port['private']}/{port.get('type', 'tcp')}"
+        public = port.get("public")
+        shown.append(f"{port.get('ip') or ''}:{public}->{inner}" if public else inner)
+    return ", ".join(dict.fromkeys(shown))
+
+
+def _container_columns(full: bool) -> list[Column]:
+    return [
+        ("CONTAINER ID", lambda r: r["id"] if full else r["id"][:12]),
+        ("IMAGE", lambda r: trunc(r["image"], 30, full)),
+        ("COMMAND", lambda r: '"' + trunc(r["command"], 20, full) + '"'),
+        ("CREATED", lambda r: ago(r["created"])),
+        ("STATUS", lambda r: r["status"]),
+        ("PORTS", _ports),
+        ("NAMES", lambda r: r["name"]),
+    ]
+
+
+@app.command
+def ps(
+    *,
+    all: All = False,
+    quiet: Quiet = False,
+    filter: Filters = None,
+    no_trunc: bool = False,
+    engine: ListEngine = None,
+    json: JsonFlag = False,
+) -> None:
+    """List containers (running ones; every one with -a).
+
+    Parameters
+    ----------
+    all
+        Show stopped containers too.
+    quiet
+        Only print container ids.
+    filter
+        Filter as docker does: status=exited, name=web, label=a=b … (repeatable).
+    no_trunc
+        Do not shorten ids, images and commands.
+    """
+    with api() as client:
+        rows = client.get(api_path("ps"), params=query_params(engine, all=all, filters=filter))
+    if json:
+        print_json(rows)
+    elif quiet:
+        for row in rows:
+            print(row["id"] if no_trunc else row["id"][:12])
+    else:
+        print_table(rows, with_engine(_container_columns(no_trunc), engine))
+
+
+container_app.command(ps, name="ls")
+
+
+@app.command
+def run(
+    image: str,
+    /,
+    *command: Rest,
+    detach: Annotated[bool, Parameter(name=["--detach", "-d"])] = False,
+    name: str | None = None,
+    env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
+    publish: Annotated[list[str] | None, Parameter(name=["--publish", "-p"])] = None,
+    volume: Annotated[list[str] | None, Parameter(name=["--volume", "-v"])] = None,
+    restart: str | None = None,
+    label: Annotated[list[str] | None, Parameter(name=["--label", "-l"])] = None,
+    network: str | None = None,
+    workdir: Annotated[str | None, Parameter(name=["--workdir", "-w"])] = None,
+    user: Annotated[str | None, Parameter(name=["--user", "-u"])] = None,
+    hostname: Annotated[str | None, Parameter(name=["--hostname", "-h"])] = None,
+    entrypoint: str | None = None,
+    cpus: float | None = None,
+    memory: Annotated[str | None, Parameter(name=["--memory", "-m"])] = None,
+    rm: bool = False,
+    pull: str | None = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Create and start a container; without -d, print its output until it exits.
+
+    Put "--" before a command whose options could be taken for ours:
+    skyport docker run -d busybox -- ls --name x
+
+    Parameters
+    ----------
+    image
+        The image; pulled first when it is missing.
+    command
+        The command to run instead of the image's default.
+    detach
+        Run it in the background and print its id.
+    name
+        Name the container.
+    env
+        Set an environment variable, KEY=VALUE (repeatable).
+    publish
+        Publish a port, [ip:][host_port:]container_port[/proto] (repeatable).
+    volume
+        Mount a volume or a host path, [source:]/path[:ro] (repeatable).
+    restart
+        Restart policy: no, always, unless-stopped, on-failure[:N].
+    label
+        Set a label, KEY=VALUE (repeatable).
+    network
+        Network mode: none, host, bridge or a network's name.
+    workdir
+        Working directory inside the container.
+    user
+        User to run as (name or uid[:gid]).
+    hostname
+        The container's host name.
+    entrypoint
+        Override the image's entrypoint.
+    cpus
+        CPU limit in cores, e.g. 0.5.
+    memory
+        Memory limit, e.g. 512m or 1g.
+    rm
+        Remove the container when it exits.
+    pull
+        Pull the image: missing (default), always or never.
+    """
+    body = fields(
+        image=image,
+        name=name,
+        command=list(command) or None,
+        entrypoint=entrypoint,
+        env=env,
+        ports=publish,
+        volumes=volume,
+        restart=restart,
+        labels=key_values(label, "--label") or None,
+        network_mode=network,
+        working_dir=workdir,
+        user=user,
+        hostname=hostname,
+        cpus=cpus,
+        memory=memory,
+        auto_remove=rm or None,
+        pull=pull,
+    )
+    with api() as client:
+        if detach:
+            created = client.post(api_path("run"), json=body, params=query_params(engine))
+            print_json(created) if json else print(created["id"])
+            return 0
+        # Attached, --rm is ours to do once the exit code is known.
+        body.pop("auto_remove", None)
+        created = client.post(api_path("run"), json=body, params=query_params(engine))
+        if json:
+            print_json(created)
+        try:
+            return _attach(client, created["id"], engine, quiet=json)
+        finally:
+            if rm:
+                client.delete(
+                    api_path("containers", created["id"]), params=query_params(engine, force=True)
+                )
+
+
+def _attach(client: Any, container: str, engine: str | None, *, quiet: bool) -> int:
+    """Print a started container's output until it ends; its exit code."""
+    for line in stream_logs(client, container, engine, history={}):
+        if not quiet:
+            print_line(line, timestamps=False)
+    info = client.get(api_path("containers", container), params=query_params(engine))
+    return int((info.get("State") or {}).get("ExitCode") or 0)
+
+
+@app.command
+def start(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
+    """Start stopped containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    """
+    return _act(containers, "start", engine, json)
+
+
+@app.command
+def stop(
+    *containers: str,
+    time: Annotated[int | None, Parameter(name=["--time", "-t"])] = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Stop running containers (SIGTERM, then SIGKILL after a grace period).
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    time
+        Seconds to wait before killing.
+    """
+    return _act(containers, "stop", engine, json, timeout=time)
+
+
+@app.command
+def restart(
+    *containers: str,
+    time: Annotated[int | None, Parameter(name=["--time", "-t"])] = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Restart containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    time
+        Seconds to wait for each to stop before killing it.
+    """
+    return _act(containers, "restart", engine, json, timeout=time)
+
+
+@app.command
+def kill(
+    *containers: str,
+    signal: Annotated[str | None, Parameter(name=["--signal", "-s"])] = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Kill running containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    signal
+        The signal to send (default SIGKILL).
+    """
+    return _act(containers, "kill", engine, json, signal=signal)
+
+
+@app.command
+def pause(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
+    """Pause every process of containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    """
+    return _act(containers, "pause", engine, json)
+
+
+@app.command
+def unpause(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
+    """Unpause containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    """
+    return _act(containers, "unpause", engine, json)
+
+
+def _act(refs: Sequence[str], action: str, engine: str | None, as_json: bool, **query: Any) -> int:
+    return for_each(
+        refs,
+        lambda client, ref: client.post(
+            api_path("containers", ref, action), params=query_params(engine, **query)
+        ),
+        as_json=as_json,
+        what="container",
+    )
+
+
+@app.command
+def rename(
+    container: str, new_name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False
+) -> None:
+    """Rename a container.
+
+    Parameters
+    ----------
+    container
+        The container, by name or id.
+    new_name
+        Its new name.
+    """
+    with api() as client:
+        answer = client.post(
+            api_path("containers", container, "rename"),
+            json={"name": new_name},
+            params=query_params(engine),
+        )
+    if json:
+        print_json(answer)
+
+
+@app.command
+def rm(
+    *containers: str,
+    force: Force = False,
+    volumes: Annotated[bool, Parameter(name=["--volumes", "-v"])] = False,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Remove containers.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    force
+        Kill and remove running ones too.
+    volumes
+        Remove their anonymous volumes too.
+    """
+    return for_each(
+        containers,
+        lambda client, ref: client.delete(
+            api_path("containers", ref), params=query_params(engine, force=force, volumes=volumes)
+        ),
+        as_json=json,
+        what="container",
+    )
+
+
+@app.command
+def inspect(*containers: str, engine: EngineOpt = None) -> int:
+    """Show containers' details: the engine's JSON.
+
+    Parameters
+    ----------
+    containers
+        Containers, by name or id.
+    """
+    return for_each(
+        containers,
+        lambda client, ref: client.get(api_path("containers", ref), params=query_params(engine)),
+        as_json=True,
+        what="container",
+    )
+
+
+container_app.command(inspect, name="inspect")
+
+
+@container_app.command(name="prune")
+def container_prune(*, filter: Filters = None, engine: EngineOpt = None, json: JsonFlag = False):
+    """Remove every stopped container.
+
+    Parameters
+    ----------
+    filter
+        Only those matching, e.g. label=a=b or until=24h (repeatable).
+    """
+    with api() as client:
+        answer = client.post(
+            api_path("containers", "prune"), params=query_params(engine, filters=filter)
+        )
+    print_pruned(answer, json)
+
+
+@app.command
+def top(container: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+    """Show a container's processes.
+
+    Parameters
+    ----------
+    container
+        The container, by name or id.
+    """
+    with api() as client:
+        answer = client.get(api_path("containers", container, "top"), params=query_params(engine))
+    if json:
+        print_json(answer)
+        return
+    columns: list[Column] = [
+        (title, lambda row, i=i: row[i] if i < len(row) else "")
+        for i, title in enumerate(answer["titles"])
+    ]
+    print_table(answer["processes"], columns)
+
+
+@app.command(name="exec")
+def exec_(
+    container: str,
+    /,
+    *command: Rest,
+    interactive: Annotated[bool, Parameter(name=["--interactive", "-i"])] = False,
+    tty: Annotated[bool, Parameter(name=["--tty", "-t"])] = False,
+    env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
+    user: Annotated[str | None, Parameter(name=["--user", "-u"])] = None,
+    workdir: Annotated[str | None, Parameter(name=["--workdir", "-w"])] = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> int:
+    """Run a command in a running container; its exit code is the command's.
+
+    Without -i/-t the command runs to its end, then its output is printed.
+    With -it it runs on an interactive terminal: the local terminal goes
+    into raw mode, or a piped standard input is typed into it.
+
+    Parameters
+    ----------
+    container
+        The container, by name or id.
+    command
+        The command and its arguments.
+    interactive
+        Interactive terminal (-it).
+    tty
+        Interactive terminal (-it).
+    env
+        Set an environment variable, KEY=VALUE (repeatable).
+    user
+        Run as this user.
+    workdir
+        Working directory.
+    """
+    if interactive or tty:
+        if env or user or workdir:
+            raise CliError("exec -it: --env, --user and --workdir are for one-shot commands")
+        return _terminal(container, list(command), engine)
+    if not command:
+        raise CliError("exec: give the command to run")
+    body = fields(command=list(command), env=env, user=user, working_dir=workdir)
+    with api() as client:
+        answer = client.post(
+            api_path("containers", container, "exec"), json=body, params=query_params(engine)
+        )
+    if json:
+        print_json(answer)
+    else:
+        sys.stdout.write(answer["stdout"])
+        sys.stdout.flush()
+        sys.stderr.write(answer["stderr"])
+    return int(answer["exit_code"])
+
+
+SHELLS = frozenset({"sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash", "/usr/bin/bash"})
+"""Commands the terminal's own shell stands for (bash when the container has it, else sh)."""
+
+
+def _terminal(container: str, command: list[str], engine: str | None) -> int:
+    """``exec -it``: the ``docker`` terminal over ``/ws/terminal``; the exit code."""
+    import shutil
+    from urllib.parse import urlencode
+
+    from skyport_docker.cli.terminal import run_terminal
+
+    target = f"{engine}/{container}" if engine else container
+    size = shutil.get_terminal_size()
+    query = urlencode(
+        {"provider": "docker", "target": target, "cols": size.columns, "rows": size.lines}
+    )
+    shell = not command or (len(command) == 1 and command[0] in SHELLS)
+    with api() as client:
+        return run_terminal(client, query, None if shell else command)

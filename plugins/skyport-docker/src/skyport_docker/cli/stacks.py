@@ -1,0 +1,265 @@
+"""``stack up|ls|ps|start|stop|restart|update|down``: compose stacks, run by the server."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from skyport.cli.common import api
+from skyport.cli.output import (
+    CliError,
+    Column,
+    JsonFlag,
+    print_json,
+    print_table,
+)
+from skyport_docker.cli.base import (
+    EngineOpt,
+    ListEngine,
+    Quiet,
+    api_path,
+    fields,
+    key_values,
+    query_params,
+    stack_app,
+    with_engine,
+)
+
+STACK_MEMBERS: list[Column] = [
+    ("NAME", lambda c: c["name"]),
+    ("SERVICE", lambda c: c["service"]),
+    ("IMAGE", lambda c: c["image"]),
+    ("STATUS", lambda c: c["status"] or c["state"]),
+]
+
+
+def _stack_report(answer: dict[str, Any], as_json: bool, done: str) -> None:
+    if as_json:
+        print_json(answer)
+        return
+    for warning in answer.get("warnings") or []:
+        print(f"skyport: warning: {warning}", file=sys.stderr)
+    print(done.format(**answer))
+
+
+@stack_app.command(name="up")
+def stack_up(
+    name: str,
+    /,
+    *,
+    file: Annotated[str, Parameter(name=["--file", "-f"])] = "docker-compose.yml",
+    env_file: str | None = None,
+    env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
+    pull: bool = False,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Deploy a stack from a compose file (compose up -d).
+
+    Parameters
+    ----------
+    name
+        The stack's (compose project's) name.
+    file
+        The compose file; "-" reads standard input.
+    env_file
+        A .env file with the values the compose file uses.
+    env
+        A value, KEY=VALUE (repeatable; wins over --env-file).
+    pull
+        Pull every image first (by default only missing ones).
+    """
+    values = key_values(_env_lines(_read_text(env_file, "--env-file")), "--env-file")
+    values.update(key_values(env, "--env"))
+    body = fields(
+        name=name, compose=_read_text(file, "--file"), env=values or None, pull=pull or None
+    )
+    with api() as client:
+        answer = client.post(api_path("stacks"), json=body, params=query_params(engine))
+    _stack_report(answer, json, "Stack {name} is up: {running} of {containers} containers running.")
+
+
+def _read_text(path: str | None, flag: str) -> str:
+    if path is None:
+        return ""
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise CliError(f"{flag}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _env_lines(text: str) -> list[str]:
+    """``KEY=VALUE`` lines of a .env file: no comments, blanks, ``export`` or quotes."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        lines.append(f"{key.strip()}{sep}{value}")
+    return lines
+
+
+@stack_app.command(name="ls")
+def stack_ls(*, quiet: Quiet = False, engine: ListEngine = None, json: JsonFlag = False) -> None:
+    """List stacks, those made with compose outside SkyPort too.
+
+    Parameters
+    ----------
+    quiet
+        Only print stack names.
+    """
+    with api() as client:
+        rows = client.get(api_path("stacks"), params=query_params(engine))
+    if json:
+        print_json(rows)
+    elif quiet:
+        for row in rows:
+            print(row["name"])
+    else:
+        columns: list[Column] = [
+            ("NAME", lambda r: r["name"]),
+            ("STATUS", lambda r: f"{r['status']} ({r['running']}/{r['containers']})"),
+            ("SERVICES", lambda r: r["services"]),
+            ("MANAGED", lambda r: r["managed"]),
+        ]
+        print_table(rows, with_engine(columns, engine), empty="no stacks")
+
+
+@stack_app.command(name="ps")
+def stack_ps(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+    """List a stack's containers and their state.
+
+    Parameters
+    ----------
+    name
+        The stack.
+    """
+    with api() as client:
+        answer = client.get(api_path("stacks", name), params=query_params(engine))
+    if json:
+        print_json(answer)
+    else:
+        print_table(answer["members"], STACK_MEMBERS, empty=f"stack {name} has no containers")
+
+
+def _stack_action(name: str, action: str, engine: str | None, as_json: bool, done: str) -> None:
+    with api() as client:
+        answer = client.post(api_path("stacks", name, action), params=query_params(engine))
+    _stack_report(answer, as_json, done)
+
+
+@stack_app.command(name="start")
+def stack_start(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+    """Start a stack's containers.
+
+    Parameters
+    ----------
+    name
+        The stack.
+    """
+    _stack_action(name, "start", engine, json, "Stack {name} started.")
+
+
+@stack_app.command(name="stop")
+def stack_stop(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+    """Stop a stack's containers.
+
+    Parameters
+    ----------
+    name
+        The stack.
+    """
+    _stack_action(name, "stop", engine, json, "Stack {name} stopped.")
+
+
+@stack_app.command(name="restart")
+def stack_restart(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+    """Restart a stack's containers.
+
+    Parameters
+    ----------
+    name
+        The stack.
+    """
+    _stack_action(name, "restart", engine, json, "Stack {name} restarted.")
+
+
+@stack_app.command(name="update")
+def stack_update(
+    name: str,
+    /,
+    *,
+    file: Annotated[str | None, Parameter(name=["--file", "-f"])] = None,
+    env_file: str | None = None,
+    env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
+    no_pull: bool = False,
+    ignore_pull_failures: bool = False,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Pull a stack's images and recreate what changed (optionally with new files).
+
+    Parameters
+    ----------
+    name
+        The stack.
+    file
+        A new compose file ("-" reads standard input).
+    env_file
+        A new .env file.
+    env
+        A value, KEY=VALUE (repeatable; replaces the stack's values with --env-file's and these).
+    no_pull
+        Recreate with the images at hand.
+    ignore_pull_failures
+        Go on when a pull fails.
+    """
+    values: dict[str, str] | None = None
+    if env_file is not None or env:
+        values = key_values(_env_lines(_read_text(env_file, "--env-file")), "--env-file")
+        values.update(key_values(env, "--env"))
+    body = fields(
+        compose=_read_text(file, "--file") if file else None,
+        env=values,
+        pull=False if no_pull else None,
+        ignore_pull_failures=ignore_pull_failures or None,
+    )
+    with api() as client:
+        answer = client.post(
+            api_path("stacks", name, "update"), json=body, params=query_params(engine)
+        )
+    _stack_report(answer, json, "Stack {name} updated: {running} of {containers} running.")
+
+
+@stack_app.command(name="down")
+def stack_down(
+    name: str,
+    /,
+    *,
+    volumes: Annotated[bool, Parameter(name=["--volumes", "-v"])] = False,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Remove a stack: its containers and networks (and its volumes with -v).
+
+    Parameters
+    ----------
+    name
+        The stack.
+    volumes
+        Remove its named volumes too.
+    """
+    with api() as client:
+        answer = client.delete(
+            api_path("stacks", name), params=query_params(engine, volumes=volumes)
+        )
+    print_json(answer) if json else print(f"Stack {name} removed.")

@@ -1,0 +1,108 @@
+"""``stats``: CPU, memory, network and block I/O of running containers, live or once."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import sys
+import time
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from cyclopts import Parameter
+
+from skyport.cli.common import api
+from skyport.cli.output import (
+    CliError,
+    Column,
+    JsonFlag,
+    human_bytes,
+    print_table,
+)
+from skyport_docker.cli.base import (
+    CLEAR,
+    ListEngine,
+    api_path,
+    app,
+    query_params,
+    with_engine,
+)
+
+
+def _pair(row: dict[str, Any], first: str, second: str) -> str:
+    return f"{human_bytes(row[first])} / {human_bytes(row[second])}"
+
+
+STATS_COLUMNS: list[Column] = [
+    ("CONTAINER ID", lambda s: s["id"][:12]),
+    ("NAME", lambda s: s["name"]),
+    ("CPU %", lambda s: f"{s['cpu_percent']:.2f}%"),
+    ("MEM USAGE / LIMIT", lambda s: _pair(s, "memory_usage_bytes", "memory_limit_bytes")),
+    ("MEM %", lambda s: f"{s['memory_percent']:.2f}%"),
+    ("NET I/O", lambda s: _pair(s, "network_rx_bytes", "network_tx_bytes")),
+    ("BLOCK I/O", lambda s: _pair(s, "block_read_bytes", "block_write_bytes")),
+    ("PIDS", lambda s: s["pids"]),
+]
+
+
+@app.command
+def stats(
+    *containers: str,
+    no_stream: bool = False,
+    interval: float = 2.0,
+    count: Annotated[int | None, Parameter(name=["--count", "-n"])] = None,
+    engine: ListEngine = None,
+    json: JsonFlag = False,
+) -> None:
+    """Show running containers' CPU, memory, network and block I/O, live or once.
+
+    Parameters
+    ----------
+    containers
+        Only these containers (names or ids); default: every running one.
+    no_stream
+        Print one reading and exit.
+    interval
+        Seconds between two readings while streaming.
+    count
+        Stop after this many readings.
+    json
+        Print the API's JSON, one reading per line.
+    """
+    if count is not None and count < 1:
+        raise CliError("--count must be at least 1")
+    if interval <= 0:
+        raise CliError("--interval must be positive")
+    if no_stream:
+        count = 1
+    redraw = sys.stdout.isatty() and not json and count != 1
+    with api() as client:
+        seen = 0
+        try:
+            while True:
+                rows = _stats_rows(client, containers, engine)
+                seen += 1
+                if json:
+                    print(jsonlib.dumps(rows, ensure_ascii=False), flush=True)
+                else:
+                    if redraw:
+                        print(CLEAR, end="")
+                    print_table(
+                        rows, with_engine(STATS_COLUMNS, engine), empty="no running containers"
+                    )
+                    sys.stdout.flush()
+                if count is not None and seen >= count:
+                    return
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            return
+
+
+def _stats_rows(client: Any, containers: Sequence[str], engine: str | None) -> list[Any]:
+    if not containers:
+        return list(client.get(api_path("stats"), params=query_params(engine)))
+    if engine == "all":
+        raise CliError("--engine all lists every container; name one engine with containers")
+    return [
+        client.get(api_path("containers", ref, "stats"), params=query_params(engine))
+        for ref in containers
+    ]

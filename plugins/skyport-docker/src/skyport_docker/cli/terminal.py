@@ -1,0 +1,263 @@
+"""The client side of ``WS /ws/terminal`` for ``skyport docker exec -it``.
+
+The terminal's output is written to standard output as it comes. When
+standard input is a terminal it is put in raw mode (every key, Ctrl-C
+included, goes to the program in the container) and window size changes
+are sent as ``resize`` messages; otherwise standard input is piped in, and
+its end is typed as Ctrl-D. The session's exit code is returned.
+
+Remote mode uses the ``websockets`` client; local mode talks to the
+in-process application like :meth:`skyport.client.Client.subscribe` does.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import os
+import queue
+import secrets
+import shlex
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from skyport.cli.output import CliError
+
+CTRL_D = "\x04"
+TYPED_WAIT = 10.0
+"""Seconds to wait for the shell to run a typed command before showing all and going on."""
+_STOP = object()
+
+
+class _Link:
+    """One ``/ws/terminal`` connection: frames in, JSON control messages out."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def frames(self) -> Iterator[bytes | str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _RemoteLink(_Link):
+    def __init__(self, client: Any, query: str) -> None:
+        from websockets.exceptions import InvalidHandshake, InvalidStatus
+        from websockets.sync.client import connect
+
+        from skyport.client import ServerUnreachable, tls_context
+
+        url = "ws" + client.url.removeprefix("http") + "/ws/terminal?" + query
+        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+        try:
+            self._socket = connect(
+                url,
+                additional_headers=headers,
+                open_timeout=30,
+                ssl=tls_context() if url.startswith("wss:") else None,
+            ).__enter__()  # left by close()
+        except InvalidStatus as exc:
+            client.get("/api/auth/me")  # a 401 explains itself there
+            raise CliError(f"the terminal was refused (HTTP {exc.response.status_code})") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise ServerUnreachable(client.url, str(exc) or type(exc).__name__) from None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._socket.send(json.dumps(message))
+
+    def frames(self) -> Iterator[bytes | str]:
+        from websockets.exceptions import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                yield self._socket.recv()
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class _LocalLink(_Link):
+    def __init__(self, client: Any, query: str) -> None:
+        from skyport.client import _LocalSocket
+
+        self._socket = _LocalSocket(client.http, dict(client.http.headers), "/ws/terminal?" + query)
+        self._socket.__enter__()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._socket.send_text(json.dumps(message))
+
+    def frames(self) -> Iterator[bytes | str]:
+        while True:
+            message = self._socket.receive()
+            if message["type"] == "websocket.close":
+                return
+            if message.get("bytes") is not None:
+                yield message["bytes"]
+            else:
+                yield message.get("text") or ""
+
+    def close(self) -> None:
+        self._socket.__exit__(None, None, None)
+
+
+def run_terminal(client: Any, query: str, command: list[str] | None = None) -> int:
+    """Bridge this terminal (or pipe) to ``/ws/terminal?<query>``; the exit code.
+
+    The terminal opens the container's shell. A ``command`` is typed into it
+    as ``exec COMMAND``, after a line that prints a marker: what comes
+    before the marker (banner, prompt, the typed line) is not shown, and
+    standard input is held until it, so nothing typed ahead reaches the
+    shell's line editor instead of the command.
+    """
+    link: _Link = (
+        _LocalLink(client, query) if client.mode == "local" else _RemoteLink(client, query)
+    )
+    outbox: queue.Queue[Any] = queue.Queue()
+    ready = threading.Event()
+    marker = b""
+    if command:
+        head, tail = secrets.token_hex(4), secrets.token_hex(4)
+        marker = f"skyport-{head}{tail}".encode()
+        line = f"printf '%s%s\\n' skyport-{head} {tail}; exec {shlex.join(command)}\n"
+        outbox.put({"type": "input", "data": line})
+    else:
+        ready.set()
+    sender = threading.Thread(target=_send_all, args=(link, outbox), daemon=True)
+    sender.start()
+    stdin_fd = _fileno(sys.stdin)
+    is_tty = stdin_fd is not None and os.isatty(stdin_fd)
+    try:
+        with _raw_mode(stdin_fd if is_tty else None), _resizes(outbox, is_tty):
+            reader = threading.Thread(
+                target=_read_stdin, args=(outbox, stdin_fd, is_tty, ready), daemon=True
+            )
+            reader.start()
+            return _pump_output(link, ready, marker)
+    finally:
+        outbox.put(_STOP)
+        sender.join(timeout=5)
+        link.close()
+
+
+def _pump_output(link: _Link, ready: threading.Event, marker: bytes) -> int:
+    """Write the terminal's output (from the marker's line on); the exit code."""
+    held = b""
+    deadline = time.monotonic() + TYPED_WAIT
+    error: str | None = None
+    code: int | None = None
+    ended = False
+    for frame in link.frames():
+        if isinstance(frame, bytes):
+            if ready.is_set():
+                _write(frame)
+                continue
+            held += frame
+            at = held.find(marker)
+            newline = held.find(b"\n", at) if at >= 0 else -1
+            if newline >= 0 or time.monotonic() > deadline:
+                ready.set()
+                _write(held[newline + 1 :] if newline >= 0 else held)
+            continue
+        try:
+            message = json.loads(frame)
+        except ValueError:
+            continue
+        if message.get("type") == "exit":
+            code, ended = message.get("code"), True
+        elif message.get("type") == "error":
+            error = str(message.get("message") or "terminal error")
+    if not ready.is_set():  # ended before the command ran: show why
+        _write(held)
+    if error is not None:
+        raise CliError(error)
+    if not ended:
+        raise CliError("the terminal's connection ended before its program did")
+    return code if isinstance(code, int) else 0
+
+
+def _write(data: bytes) -> None:
+    out = getattr(sys.stdout, "buffer", None)
+    if out is not None:
+        out.write(data)
+    else:
+        sys.stdout.write(data.decode(errors="replace"))
+    sys.stdout.flush()
+
+
+def _send_all(link: _Link, outbox: queue.Queue[Any]) -> None:
+    while (message := outbox.get()) is not _STOP:
+        try:
+            link.send(message)
+        except Exception:  # the session ended while we were typing
+            return
+
+
+def _read_stdin(
+    outbox: queue.Queue[Any], fd: int | None, is_tty: bool, ready: threading.Event
+) -> None:
+    """Type standard input into the terminal; a pipe's end becomes Ctrl-D."""
+    ready.wait(TYPED_WAIT)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    last = "\n"
+    while True:
+        try:
+            data: bytes | str = os.read(fd, 4096) if fd is not None else sys.stdin.read(4096)
+        except (OSError, ValueError):
+            data = b""
+        if not data:
+            if not is_tty:  # Ctrl-D ends the input at the start of a line
+                outbox.put({"type": "input", "data": CTRL_D if last == "\n" else CTRL_D * 2})
+            return
+        chunk = decoder.decode(data) if isinstance(data, bytes) else data
+        if chunk:
+            outbox.put({"type": "input", "data": chunk})
+            last = chunk[-1]
+
+
+def _fileno(stream: Any) -> int | None:
+    try:
+        return int(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def _raw_mode(fd: int | None) -> Iterator[None]:
+    if fd is None:
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextlib.contextmanager
+def _resizes(outbox: queue.Queue[Any], enabled: bool) -> Iterator[None]:
+    """Send the new size when the window changes (SIGWINCH), on a terminal only."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def changed(_signum: int, _frame: Any) -> None:
+        size = shutil.get_terminal_size()
+        outbox.put({"type": "resize", "cols": size.columns, "rows": size.lines})
+
+    previous = signal.signal(signal.SIGWINCH, changed)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGWINCH, previous)

@@ -1,0 +1,189 @@
+"""The Compose tool, run as a subprocess against one engine.
+
+SkyPort does not reimplement Compose: it runs ``docker compose`` (v2) when
+that works, else ``docker-compose`` (v1), or whatever the ``compose_command``
+setting names. The engine is chosen with ``-H`` (and TLS flags), so one tool
+serves every engine; variables that would redirect it (``DOCKER_HOST``,
+``COMPOSE_FILE`` …) are removed from its environment.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from litestar.exceptions import ClientException
+
+from skyport.api import BackendUnavailable
+from skyport_docker.engines import Engine, GatewayTimeout
+
+RUN_TIMEOUT = 900.0
+"""Seconds a Compose command may take (pulls and recreations of large stacks)."""
+_UNREACHABLE = (
+    "Couldn't connect to Docker daemon",
+    "Cannot connect to the Docker daemon",
+    "Error while fetching server API version",
+    "Install paramiko package",
+)
+"""Compose's ways of saying it could not reach the engine (→ 503, not 400)."""
+_DROPPED_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+
+
+@dataclass(frozen=True)
+class ComposeResult:
+    returncode: int
+    output: str
+    """stdout and stderr, as Compose printed them."""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class ComposeFailed(ClientException):
+    """Compose refused or failed: 400 (409 for a name conflict) with its message."""
+
+    def __init__(self, action: str, output: str) -> None:
+        message = f"compose {action} failed: {summary(output)}"
+        status = 409 if "Conflict" in output or "is already in use" in output else 400
+        super().__init__(message, status_code=status)
+
+
+def summary(output: str, limit: int = 1500) -> str:
+    """Compose's messages without its progress lines, at most ``limit`` characters."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    wanted = [line for line in lines if not _progress(line)] or lines
+    text = " | ".join(dict.fromkeys(wanted))
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def _progress(line: str) -> bool:
+    words = (
+        "... done",
+        "... error",
+        "Pulling ",
+        "Creating ",
+        "Starting ",
+        "Stopping ",
+        "Removing ",
+    )
+    return any(word in line for word in words) and not line.startswith("ERROR")
+
+
+@functools.cache
+def detect(configured: str = "") -> tuple[str, ...]:
+    """The Compose tool's argv: the setting, else ``docker compose``, else ``docker-compose``."""
+    if configured.strip():
+        return tuple(shlex.split(configured))
+    docker = shutil.which("docker")
+    if docker:
+        try:
+            probe = subprocess.run(
+                [docker, "compose", "version"], capture_output=True, timeout=30, check=False
+            )
+            if probe.returncode == 0:
+                return (docker, "compose")
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    legacy = shutil.which("docker-compose")
+    if legacy:
+        return (legacy,)
+    return ()
+
+
+class ComposeTool:
+    """Runs Compose for one project against one engine."""
+
+    def __init__(self, engine: Engine, configured: str = "") -> None:
+        self.engine = engine
+        self.argv = detect(configured)
+
+    def command(self, project: str, files: Sequence[Path], project_dir: Path | None) -> list[str]:
+        """The argv up to the subcommand: tool, engine flags, project and files."""
+        if not self.argv:
+            raise BackendUnavailable(
+                "docker compose",
+                "no Compose tool found (install docker-compose or the compose plugin)",
+            )
+        engine_flags = self._engine_flags()
+        if len(self.argv) >= 2 and self.argv[-1] == "compose":  # v2: docker [flags] compose
+            argv = [*self.argv[:-1], *engine_flags, "compose"]
+        else:
+            argv = [*self.argv, *engine_flags]
+        argv += ["--ansi", "never", "-p", project]
+        if project_dir is not None:
+            argv += ["--project-directory", str(project_dir)]
+        for file in files:
+            argv += ["-f", str(file)]
+        return argv
+
+    def _engine_flags(self) -> list[str]:
+        config = self.engine.config
+        flags = ["-H", config.url]
+        if config.tls_ca or config.tls_cert:
+            flags.append("--tlsverify" if config.tls_ca else "--tls")
+            if config.tls_ca:
+                flags += ["--tlscacert", config.tls_ca]
+            if config.tls_cert and config.tls_key:
+                flags += ["--tlscert", config.tls_cert, "--tlskey", config.tls_key]
+        return flags
+
+    def run(
+        self,
+        project: str,
+        files: Sequence[Path],
+        args: Sequence[str],
+        *,
+        cwd: Path,
+        project_dir: Path | None = None,
+        timeout: float = RUN_TIMEOUT,
+    ) -> ComposeResult:
+        """Run ``compose <args>`` in ``cwd``; ``GatewayTimeout`` if it takes too long."""
+        argv = [*self.command(project, files, project_dir), *args]
+        try:
+            done = subprocess.run(
+                argv,
+                cwd=cwd,
+                env=_environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+            )
+        except FileNotFoundError as exc:
+            raise BackendUnavailable("docker compose", f"cannot run {argv[0]}: {exc}") from None
+        except subprocess.TimeoutExpired:
+            raise GatewayTimeout(
+                f"compose {' '.join(args[:1])} for {project!r} did not finish within {timeout:g} s"
+            ) from None
+        return ComposeResult(done.returncode, done.stdout or "")
+
+    def check(
+        self, project: str, files: Sequence[Path], args: Sequence[str], **kwargs: object
+    ) -> str:
+        """Like :meth:`run`, raising :class:`ComposeFailed` when Compose fails."""
+        result = self.run(project, files, args, **kwargs)  # type: ignore[arg-type]
+        if not result.ok:
+            if any(sign in result.output for sign in _UNREACHABLE):
+                engine = f"Docker engine {self.engine.name!r} ({self.engine.url})"
+                raise BackendUnavailable(engine, f"compose: {summary(result.output, 500)}")
+            raise ComposeFailed(args[0], result.output)
+        return result.output
+
+
+def _environment() -> dict[str, str]:
+    """The server's environment, minus secrets and what would redirect Compose."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SKYPORT_", "COMPOSE_")) and key not in _DROPPED_ENV
+    }

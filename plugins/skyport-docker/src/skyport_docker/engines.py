@@ -1,0 +1,254 @@
+"""Docker engines by name, and the translation of engine errors into HTTP answers.
+
+The local socket is the engine ``local``; remote engines (``ssh://user@host``,
+``tcp://host:2376`` with TLS) come from the settings or are added through the
+API and kept in the database. Every call goes through :meth:`Engine.call`,
+which turns the SDK's exceptions into 4xx/502/503 answers that name the
+engine — never a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import docker
+import msgspec
+import requests
+import sqlalchemy as sa
+from docker import errors as docker_errors
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
+
+from skyport.api import BackendUnavailable
+from skyport.store import Database
+from skyport_docker.settings import DockerSettings, EngineConfig
+
+T = TypeVar("T")
+
+LOCAL = "local"
+SUPPORTED_SCHEMES = ("unix://", "ssh://", "tcp://", "http://", "https://", "npipe://")
+
+engines_table = sa.Table(
+    "docker_engines",
+    sa.MetaData(),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("url", sa.String(512), nullable=False),
+    sa.Column("tls_ca", sa.String(1024), nullable=True),
+    sa.Column("tls_cert", sa.String(1024), nullable=True),
+    sa.Column("tls_key", sa.String(1024), nullable=True),
+)
+
+
+class EngineInfo(msgspec.Struct, frozen=True):
+    name: str
+    url: str
+    source: str
+    """``settings`` or ``api`` (added at run time, removable)."""
+    tls: bool = False
+
+
+class BadGateway(HTTPException):
+    status_code = 502
+
+
+class GatewayTimeout(HTTPException):
+    status_code = 504
+
+
+class Engine:
+    """One Docker engine and its (lazily opened, shared) low-level API client."""
+
+    def __init__(self, name: str, config: EngineConfig, timeout: float, source: str) -> None:
+        self.name = name
+        self.config = config
+        self.timeout = timeout
+        self.source = source
+        self._client: docker.APIClient | None = None
+        self._lock = threading.RLock()  # client() resets (takes it again) when connecting fails
+
+    @property
+    def url(self) -> str:
+        return self.config.url
+
+    @property
+    def info(self) -> EngineInfo:
+        return EngineInfo(self.name, self.url, self.source, tls=bool(self.config.tls_ca))
+
+    @property
+    def is_local(self) -> bool:
+        return self.url.startswith("unix://")
+
+    def client(self) -> docker.APIClient:
+        """The SDK's low-level client (one HTTP call per method: no hidden inspects)."""
+        with self._lock:
+            if self._client is None:
+                with self.errors():
+                    self._client = docker.APIClient(
+                        base_url=self.url,
+                        version="auto",
+                        timeout=int(self.timeout),
+                        tls=self._tls(),
+                        use_ssh_client=False,
+                    )
+            return self._client
+
+    def call(self, fn: Callable[[docker.APIClient], T]) -> T:
+        """Run ``fn(client)`` with engine errors translated for the API."""
+        with self.errors():
+            return fn(self.client())
+
+    @contextlib.contextmanager
+    def errors(self) -> Iterator[None]:
+        """Translate docker SDK and transport exceptions into HTTP exceptions."""
+        try:
+            yield
+        except HTTPException:
+            raise
+        except docker_errors.NotFound as exc:
+            raise NotFoundException(_explain(exc)) from None
+        except docker_errors.APIError as exc:
+            raise _api_error(exc) from None
+        except (docker_errors.InvalidArgument, docker_errors.InvalidRepository) as exc:
+            raise ClientException(str(exc)) from None
+        except (requests.exceptions.ReadTimeout, TimeoutError) as exc:
+            raise GatewayTimeout(
+                f"Docker engine {self.name!r} ({self.url}) did not answer in time: {exc}"
+            ) from None
+        except (
+            docker_errors.DockerException,
+            requests.exceptions.RequestException,
+            OSError,
+        ) as exc:
+            self.reset()
+            raise BackendUnavailable(
+                f"Docker engine {self.name!r} ({self.url})", _short(exc)
+            ) from None
+        except Exception as exc:
+            if not type(exc).__module__.startswith("paramiko"):  # ssh://: host key, auth …
+                raise
+            self.reset()
+            raise BackendUnavailable(
+                f"Docker engine {self.name!r} ({self.url})", _short(exc)
+            ) from None
+
+    def reset(self) -> None:
+        """Forget the client so the next call reconnects (the engine may have restarted)."""
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    def _tls(self) -> docker.tls.TLSConfig | bool:
+        if not self.config.tls_ca and not self.config.tls_cert:
+            return False
+        cert = (
+            (self.config.tls_cert, self.config.tls_key)
+            if self.config.tls_cert and self.config.tls_key
+            else None
+        )
+        return docker.tls.TLSConfig(
+            client_cert=cert, ca_cert=self.config.tls_ca, verify=bool(self.config.tls_ca)
+        )
+
+
+def _explain(exc: docker_errors.APIError) -> str:
+    return str(exc.explanation or exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 300 else text[:297] + "..."
+
+
+def _api_error(exc: docker_errors.APIError) -> HTTPException:
+    status = exc.status_code or 502
+    message = _explain(exc)
+    if status in (400, 401, 403, 409, 412):
+        return ClientException(message, status_code=status)
+    if status == 304:
+        return ClientException(message or "nothing to do: already in that state", status_code=409)
+    if status == 404:
+        return NotFoundException(message)
+    return BadGateway(f"Docker engine error: {message}")
+
+
+class EngineRegistry:
+    """Every configured engine by name; remote engines can be added at run time."""
+
+    def __init__(self, settings: DockerSettings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self._engines: dict[str, Engine] = {}
+        if settings.local_url:
+            self._put(LOCAL, EngineConfig(settings.local_url), "settings")
+        for name, config in settings.engines.items():
+            self._put(name, config, "settings")
+
+    def _put(self, name: str, config: EngineConfig, source: str) -> Engine:
+        engine = Engine(name, config, self.settings.timeout, source)
+        self._engines[name] = engine
+        return engine
+
+    def all(self) -> list[Engine]:
+        return list(self._engines.values())
+
+    def get(self, name: str | None = None) -> Engine:
+        """The engine ``name``, or the default one (``local``, else the first)."""
+        if name is None:
+            if not self._engines:
+                raise NotFoundException("no Docker engine is configured")
+            return self._engines.get(LOCAL) or next(iter(self._engines.values()))
+        try:
+            return self._engines[name]
+        except KeyError:
+            known = ", ".join(self._engines) or "none"
+            raise NotFoundException(f"no Docker engine {name!r} (known: {known})") from None
+
+    def select(self, name: str | None) -> list[Engine]:
+        """``all`` → every engine; a name → that one; None → the default."""
+        return self.all() if name == "all" else [self.get(name)]
+
+    async def load_saved(self) -> None:
+        async with self.database.connect() as conn:
+            rows = await conn.execute(sa.select(engines_table))
+            for row in rows:
+                if row.name not in self._engines:
+                    config = EngineConfig(row.url, row.tls_ca, row.tls_cert, row.tls_key)
+                    self._put(row.name, config, "api")
+
+    async def add(self, name: str, config: EngineConfig) -> Engine:
+        if name in self._engines:
+            raise ClientException(f"Docker engine {name!r} already exists", status_code=409)
+        if not config.url.startswith(SUPPORTED_SCHEMES):
+            raise ClientException(
+                f"url: {config.url!r} is not a Docker engine address "
+                "(unix://, ssh://user@host or tcp://host:2376)",
+                extra={"field": "url"},
+            )
+        async with self.database.begin() as conn:
+            await conn.execute(
+                engines_table.insert().values(name=name, **msgspec.structs.asdict(config))
+            )
+        return self._put(name, config, "api")
+
+    async def remove(self, name: str) -> None:
+        engine = self.get(name)
+        if engine.source != "api":
+            raise ClientException(
+                f"Docker engine {name!r} comes from the settings file; remove it there"
+            )
+        async with self.database.begin() as conn:
+            await conn.execute(engines_table.delete().where(engines_table.c.name == name))
+        del self._engines[name]
+        engine.reset()
+
+    def close(self) -> None:
+        for engine in self._engines.values():
+            engine.reset()
+
+
+def create_engines_table(conn: Any) -> None:
+    engines_table.metadata.create_all(conn)

@@ -1,0 +1,443 @@
+"""Engines: ``/api/docker/engines``, a remote engine over ``ssh://`` to a private sshd on
+127.0.0.1 (reaching this machine's engine), and an engine that goes away mid-test.
+
+The engine that goes away is the local engine behind a proxy on a unix socket that
+the test stops and restarts, so the shared engine itself is never stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from litestar.testing.websocket_test_session import WebSocketTestSession
+
+from skyport.app import create_app
+from skyport.config import Settings
+from skyport.plugins import PluginManager
+from skyport.testing import ADMIN_PASSWORD, bearer, free_port, login, require_backend
+
+from .test_events_terminal import Terminal
+
+ENGINE_SOCKET = "/var/run/docker.sock"
+WAIT = 30.0
+
+
+# -- a stoppable path to the engine ------------------------------------------------------
+
+
+class SocketProxy:
+    """Forwards connections on a unix socket of its own to the engine's socket."""
+
+    def __init__(self, path: Path, target: str = ENGINE_SOCKET) -> None:
+        self.path = path
+        self.target = target
+        self.url = f"unix://{path}"
+        self._listener: socket.socket | None = None
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        listener.bind(str(self.path))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        """Refuse new connections and cut the open ones, as a stopped engine would."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            sockets, self._open = self._open, set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def proxy(engine: docker.APIClient, tmp_path: Path) -> Iterator[SocketProxy]:
+    server = SocketProxy(tmp_path / "engine-proxy.sock")
+    server.start()
+    yield server
+    server.stop()
+
+
+# -- a private sshd on 127.0.0.1 ---------------------------------------------------------
+
+
+class SSHServer:
+    def __init__(self, port: int, user: str, process: subprocess.Popen[bytes]) -> None:
+        self.port = port
+        self.user = user
+        self.process = process
+        self.url = f"ssh://{user}@127.0.0.1:{port}"
+
+
+def _keygen(path: Path) -> str:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "skyport-test", "-f", str(path)],
+        check=True,
+        timeout=30,
+    )
+    return path.with_suffix(".pub").read_text().strip()
+
+
+@pytest.fixture
+def sshd(engine: docker.APIClient, tmp_path: Path) -> Iterator[SSHServer]:
+    """sshd on a free loopback port; this user's client key and known_hosts in ``$HOME/.ssh``."""
+    binary = "/usr/sbin/sshd"
+    require_backend(os.path.exists(binary) and bool(shutil.which("ssh-keygen")), "no sshd")
+    require_backend(bool(shutil.which("docker")), "no docker CLI (the SSH side runs dial-stdio)")
+    with contextlib.suppress(OSError):
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation dir
+    folder = tmp_path / "sshd"
+    folder.mkdir()
+    host_key = _keygen(folder / "host_key")
+    client_key = _keygen(folder / "client_key")
+    (folder / "authorized_keys").write_text(client_key + "\n")
+    port, user = free_port(), getpass.getuser()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\n"
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPidFile {folder / 'sshd.pid'}\n"
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+        f"PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nAllowUsers {user}\n"
+        "LogLevel ERROR\n"
+    )
+    ssh_dir = Path.home() / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(folder / "client_key", ssh_dir / "id_ed25519")
+    (ssh_dir / "id_ed25519").chmod(0o600)
+    key_type, key_data = host_key.split()[:2]
+    (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{port} {key_type} {key_data}\n")
+    process = subprocess.Popen(
+        [binary, "-D", "-e", "-f", str(folder / "sshd_config")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                errors = process.stderr.read().decode() if process.stderr else ""
+                require_backend(False, f"sshd did not start: {errors.strip()}")
+            time.sleep(0.05)
+        yield SSHServer(port, user, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def subscribe_events(api: TestClient[Litestar]) -> WebSocketTestSession:
+    ws = api.websocket_connect("/ws", headers=dict(api.headers)).__enter__()
+    ws.send_json({"type": "subscribe", "topics": ["docker.events"]})
+    assert ws.receive_json(timeout=WAIT)["type"] == "subscribed"
+    return ws
+
+
+def next_event(
+    ws: WebSocketTestSession, wanted: Callable[[dict[str, Any]], bool], timeout: float = WAIT
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            message = ws.receive_json(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError("no such docker event in time") from None
+        data = message.get("data")
+        if message.get("topic") == "docker.events" and isinstance(data, dict) and wanted(data):
+            return data
+
+
+# -- the tests -------------------------------------------------------------------------------
+
+
+def test_the_local_engine_is_listed_and_described(
+    api: TestClient[Litestar], engine: docker.APIClient
+) -> None:
+    listed = api.get("/api/docker/engines").json()
+    assert listed == [
+        {
+            "name": "local",
+            "url": "unix:///var/run/docker.sock",
+            "source": "settings",
+            "tls": False,
+            "available": None,
+            "error": None,
+            "version": None,
+        }
+    ]
+    checked = api.get("/api/docker/engines", params={"check": True}).json()
+    assert checked[0]["available"] is True and checked[0]["version"] == engine.version()["Version"]
+    detail = api.get("/api/docker/engines/local")
+    assert detail.status_code == 200
+    body = detail.json()
+    assert body["id"] == engine.info()["ID"] and body["version"] == engine.version()["Version"]
+    assert body["cpus"] >= 1 and body["memory"] > 0 and body["source"] == "settings"
+    assert api.get("/api/docker/engines/nowhere").status_code == 404
+
+
+def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) -> None:
+    def add(**body: Any) -> Any:
+        return api.post("/api/docker/engines", json=body)
+
+    for bad in (
+        {"name": "all", "url": "unix:///x"},
+        {"name": "a/b", "url": "unix:///x"},
+        {"name": "", "url": "unix:///x"},
+    ):
+        answer = add(**bad)
+        assert answer.status_code == 400, answer.text
+        assert "name" in answer.text
+    answer = add(name="odd", url="ftp://host")
+    assert answer.status_code == 400 and answer.json()["extra"]["field"] == "url"
+    answer = add(name="tls", url="tcp://127.0.0.1:2376", tls_ca=str(tmp_path / "nope.pem"))
+    assert answer.status_code == 400 and answer.json()["extra"]["field"] == "tls_ca"
+    assert add(name="local", url="unix:///var/run/docker.sock").status_code == 409
+    assert api.delete("/api/docker/engines/local").status_code == 400
+    assert api.delete("/api/docker/engines/nowhere").status_code == 404
+
+    # Nothing answers there: 503 naming the engine's URL, and it is not added.
+    dead = f"unix://{tmp_path / 'nothing.sock'}"
+    answer = add(name="dead", url=dead)
+    assert answer.status_code == 503, answer.text
+    assert dead in answer.json()["detail"]
+    assert [e["name"] for e in api.get("/api/docker/engines").json()] == ["local"]
+
+    # Unless asked not to check: then it is listed, and reported unavailable.
+    assert add(name="later", url=dead, check=False).status_code == 201
+    checked = {e["name"]: e for e in api.get("/api/docker/engines?check=true").json()}
+    assert checked["later"]["available"] is False and dead in checked["later"]["error"]
+    assert api.delete("/api/docker/engines/later").status_code == 204
+
+
+def test_changing_engines_needs_docker_write(api: TestClient[Litestar]) -> None:
+    assert (
+        api.post(
+            "/api/users", json={"username": "vic", "password": "vic-password", "role": "viewer"}
+        ).status_code
+        == 201
+    )
+    viewer = bearer(login(api, "vic", "vic-password"))
+    assert api.get("/api/docker/engines", headers=viewer).status_code == 200
+    refused = api.post(
+        "/api/docker/engines", json={"name": "x", "url": "unix:///x"}, headers=viewer
+    )
+    assert refused.status_code == 403
+
+
+def test_an_engine_that_stops_answers_503_then_recovers(
+    api: TestClient[Litestar],
+    proxy: SocketProxy,
+    engine: docker.APIClient,
+    make_container: Callable[..., dict[str, Any]],
+) -> None:
+    added = api.post("/api/docker/engines", json={"name": "edge", "url": proxy.url})
+    assert added.status_code == 201, added.text
+    assert added.json()["id"] == engine.info()["ID"] and added.json()["source"] == "api"
+    events = subscribe_events(api)
+    try:
+        # Events come from every engine, each marked with its name.
+        container = make_container("sleep 3600")
+        seen: set[str] = set()
+        while seen != {"local", "edge"}:
+            started = next_event(
+                events,
+                lambda e: e.get("id") == container["Id"] and e.get("Action") == "start",
+            )
+            seen.add(started["engine"])
+        assert seen == {"local", "edge"}
+
+        proxy.stop()
+        down = api.get("/api/docker/engines/edge")
+        assert down.status_code == 503, down.text
+        assert proxy.url in down.json()["detail"] and "edge" in down.json()["detail"]
+        assert api.get("/api/docker/stacks", params={"engine": "edge"}).status_code == 503
+        lost = next_event(events, lambda e: e["engine"] == "edge" and e.get("Type") == "engine")
+        assert lost["Action"] == "disconnected"
+
+        # The rest of SkyPort keeps serving, the other engine included.
+        assert api.get("/api/status").status_code == 200
+        assert api.get("/api/docker/engines/local").status_code == 200
+        across = api.get("/api/docker/stacks", params={"engine": "all"})
+        assert across.status_code == 200
+        assert across.headers.get("x-docker-unavailable") == "edge"
+
+        proxy.start()
+        deadline = time.monotonic() + WAIT
+        while (back := api.get("/api/docker/engines/edge")).status_code != 200:
+            assert back.status_code == 503 and time.monotonic() < deadline, back.text
+            time.sleep(0.2)
+        found = next_event(events, lambda e: e["engine"] == "edge" and e.get("Type") == "engine")
+        assert found["Action"] == "connected"
+        engine.kill(container["Id"])
+        died = next_event(
+            events,
+            lambda e: (
+                e["engine"] == "edge"
+                and e.get("id") == container["Id"]
+                and e.get("Action") == "die"
+            ),
+        )
+        assert died["Type"] == "container"
+    finally:
+        events.__exit__(None, None, None)
+    assert api.delete("/api/docker/engines/edge").status_code == 204
+    assert api.get("/api/docker/engines/edge").status_code == 404
+
+
+def fresh_app(make_settings: Callable[..., Settings]) -> Litestar:
+    """A new application on the same data directory (a server restart)."""
+    from skyport_docker import plugin
+
+    manager = PluginManager(strict=True, use_entry_points=False)
+    manager.register(plugin, name="docker")
+    return create_app(make_settings(), plugins=manager)
+
+
+def test_added_engines_are_kept_across_restarts(
+    make_settings: Callable[..., Settings], proxy: SocketProxy
+) -> None:
+    with TestClient(fresh_app(make_settings)) as client:
+        client.headers.update(bearer(login(client, "admin", ADMIN_PASSWORD)))
+        assert (
+            client.post("/api/docker/engines", json={"name": "kept", "url": proxy.url}).status_code
+            == 201
+        )
+    with TestClient(fresh_app(make_settings)) as client:
+        client.headers.update(bearer(login(client, "admin", ADMIN_PASSWORD)))
+        listed = {e["name"]: e for e in client.get("/api/docker/engines").json()}
+        assert listed["kept"] == {
+            "name": "kept",
+            "url": proxy.url,
+            "source": "api",
+            "tls": False,
+            "available": None,
+            "error": None,
+            "version": None,
+        }
+        assert client.get("/api/docker/engines/kept").status_code == 200
+        assert client.delete("/api/docker/engines/kept").status_code == 204
+
+
+def test_a_remote_engine_over_ssh(
+    api: TestClient[Litestar],
+    sshd: SSHServer,
+    engine: docker.APIClient,
+    make_container: Callable[..., dict[str, Any]],
+) -> None:
+    added = api.post("/api/docker/engines", json={"name": "viassh", "url": sshd.url})
+    assert added.status_code == 201, added.text
+    assert added.json()["id"] == engine.info()["ID"]  # the same engine, reached through SSH
+    assert added.json()["url"] == sshd.url
+
+    container = make_container("sleep 3600")
+    listed = api.get("/api/docker/stacks", params={"engine": "viassh"})
+    assert listed.status_code == 200
+    checked = {e["name"]: e for e in api.get("/api/docker/engines?check=true").json()}
+    assert checked["viassh"]["available"] is True
+
+    # Events arrive through SSH too.
+    events = subscribe_events(api)
+    try:
+        # (The SSH connection takes a moment: signal until its stream is live.)
+        deadline = time.monotonic() + WAIT
+        while True:
+            engine.kill(container["Id"], signal="SIGUSR1")  # ignored by the container's sh
+            with contextlib.suppress(AssertionError):
+                event = next_event(
+                    events,
+                    lambda e: e["engine"] == "viassh" and e.get("id") == container["Id"],
+                    timeout=1.0,
+                )
+                break
+            assert time.monotonic() < deadline, "no event came through SSH"
+        assert event["Action"] == "kill" and event["Type"] == "container"
+    finally:
+        events.__exit__(None, None, None)
+
+    # An interactive terminal over the SSH engine; closing it ends the shell.
+    ws = api.websocket_connect(
+        f"/ws/terminal?provider=docker&target=viassh/{container['Id']}",
+        headers=dict(api.headers),
+    ).__enter__()
+    try:
+        term = Terminal(ws)
+        term.type("echo over-$((40 + 2))\n")
+        term.expect(b"over-42\r\n")
+        term.control(type="close")
+        assert "code" in term.expect_control("exit")
+    finally:
+        ws.__exit__(None, None, None)
+    deadline = time.monotonic() + WAIT
+    while any(p[-1] == "sh" for p in engine.top(container["Id"])["Processes"]):
+        assert time.monotonic() < deadline, engine.top(container["Id"])["Processes"]
+        time.sleep(0.1)
+    assert api.delete("/api/docker/engines/viassh").status_code == 204
+
+
+def test_an_ssh_engine_with_an_unknown_host_key_is_refused_with_503(
+    api: TestClient[Litestar], sshd: SSHServer
+) -> None:
+    (Path.home() / ".ssh" / "known_hosts").write_text("")
+    answer = api.post("/api/docker/engines", json={"name": "unknown", "url": sshd.url})
+    assert answer.status_code == 503, answer.text
+    assert sshd.url in answer.json()["detail"]
