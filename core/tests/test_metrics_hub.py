@@ -567,3 +567,19 @@ def test_history_unknown_collector_is_empty() -> None:
 )
 def test_history_average(samples: list[Any], expected: Any) -> None:
     assert average(samples) == expected
+
+
+async def test_snapshot_right_after_start_waits_for_the_first_sample() -> None:
+    def slow() -> dict[str, int]:
+        time.sleep(0.3)
+        return {"value": 1}
+
+    hub = MetricsHub(
+        [MetricsCollector(name="slow", collect=slow)], interval=1.0, keep_sampling=True
+    )
+    await hub.start()
+    try:
+        snapshot = await hub.snapshot()
+    finally:
+        await hub.stop()
+    assert snapshot["collectors"]["slow"] == {"value": 1}

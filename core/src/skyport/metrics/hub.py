@@ -208,20 +208,24 @@ class MetricsHub:
     async def snapshot(self) -> dict[str, Any]:
         """:meth:`latest`, refreshing data older than its interval when idle.
 
-        While sampling runs, this only reads. Otherwise each collector whose
-        last attempt is older than its interval is sampled once; concurrent
-        callers share that one sample in flight.
+        While sampling runs, this only reads (waiting just for a collector's
+        very first sample, shared with the sampling task). Otherwise each collector
+        whose last attempt is older than its interval is sampled once;
+        concurrent callers share that one sample in flight.
         """
-        if not self.sampling:
+        slots = self._slots.values()
+        if self.sampling:
+            waits = [self._begin(s) for s in slots if s.ts is None and not s.failures]
+        else:
             now = asyncio.get_running_loop().time()
             waits = [
                 self._begin(slot)
-                for slot in self._slots.values()
+                for slot in slots
                 if (slot.op is not None and not slot.op.done())
                 or now - slot.attempted >= slot.interval
             ]
-            if waits:
-                await asyncio.wait(waits)
+        if waits:
+            await asyncio.wait(waits)
         return self.latest()
 
     # -- sampling ----------------------------------------------------------
