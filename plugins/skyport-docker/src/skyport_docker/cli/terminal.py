@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from skyport.cli.output import CliError
 
@@ -35,17 +35,14 @@ TYPED_WAIT = 10.0
 _STOP = object()
 
 
-class _Link:
+class _Link(Protocol):
     """One ``/ws/terminal`` connection: frames in, JSON control messages out."""
 
-    def send(self, message: dict[str, Any]) -> None:
-        raise NotImplementedError
+    def send(self, message: dict[str, Any]) -> None: ...
 
-    def frames(self) -> Iterator[bytes | str]:
-        raise NotImplementedError
+    def frames(self) -> Iterator[bytes | str]: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
 class _RemoteLink(_Link):
