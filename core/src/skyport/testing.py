@@ -53,12 +53,13 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("SKYPORT_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for name in list(os.environ):
-        if name.startswith("SKYPORT_") and name not in (
+        # SKYPORT_TEST_* tell the tests where the real backends are (set by .ci/run).
+        keep = name.startswith("SKYPORT_TEST_") or name in (
             "SKYPORT_DATA_DIR",
             "SKYPORT_ADMIN_PASSWORD",
             "SKYPORT_REQUIRE_BACKENDS",
-            "SKYPORT_TEST_POSTGRES_URL",
-        ):
+        )
+        if name.startswith("SKYPORT_") and not keep:
             monkeypatch.delenv(name)
 
 

@@ -1,0 +1,13 @@
+"""The PM2 plugin's hooks."""
+
+from __future__ import annotations
+
+from skyport.api import Permission, hookimpl
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return [
+        Permission("pm2:read", "List and describe PM2 processes, read their logs"),
+        Permission("pm2:write", "Start, stop, restart, reload, scale, delete PM2 processes", "write"),
+    ]

@@ -1,0 +1,1 @@
+"""skyport-vps: a fleet of servers over SSH."""
