@@ -9,5 +9,5 @@ from skyport.api import Permission, hookimpl
 def register_permissions() -> list[Permission]:
     return [
         Permission("pm2:read", "List and describe PM2 processes, read their logs"),
-        Permission("pm2:write", "Start, stop, restart, reload, scale, delete PM2 processes", "write"),
+        Permission("pm2:write", "Start, stop, reload, scale and delete PM2 processes", "write"),
     ]
