@@ -10,6 +10,7 @@ from skyport import hookimpl
 from skyport.auth.principal import Principal
 from skyport.context import PluginContext
 from skyport.errors import BackendUnavailable
+from skyport.secretbox import SecretBox, SecretDecryptError
 from skyport.terminals.pty_session import PtySession
 from skyport.types import (
     AppTemplate,
@@ -48,6 +49,8 @@ __all__ = [
     "PluginContext",
     "Principal",
     "PtySession",
+    "SecretBox",
+    "SecretDecryptError",
     "SkyportContext",
     "TemplateEnv",
     "TemplatePort",

@@ -57,12 +57,18 @@ def create_app(
     database = Database(settings.database_url)
     broker = Broker()
     registry = Registry()
+    master_key = load_master_key(settings.data_path)
     services = CoreServices(
-        settings, database, broker, ResourceGrants(database), AuditLog(database), registry
+        settings,
+        database,
+        broker,
+        ResourceGrants(database),
+        AuditLog(database),
+        registry,
+        master_key=master_key,
     )
     contexts = gather_contributions(manager, services)
     context_for: Callable[[str], PluginContext] = contexts.__getitem__
-    master_key = load_master_key(settings.data_path)
     users = UserBook(database)
     auth = AuthService(
         database, settings.auth, derive_key(master_key, "jwt"), users, RoleBook(database, registry)
@@ -134,6 +140,7 @@ def create_app(
         settings=settings,
         services=services,
         plugins=manager,
+        contexts=contexts,
         broker=broker,
         auth=auth,
         audit=services.audit,

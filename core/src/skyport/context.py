@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from skyport.broker import Broker, TopicStarter
     from skyport.config import Settings
     from skyport.registry import Registry
+    from skyport.secretbox import SecretBox
     from skyport.store import Database
 
 
@@ -31,6 +32,8 @@ class CoreServices:
     grants: ResourceGrants
     audit: AuditLog
     registry: Registry
+    master_key: bytes = field(default=b"", repr=False)
+    """The server's master secret: only ever used to derive purpose keys."""
 
 
 @dataclass
@@ -64,6 +67,20 @@ class PluginContext:
     def grants(self) -> ResourceGrants:
         """Per-resource grants: ``await skyport.grants.allows(user, "vps", "web-1")``."""
         return self.services.grants
+
+    @property
+    def secrets(self) -> SecretBox:
+        """This plugin's box for secrets at rest: ``skyport.secrets.encrypt(key_text)``."""
+        from skyport.auth.keys import derive_key
+        from skyport.secretbox import SecretBox
+
+        box = self.state.get("_secretbox")
+        if box is None:
+            if not self.services.master_key:
+                raise RuntimeError("no master key: the app was built without one")
+            box = SecretBox(derive_key(self.services.master_key, f"secrets:{self.name}"))
+            self.state["_secretbox"] = box
+        return box
 
     @property
     def audit(self) -> AuditLog:

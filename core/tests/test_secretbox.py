@@ -1,0 +1,43 @@
+"""Secrets at rest: per-plugin keys, authenticated, never stored in clear."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+
+from skyport.api import SecretBox, SecretDecryptError
+
+
+def test_round_trip_and_random_nonce() -> None:
+    box = SecretBox(b"k" * 32)
+    one, two = box.encrypt("hunter2"), box.encrypt("hunter2")
+    assert one != two
+    assert "hunter2" not in one
+    assert box.decrypt_text(one) == "hunter2"
+
+
+def test_context_binds_the_secret_to_its_use() -> None:
+    box = SecretBox(b"k" * 32)
+    token = box.encrypt(b"key material", context="server:web-1")
+    assert box.decrypt(token, context="server:web-1") == b"key material"
+    with pytest.raises(SecretDecryptError):
+        box.decrypt(token, context="server:db-1")
+
+
+def test_altered_or_foreign_text_is_refused() -> None:
+    box = SecretBox(b"k" * 32)
+    token = box.encrypt("secret")
+    with pytest.raises(SecretDecryptError):
+        SecretBox(b"x" * 32).decrypt(token)
+    with pytest.raises(SecretDecryptError):
+        box.decrypt(token[:-4] + "AAAA")
+    with pytest.raises(SecretDecryptError):
+        box.decrypt("plain text")
+
+
+def test_each_plugin_has_its_own_key(app: Litestar) -> None:
+    docker, core = app.state.contexts["docker"], app.state.contexts["core"]
+    token = docker.secrets.encrypt("only docker reads this")
+    assert docker.secrets.decrypt_text(token) == "only docker reads this"
+    with pytest.raises(SecretDecryptError):
+        core.secrets.decrypt(token)
