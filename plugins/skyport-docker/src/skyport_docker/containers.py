@@ -17,7 +17,7 @@ import docker
 import msgspec
 from docker import errors as docker_errors
 
-from skyport_docker import images
+from skyport_docker import fastget, images
 from skyport_docker.engines import Engine
 
 STDOUT, STDERR = 1, 2
@@ -85,9 +85,8 @@ def list_containers(
     params: dict[str, Any] = {"all": 1 if all else 0}
     if filters:
         params["filters"] = docker.utils.convert_filters(filters)
-    response = client._get(client._url("/containers/json"), params=params)
-    client._raise_for_status(response)
-    return [_summary(raw, engine) for raw in _containers_decoder.decode(response.content)]
+    body = fastget.get_bytes(client, "/containers/json", params)
+    return [_summary(raw, engine) for raw in _containers_decoder.decode(body)]
 
 
 def _summary(raw: _RawContainer, engine: str) -> ContainerSummary:

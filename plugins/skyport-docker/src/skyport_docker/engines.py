@@ -18,6 +18,7 @@ import docker
 import msgspec
 import requests
 import sqlalchemy as sa
+import urllib3
 from docker import errors as docker_errors
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 
@@ -112,13 +113,18 @@ class Engine:
             raise _api_error(exc) from None
         except (docker_errors.InvalidArgument, docker_errors.InvalidRepository) as exc:
             raise ClientException(str(exc)) from None
-        except (requests.exceptions.ReadTimeout, TimeoutError) as exc:
+        except (
+            requests.exceptions.ReadTimeout,
+            urllib3.exceptions.TimeoutError,
+            TimeoutError,
+        ) as exc:
             raise GatewayTimeout(
                 f"Docker engine {self.name!r} ({self.url}) did not answer in time: {exc}"
             ) from None
         except (
             docker_errors.DockerException,
             requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
             OSError,
         ) as exc:
             self.reset()
