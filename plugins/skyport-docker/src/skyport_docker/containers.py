@@ -55,8 +55,12 @@ class _RawPort(msgspec.Struct, rename="pascal"):
     ip: str | None = msgspec.field(default=None, name="IP")
 
 
+class _Skipped(msgspec.Struct):
+    """Decodes any object without keeping it (cheaper than ``Any``)."""
+
+
 class _RawNetworks(msgspec.Struct, rename="pascal"):
-    networks: dict[str, Any] | None = None
+    networks: dict[str, _Skipped] | None = None
 
 
 class _RawContainer(msgspec.Struct, rename="pascal"):

@@ -42,7 +42,7 @@ QUEUED_CHUNKS = 64
 """Output chunks held for a slow reader before the engine is made to wait."""
 HANGUP_GRACE = 2.0
 """Seconds between SIGHUP and SIGKILL when a session is closed."""
-REPORT_WAIT = 5.0
+REPORT_WAIT = 10.0
 """Seconds to wait for the shell's pid report when opening."""
 EXIT_WAIT = 3.0
 """Seconds to wait for the engine to report the exit status."""
