@@ -1,8 +1,26 @@
-"""The VPS plugin's hooks."""
+"""The VPS plugin's hooks: what it adds to SkyPort, and nothing else."""
 
 from __future__ import annotations
 
-from skyport.api import Permission, hookimpl
+from typing import Any
+
+from skyport.api import (
+    DashboardPanel,
+    MetricsCollector,
+    Migration,
+    PanelAction,
+    PanelColumn,
+    Permission,
+    PluginContext,
+    TerminalProvider,
+    hookimpl,
+)
+from skyport_vps.settings import VpsSettings
+
+
+@hookimpl
+def register_config() -> type:
+    return VpsSettings
 
 
 @hookimpl
@@ -13,3 +31,82 @@ def register_permissions() -> list[Permission]:
         Permission("vps:write", "Add, change, trust and remove servers; upload files", "write"),
         Permission("vps:shell", "Open an interactive shell on a server (root-equivalent)", "admin"),
     ]
+
+
+@hookimpl
+def register_migrations() -> list[Migration]:
+    from skyport_vps.inventory import create_servers_table
+
+    return [Migration("0001_servers", create_servers_table, "servers reached over SSH")]
+
+
+@hookimpl
+def register_routes(skyport: PluginContext) -> list[Any]:
+    from skyport_vps.api import files, run, servers
+    from skyport_vps.jobs import TOPIC
+
+    skyport.add_topic(TOPIC, scope="vps:run")
+    return [*servers.ROUTES, *run.ROUTES, *files.routes(skyport.settings)]
+
+
+@hookimpl
+def register_metrics_collectors(skyport: PluginContext) -> list[MetricsCollector]:
+    from skyport_vps.metrics import vps_collector
+
+    return [vps_collector(skyport)]
+
+
+@hookimpl
+def register_terminals(skyport: PluginContext) -> list[TerminalProvider]:
+    from skyport_vps.terminal import SshShellTerminal
+
+    return [SshShellTerminal(skyport)]
+
+
+@hookimpl
+def register_dashboard_panels() -> list[DashboardPanel]:
+    return [
+        DashboardPanel(
+            id="vps-servers",
+            title="Servers",
+            kind="table",
+            source="/vps/servers",
+            scope="vps:read",
+            columns=(
+                PanelColumn("name", "Name"),
+                PanelColumn("host", "Host"),
+                PanelColumn("user", "User"),
+                PanelColumn("tags", "Tags"),
+                PanelColumn("trusted", "Host key trusted", "status"),
+            ),
+            actions=(
+                PanelAction(
+                    "remove",
+                    "Remove",
+                    "DELETE",
+                    "/vps/servers/{name}",
+                    "vps:write",
+                    "Remove server {name} and its stored credentials?",
+                ),
+            ),
+        )
+    ]
+
+
+@hookimpl
+def register_commands() -> str:
+    return "skyport_vps.cli:app"
+
+
+@hookimpl
+async def startup(skyport: PluginContext) -> None:
+    from skyport_vps.state import VpsState
+
+    skyport.state["vps"] = await VpsState.start(skyport)
+
+
+@hookimpl
+async def shutdown(skyport: PluginContext) -> None:
+    state = skyport.state.pop("vps", None)
+    if state is not None:
+        await state.stop()

@@ -1,0 +1,1 @@
+"""HTTP routes under ``/api/vps``: one module per resource."""

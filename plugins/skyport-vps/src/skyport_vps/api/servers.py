@@ -1,0 +1,390 @@
+"""Inventory routes: ``/servers`` (list, add, import) and ``/servers/{name}`` (show, change,
+remove, host key, trust, test).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+from litestar import Request, delete, get, patch, post
+from litestar.exceptions import ClientException, PermissionDeniedException
+from litestar.params import FromPath, JSONBody
+
+from skyport_vps import errors
+from skyport_vps.api.common import (
+    READ,
+    WRITE,
+    AnyRequest,
+    ServerInfo,
+    Skyport,
+    allowed_server,
+    check_endpoint,
+    check_name,
+    check_tags,
+    in_thread,
+    invalid,
+    server_info,
+    visible_servers,
+)
+from skyport_vps.inventory import AuthKind, Credentials, Server
+from skyport_vps.runner import run_command
+from skyport_vps.ssh import host_key_line, load_private_key
+from skyport_vps.sshconfig import hosts_from_config
+from skyport_vps.state import vps_state
+
+TAGS = ["vps: servers"]
+Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
+Text = Annotated[str, msgspec.Meta(max_length=4096)]
+Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=65536)]
+
+
+class Auth(msgspec.Struct, kw_only=True):
+    """One way to log in (give exactly one of the four)."""
+
+    private_key: Secret | None = None
+    """The private key's text (OpenSSH or PEM); stored encrypted."""
+    passphrase: Secret | None = None
+    """The private key's passphrase, if it has one; stored encrypted."""
+    key_file: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
+    """A key file on the SkyPort server."""
+    password: Secret | None = None
+    """Stored encrypted."""
+    agent: bool = False
+    """Use the SSH agent of the SkyPort server (``SSH_AUTH_SOCK``)."""
+
+    def given(self) -> list[str]:
+        chosen = [k for k in ("private_key", "key_file", "password") if getattr(self, k)]
+        return [*chosen, "agent"] if self.agent else chosen
+
+
+class NewServer(Auth, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    host: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    port: Port = 22
+    user: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "root"
+    tags: list[str] = msgspec.field(default_factory=list)
+    jump: str | None = None
+    """Another server to connect through (like ``ssh -J``)."""
+    notes: Text = ""
+    fingerprint: str | None = None
+    """Trust the host key now, if the server presents this fingerprint (``SHA256:…``)."""
+
+
+class ServerChange(Auth, forbid_unknown_fields=True):
+    """``PATCH``: only the fields given change; a new credential replaces the old one."""
+
+    host: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
+    port: Port | None = None
+    user: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    tags: list[str] | None = None
+    jump: str | None = None
+    """A server name; ``""`` removes the jump host."""
+    notes: Text | None = None
+
+
+class TrustRequest(msgspec.Struct, forbid_unknown_fields=True):
+    fingerprint: Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+    """The fingerprint the server was seen to present (``SHA256:…``)."""
+
+
+class HostKey(msgspec.Struct, kw_only=True):
+    server: str
+    key_type: str
+    fingerprint: str
+    """What the server presents now."""
+    trusted: bool
+    """Whether that key is the trusted one."""
+    trusted_fingerprint: str | None = None
+
+
+class TestResult(msgspec.Struct, kw_only=True):
+    server: str
+    ok: bool
+    latency_ms: float
+    """One command's round trip on the (pooled) connection."""
+    os: str
+    uptime: float | None = None
+    """Seconds since the server booted."""
+
+
+class ImportRequest(msgspec.Struct, forbid_unknown_fields=True):
+    config: Annotated[str, msgspec.Meta(max_length=1024 * 1024)]
+    """The text of an OpenSSH client config (``~/.ssh/config``)."""
+    tags: list[str] = msgspec.field(default_factory=list)
+    """Tags for every imported server."""
+    agent_when_no_key: bool = True
+    """Hosts without ``IdentityFile`` log in with the SSH agent."""
+
+
+class ImportResult(msgspec.Struct):
+    added: list[ServerInfo]
+    skipped: dict[str, str]
+    """Host aliases left out, and why."""
+
+
+def _auth_of(data: Auth, required: bool) -> tuple[AuthKind | None, Credentials | None, str | None]:
+    """The auth kind, the credentials to encrypt, the key file; validated."""
+    given = data.given()
+    if len(given) > 1:
+        raise invalid(given[1], f"give one way to log in, not {' and '.join(given)}")
+    if not given:
+        if required:
+            raise invalid("private_key", "give one of private_key, key_file, password or agent")
+        if data.passphrase:
+            raise invalid("passphrase", "a passphrase goes with a private_key")
+        return None, None, None
+    kind = given[0]
+    if kind == "private_key":
+        try:
+            load_private_key(data.private_key or "", data.passphrase)
+        except ValueError as exc:
+            raise invalid("private_key", str(exc)) from None
+        creds = Credentials(private_key=data.private_key, passphrase=data.passphrase)
+        return "private_key", creds, None
+    if data.passphrase:
+        raise invalid("passphrase", "a passphrase goes with a private_key")
+    if kind == "password":
+        return "password", Credentials(password=data.password), None
+    if kind == "key_file":
+        return "key_file", None, data.key_file
+    return "agent", None, None
+
+
+def _check_jump(skyport: Skyport, name: str, jump: str | None) -> str | None:
+    if not jump:
+        return None
+    inventory = vps_state(skyport).inventory
+    if jump == name:
+        raise invalid("jump", "a server cannot be its own jump host")
+    hop: str | None = jump
+    for _ in range(16):  # jump chains are short; refuse loops
+        if hop is None:
+            return jump
+        server = inventory.find(hop)
+        if server is None:
+            raise invalid("jump", f"no server {hop!r}")
+        if server.jump == name:
+            raise invalid("jump", f"{jump} already goes through {name}: a loop")
+        hop = server.jump
+    raise invalid("jump", "the chain of jump hosts is too long")
+
+
+@get("/servers", opt=READ, tags=TAGS)
+async def list_servers(skyport: Skyport, request: AnyRequest) -> list[ServerInfo]:
+    """Every server you may reach (a user limited by grants sees only theirs)."""
+    return [server_info(s) for s in await visible_servers(skyport, request)]
+
+
+@post("/servers", opt=WRITE, tags=TAGS, status_code=201)
+async def add_server(
+    skyport: Skyport, request: AnyRequest, data: JSONBody[NewServer]
+) -> ServerInfo:
+    """Add a server; with ``fingerprint`` its host key is trusted at once if it matches."""
+    state = vps_state(skyport)
+    name = check_name("name", data.name)
+    check_endpoint(data.host, data.user)
+    if state.inventory.find(name) is not None:
+        raise ClientException(f"server {name!r} already exists", status_code=409)
+    kind, creds, key_file = _auth_of(data, required=True)
+    assert kind is not None
+    server = Server(
+        name=name,
+        host=data.host,
+        port=data.port,
+        user=data.user,
+        auth=kind,
+        secret=state.inventory.seal(name, creds),
+        key_file=key_file,
+        tags=check_tags(data.tags),
+        jump=_check_jump(skyport, name, data.jump),
+        notes=data.notes,
+    )
+    if data.fingerprint:
+        server = await _trusted(skyport, server, data.fingerprint)
+    return server_info(await state.inventory.add(server))
+
+
+@get("/servers/{name:str}", opt=READ, tags=TAGS)
+async def show_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> ServerInfo:
+    return server_info(await allowed_server(skyport, request, name))
+
+
+@patch("/servers/{name:str}", opt=WRITE, tags=TAGS)
+async def change_server(
+    skyport: Skyport, request: AnyRequest, name: FromPath[str], data: JSONBody[ServerChange]
+) -> ServerInfo:
+    """Change a server; the trusted host key is kept (a new host must present it)."""
+    state = vps_state(skyport)
+    server = await allowed_server(skyport, request, name)
+    changes: dict[str, object] = {}
+    for field in ("host", "port", "user", "notes"):
+        if (value := getattr(data, field)) is not None:
+            changes[field] = value
+    check_endpoint(str(changes.get("host", server.host)), str(changes.get("user", server.user)))
+    if data.tags is not None:
+        changes["tags"] = check_tags(data.tags)
+    if data.jump is not None:
+        changes["jump"] = _check_jump(skyport, name, data.jump)
+    kind, creds, key_file = _auth_of(data, required=False)
+    if kind is not None:
+        changes.update(auth=kind, secret=state.inventory.seal(name, creds), key_file=key_file)
+    changed = await state.inventory.replace(msgspec.structs.replace(server, **changes))
+    await in_thread(skyport, state.pool.discard, name)
+    return server_info(changed)
+
+
+@delete("/servers/{name:str}", opt=WRITE, tags=TAGS)
+async def remove_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> None:
+    """Forget a server and its credentials; its connection is closed."""
+    await allowed_server(skyport, request, name)
+    state = vps_state(skyport)
+    await state.inventory.remove(name)
+    await in_thread(skyport, state.pool.discard, name)
+
+
+@get("/servers/{name:str}/host-key", opt=READ, tags=TAGS)
+async def host_key(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> HostKey:
+    """The key the server presents now, and whether it is the trusted one."""
+    server = await allowed_server(skyport, request, name)
+    key = await in_thread(skyport, vps_state(skyport).pool.scan, server)
+    trusted = (
+        server.host_key.split()[:2] == host_key_line(key).split()[:2] if server.host_key else False
+    )
+    return HostKey(
+        server=name,
+        key_type=key.get_name(),
+        fingerprint=key.fingerprint,
+        trusted=trusted,
+        trusted_fingerprint=server_info(server).host_key_fingerprint,
+    )
+
+
+@post("/servers/{name:str}/trust", opt=WRITE, tags=TAGS, status_code=200)
+async def trust(
+    skyport: Skyport, request: AnyRequest, name: FromPath[str], data: JSONBody[TrustRequest]
+) -> ServerInfo:
+    """Trust the host key the server presents, if its fingerprint is the one given.
+
+    Replacing a trusted key by another one (the server's key changed) is for admins.
+    """
+    server = await allowed_server(skyport, request, name)
+    updated = await _trusted(skyport, server, data.fingerprint, request)
+    if updated.host_key == server.host_key:
+        return server_info(server)
+    state = vps_state(skyport)
+    stored = await state.inventory.replace(updated)
+    await in_thread(skyport, state.pool.discard, name)
+    await skyport.audit.record(
+        request.user.username, "vps.trust", name, f"host key {data.fingerprint}"
+    )
+    return server_info(stored)
+
+
+async def _trusted(
+    skyport: Skyport, server: Server, fingerprint: str, request: Request | None = None
+) -> Server:
+    """``server`` with the key it presents now as trusted, if ``fingerprint`` is that key's."""
+    key = await in_thread(skyport, vps_state(skyport).pool.scan, server)
+    if key.fingerprint != fingerprint.strip():
+        raise errors.HostKeyChanged(
+            server.name,
+            f"the server presents {key.fingerprint} ({key.get_name()}), not {fingerprint.strip()}: "
+            "nothing was trusted",
+            fingerprint=key.fingerprint,
+        )
+    line = host_key_line(key)
+    changed = server.host_key is not None and server.host_key.split()[:2] != line.split()[:2]
+    if changed and request is not None and not request.user.is_admin:
+        raise PermissionDeniedException(
+            f"{server.name}: only an admin can trust a changed host key"
+        )
+    return msgspec.structs.replace(server, host_key=line)
+
+
+@get("/servers/{name:str}/test", opt=READ, tags=TAGS)
+async def test_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> TestResult:
+    """Connect (or reuse the connection), run one command: latency, OS, uptime."""
+    server = await allowed_server(skyport, request, name)
+    state = vps_state(skyport)
+    settings = state.settings
+    await in_thread(skyport, state.pool.connection, server)
+    started = time.monotonic()
+    result = await in_thread(
+        skyport,
+        run_command,
+        state.pool,
+        server,
+        "uname -srm; cat /proc/uptime 2>/dev/null",
+        settings.connect_timeout,
+        65536,
+    )
+    latency = (time.monotonic() - started) * 1000
+    if result.reason is not None:
+        raise errors.ServerError(name, result.error or "the test command failed")
+    lines = result.stdout.splitlines()
+    uptime = None
+    if len(lines) > 1 and lines[1].split():
+        try:
+            uptime = float(lines[1].split()[0])
+        except ValueError:
+            uptime = None
+    return TestResult(
+        server=name,
+        ok=result.exit_code == 0,
+        latency_ms=round(latency, 2),
+        os=lines[0] if lines else "",
+        uptime=uptime,
+    )
+
+
+@post("/servers/import", opt=WRITE, tags=TAGS, status_code=201)
+async def import_config(
+    skyport: Skyport, request: AnyRequest, data: JSONBody[ImportRequest]
+) -> ImportResult:
+    """Add the hosts of an OpenSSH client config (``Host`` aliases without wildcards)."""
+    state = vps_state(skyport)
+    tags = check_tags(data.tags)
+    added: list[ServerInfo] = []
+    skipped: dict[str, str] = {}
+    for host in hosts_from_config(data.config):
+        if host.problem:
+            skipped[host.alias] = host.problem
+            continue
+        if state.inventory.find(host.alias) is not None:
+            skipped[host.alias] = "a server with this name exists"
+            continue
+        if host.key_file is None and not data.agent_when_no_key:
+            skipped[host.alias] = "no IdentityFile"
+            continue
+        jump = host.jump if host.jump and state.inventory.find(host.jump) else None
+        if host.jump and jump is None:
+            skipped[host.alias] = f"ProxyJump {host.jump} is not a known server"
+            continue
+        server = Server(
+            name=host.alias,
+            host=host.hostname,
+            port=host.port,
+            user=host.user,
+            auth="key_file" if host.key_file else "agent",
+            key_file=host.key_file,
+            tags=tags,
+            jump=jump,
+            notes="imported from an OpenSSH config",
+        )
+        added.append(server_info(await state.inventory.add(server)))
+    return ImportResult(added, skipped)
+
+
+ROUTES = [
+    list_servers,
+    add_server,
+    import_config,
+    show_server,
+    change_server,
+    remove_server,
+    host_key,
+    trust,
+    test_server,
+]

@@ -1,0 +1,63 @@
+"""Runs as jobs: what was asked, by whom, and each server's result, kept for a while.
+
+A run's live output goes to the WebSocket topic ``vps.run:<job>``:
+``{"server", "stream": "stdout"|"stderr", "data"}`` as it comes, then
+``{"server", "result": HostResult}`` when that server is done, and
+``{"done": true, "job": Job}`` at the end. A client that wants the output
+live picks the job id itself, subscribes, then starts the run with it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections import OrderedDict
+
+import msgspec
+
+from skyport_vps.runner import HostResult
+
+TOPIC = "vps.run:"
+JOB_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+KEPT_JOBS = 200
+
+
+class Job(msgspec.Struct, kw_only=True):
+    id: str
+    user: str
+    command: str
+    servers: list[str]
+    started: float
+    finished: float | None = None
+    results: dict[str, HostResult] = msgspec.field(default_factory=dict)
+    """By server name."""
+    ok: bool | None = None
+    """True when every server ran the command and exited 0."""
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+class JobStore:
+    """The last :data:`KEPT_JOBS` runs, by id."""
+
+    def __init__(self) -> None:
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def start(self, job_id: str, user: str, command: str, servers: list[str]) -> Job:
+        job = Job(id=job_id, user=user, command=command, servers=servers, started=time.time())
+        with self._lock:
+            if job_id in self._jobs:
+                raise KeyError(job_id)
+            self._jobs[job_id] = job
+            while len(self._jobs) > KEPT_JOBS:
+                self._jobs.popitem(last=False)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)

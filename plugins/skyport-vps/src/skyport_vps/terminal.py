@@ -1,0 +1,126 @@
+"""An interactive shell on a server: ``/ws/terminal?provider=vps&target=<server>``.
+
+The shell runs on a pseudo-terminal the server allocates (``xterm-256color``)
+on a channel of the server's pooled connection; resizing sends the SSH
+``window-change`` request. Closing the session closes the channel, which
+hangs the shell up on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from contextlib import AbstractContextManager
+from typing import Any
+
+import paramiko
+
+from skyport.api import PluginContext, TerminalSize
+from skyport_vps.state import vps_state
+
+READ_CHUNK = 65536
+QUEUED_CHUNKS = 64
+"""Output chunks held for a slow reader before the server is made to wait."""
+TERM = "xterm-256color"
+
+
+class SshShellTerminal:
+    """The ``vps`` terminal provider (scope ``vps:shell``: a login on the server)."""
+
+    name = "vps"
+    scope = "vps:shell"
+    description = "A shell on a server over SSH; target: the server's name"
+
+    def __init__(self, skyport: PluginContext) -> None:
+        self.skyport = skyport
+
+    async def open(self, target: str, size: TerminalSize) -> SshShellSession:
+        state = vps_state(self.skyport)
+        server = state.inventory.get(target.strip())
+
+        def start() -> tuple[AbstractContextManager[paramiko.Channel], paramiko.Channel]:
+            holder = state.pool.channel(server)
+            chan = holder.__enter__()
+            try:
+                chan.get_pty(term=TERM, width=size.cols, height=size.rows)
+                chan.invoke_shell()
+            except BaseException:
+                holder.__exit__(None, None, None)
+                raise
+            return holder, chan
+
+        holder, chan = await asyncio.to_thread(start)
+        session = SshShellSession(holder, chan)
+        session.begin(asyncio.get_running_loop())
+        return session
+
+
+class SshShellSession:
+    """One shell channel; ``read`` returns ``b""`` once the shell has ended."""
+
+    def __init__(self, holder: AbstractContextManager[Any], chan: paramiko.Channel) -> None:
+        self._holder = holder
+        self.chan = chan
+        self.exit_code: int | None = None
+        self._queue: asyncio.Queue[bytes] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = threading.Event()
+        self._reader = threading.Thread(target=self._pump, name="vps-shell", daemon=True)
+
+    def begin(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue = asyncio.Queue(QUEUED_CHUNKS)
+        self._reader.start()
+
+    async def read(self) -> bytes:
+        assert self._queue is not None
+        return await self._queue.get()
+
+    async def write(self, data: bytes) -> None:
+        if data and not self.chan.closed:
+            with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+                await asyncio.to_thread(self.chan.sendall, data)
+
+    async def resize(self, size: TerminalSize) -> None:
+        with contextlib.suppress(OSError, EOFError, paramiko.SSHException):
+            await asyncio.to_thread(self.chan.resize_pty, width=size.cols, height=size.rows)
+
+    async def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        await asyncio.to_thread(self._finish)
+
+    def _finish(self) -> None:
+        if self.chan.exit_status_ready():
+            self.exit_code = self.chan.recv_exit_status()
+        self._holder.__exit__(None, None, None)
+        self._reader.join(timeout=5)
+
+    def _pump(self) -> None:
+        """Move output from the channel to the queue (waiting while it is full)."""
+        while True:
+            try:
+                data = self.chan.recv(READ_CHUNK)
+            except (OSError, EOFError, paramiko.SSHException):
+                data = b""
+            if not self._hand_over(data) or not data:
+                return
+
+    def _hand_over(self, data: bytes) -> bool:
+        assert self._loop is not None and self._queue is not None
+        try:
+            future = asyncio.run_coroutine_threadsafe(self._queue.put(data), self._loop)
+        except RuntimeError:  # the loop is closed
+            return False
+        while True:
+            try:
+                future.result(timeout=0.5)
+                return True
+            except TimeoutError:
+                if self._closed.is_set():
+                    future.cancel()
+                    return False
+            except Exception:
+                return False
