@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -133,6 +134,11 @@ class Sshd:
             time.sleep(0.02)
 
     def stop(self) -> None:
+        """Stop this sshd and its per-connection children (open connections drop)."""
+        with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
         if self.process.poll() is None:
             self.process.terminate()
             try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import io
+import logging
 import socket
 import time
 from typing import Any
@@ -28,6 +29,10 @@ from skyport_vps import errors
 from skyport_vps.inventory import Credentials, Server
 
 RSA_ALGORITHMS = ("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa")
+LOG_CHANNEL = "skyport.vps.paramiko"
+"""paramiko's logger for our transports: silenced, as each failure is reported with its
+server's name through the API (paramiko would log a traceback for every dead host)."""
+logging.getLogger(LOG_CHANNEL).setLevel(logging.CRITICAL)
 
 
 class QuickAckSocket(socket.socket):
@@ -91,26 +96,31 @@ def handshake(
 ) -> paramiko.Transport:
     """Key exchange over ``sock``; the transport (not logged in, host key unchecked)."""
     transport = paramiko.Transport(sock)
+    transport.set_log_channel(LOG_CHANNEL)
     transport.banner_timeout = timeout
     transport.handshake_timeout = timeout
     transport.auth_timeout = timeout
     if key_types:
         transport.get_security_options().key_types = key_types
     started = time.monotonic()
+    failure: BaseException | None = None
     try:
         transport.start_client(timeout=timeout)
     except Exception as exc:
-        transport.close()
-        if time.monotonic() - started >= timeout * 0.9 or "timed out" in str(exc).lower():
-            raise errors.ConnectTimeout(
-                server.name,
-                f"{server.host}:{server.port} accepted the connection but did not speak SSH "
-                f"within {timeout:g} s",
-            ) from None
-        raise errors.ServerError(
-            server.name, f"SSH handshake with {server.host}:{server.port} failed: {_short(exc)}"
-        ) from None
-    return transport
+        failure = exc
+    if failure is None and transport.host_key is not None:
+        return transport
+    transport.close()
+    # start_client returns quietly when its time is up: no host key means no key exchange.
+    if failure is None or time.monotonic() - started >= timeout * 0.9:
+        raise errors.ConnectTimeout(
+            server.name,
+            f"{server.host}:{server.port} accepted the connection but did not speak SSH "
+            f"within {timeout:g} s",
+        )
+    raise errors.ServerError(
+        server.name, f"SSH handshake with {server.host}:{server.port} failed: {_short(failure)}"
+    )
 
 
 def key_types_for(trusted: str | None) -> tuple[str, ...] | None:

@@ -1,0 +1,121 @@
+"""Host keys (first contact, trust, a changed key) and every kind of connection failure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from skyport.testing import bearer
+
+from .conftest import Keys, Sshd
+
+
+def _add(api: TestClient[Litestar], keys: Keys, name: str, port: int, **extra: Any) -> None:
+    body = {"name": name, "host": "127.0.0.1", "port": port, "private_key": keys.client_pem}
+    answer = api.post("/api/vps/servers", json={**body, "user": "root", **extra})
+    assert answer.status_code == 201, answer.text
+
+
+def test_first_contact_needs_an_explicit_trust(
+    api: TestClient[Litestar], sshd: Sshd, keys: Keys
+) -> None:
+    _add(api, keys, "fresh", sshd.port, user=sshd.user)
+    expected = keys.host_fingerprint()
+
+    refused = api.get("/api/vps/servers/fresh/test")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["extra"]["reason"] == "unknown_host_key"
+    assert refused.json()["extra"]["fingerprint"] == expected
+    assert expected in refused.json()["detail"]
+    ran = api.post("/api/vps/run", json={"command": "true", "servers": ["fresh"]}).json()
+    assert ran["results"]["fresh"]["reason"] == "unknown_host_key"
+
+    shown = api.get("/api/vps/servers/fresh/host-key").json()
+    assert shown["fingerprint"] == expected and shown["trusted"] is False
+    wrong = api.post("/api/vps/servers/fresh/trust", json={"fingerprint": "SHA256:nope-nope"})
+    assert wrong.status_code == 409 and expected in wrong.json()["detail"]
+    assert api.get("/api/vps/servers/fresh").json()["trusted"] is False
+
+    trusted = api.post("/api/vps/servers/fresh/trust", json={"fingerprint": expected})
+    assert trusted.status_code == 200, trusted.text
+    assert trusted.json()["trusted"] is True
+    assert trusted.json()["host_key_fingerprint"] == expected
+    test = api.get("/api/vps/servers/fresh/test")
+    assert test.status_code == 200, test.text
+    assert test.json()["ok"] is True and test.json()["os"].startswith("Linux")
+    assert test.json()["uptime"] > 0
+    assert api.get("/api/vps/servers/fresh/host-key").json()["trusted"] is True
+
+
+def test_a_changed_host_key_is_refused_until_an_admin_trusts_it(
+    api: TestClient[Litestar],
+    keys: Keys,
+    make_sshd: Callable[..., Sshd],
+    make_user: Callable[[str, str], str],
+) -> None:
+    first = make_sshd()
+    _add(api, keys, "moved", first.port, user=first.user, fingerprint=keys.host_fingerprint())
+    assert api.get("/api/vps/servers/moved/test").status_code == 200
+    first.stop()
+    make_sshd(first.port, other_key=True)  # same address, another host key
+    old, new = keys.host_fingerprint(), keys.host_fingerprint(other=True)
+
+    refused = api.get("/api/vps/servers/moved/test")
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["extra"]["reason"] == "host_key_changed"
+    assert old in body["detail"] and new in body["detail"]
+    assert body["extra"]["trusted_fingerprint"] == old and body["extra"]["fingerprint"] == new
+    ran = api.post("/api/vps/run", json={"command": "true", "servers": ["moved"]}).json()
+    assert ran["results"]["moved"]["reason"] == "host_key_changed"
+
+    operator = bearer(make_user("olga", "operator"))
+    denied = api.post("/api/vps/servers/moved/trust", json={"fingerprint": new}, headers=operator)
+    assert denied.status_code == 403, denied.text
+    assert api.get("/api/vps/servers/moved/test").status_code == 409
+
+    accepted = api.post("/api/vps/servers/moved/trust", json={"fingerprint": new})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["host_key_fingerprint"] == new
+    assert api.get("/api/vps/servers/moved/test").status_code == 200
+    audit = api.get("/api/audit", params={"action": "vps.trust"}).json()["items"]
+    assert any(e["target"] == "moved" and new in e["result"] for e in audit)
+
+
+def test_each_failure_has_its_own_clear_answer(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    keys: Keys,
+    closed_port: int,
+    silent_port: int,
+) -> None:
+    fp = keys.host_fingerprint()
+    _add(api, keys, "refused", closed_port)
+    _add(api, keys, "silent", silent_port)
+    body = {"name": "nodns", "host": "no-such-host.invalid", "port": 22, "agent": True}
+    assert api.post("/api/vps/servers", json=body).status_code == 201
+    stranger = keys.stranger.read_text()
+    _add(api, keys, "badkey", sshd.port, user=sshd.user, private_key=stranger, fingerprint=fp)
+
+    cases = {
+        "refused": (502, "refused", "connection refused"),
+        "silent": (504, "timeout", "did not speak SSH"),
+        "nodns": (502, "dns", "cannot resolve host"),
+        "badkey": (502, "auth_failed", "authentication failed"),
+    }
+    for name, (status, reason, words) in cases.items():
+        answer = api.get(f"/api/vps/servers/{name}/test")
+        assert answer.status_code == status, (name, answer.text)
+        assert answer.json()["extra"]["reason"] == reason, (name, answer.text)
+        assert words in answer.json()["detail"] and name in answer.json()["detail"]
+        assert "PRIVATE" not in answer.text and stranger[40:80] not in answer.text
+
+    ran = api.post(
+        "/api/vps/run", json={"command": "true", "servers": list(cases), "timeout": 5}
+    ).json()
+    assert {n: r["reason"] for n, r in ran["results"].items()} == {
+        n: reason for n, (_, reason, _) in cases.items()
+    }
