@@ -1,0 +1,187 @@
+"""``skyport vps …`` run in-process (``main([...])``) in local mode against real sshd instances."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+
+from skyport.cli import main
+
+from .conftest import Keys, Sshd
+
+
+class Result(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def vps(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``vps("servers", stdin="...")`` is ``skyport vps servers``: exit code, stdout, stderr."""
+    monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")
+    monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello,docker,pm2,marketplace")
+
+    def run(*args: str, stdin: str = "") -> Result:
+        capsys.readouterr()
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        code = main(["vps", *args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result
+    return result
+
+
+def test_servers_are_added_trusted_tested_and_removed(vps: Any, sshd: Sshd, keys: Keys) -> None:
+    port = str(sshd.port)
+    added = ok(
+        vps(
+            "add",
+            "web-1",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--user",
+            sshd.user,
+            "--key",
+            str(keys.client),
+            "--tag",
+            "web",
+        )
+    )
+    fingerprint = keys.host_fingerprint()
+    assert fingerprint in added.out and "Not trusted" in added.out
+    assert "PRIVATE" not in added.out + added.err
+    listed = ok(vps("servers", "--json")).json()
+    assert [(s["name"], s["trusted"]) for s in listed] == [("web-1", False)]
+
+    refused = vps("test", "web-1")
+    assert refused.code == 1 and "not trusted yet" in refused.err
+
+    wrong = vps("trust", "web-1", "--fingerprint", "SHA256:wrong")
+    assert wrong.code == 1 and fingerprint in wrong.err
+    ok(vps("trust", "web-1", "--fingerprint", fingerprint))
+    tested = ok(vps("test", "web-1"))
+    assert tested.out.startswith("web-1: ok,") and "Linux" in tested.out
+    table = ok(vps("servers")).out
+    assert "web-1" in table and fingerprint in table
+
+    ok(
+        vps(
+            "add",
+            "db-1",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--user",
+            sshd.user,
+            "--key",
+            str(keys.client),
+            "--yes",
+        )
+    )
+    assert ok(vps("show", "db-1", "--json")).json()["host_key_fingerprint"] == fingerprint
+    assert "Removed db-1." in ok(vps("rm", "db-1")).out
+    missing = vps("rm", "db-1")
+    assert missing.code == 1 and "no server 'db-1'" in missing.err
+
+
+def test_run_prefixes_each_line_and_sums_up(
+    vps: Any, sshd: Sshd, keys: Keys, closed_port: int
+) -> None:
+    port = str(sshd.port)
+    for name in ("web-1", "web-2"):
+        ok(
+            vps(
+                "add",
+                name,
+                "127.0.0.1",
+                "--port",
+                port,
+                "--user",
+                sshd.user,
+                "--key",
+                str(keys.client),
+                "--tag",
+                "web",
+                "--yes",
+            )
+        )
+
+    ran = ok(vps("run", "--tag", "web", "--", "echo", "hello world; echo two"))
+    lines = ran.out.splitlines()
+    for name in ("web-1", "web-2"):
+        assert f"{name} | hello world; echo two" in lines
+    assert "[SUCCESS] web-1 exit 0" in ran.err and "2 of 2 servers succeeded" in ran.err
+
+    shell = vps("run", "web-1", "web-2", "--", "echo $((6 * 7)); echo oops >&2; exit 4")
+    assert shell.code == 1
+    assert "web-1 | 42" in shell.out and "web-2 | oops" in shell.err
+    assert "[FAILURE] web-1 exit 4" in shell.err and "0 of 2 servers succeeded" in shell.err
+
+    as_json = ok(vps("run", "--all", "--json", "--", "uname -s"))
+    assert {n: r["stdout"] for n, r in as_json.json()["results"].items()} == {
+        "web-1": "Linux\n",
+        "web-2": "Linux\n",
+    }
+    assert "give the command after --" in vps("run", "web-1").err
+
+
+def test_files_and_the_shell(vps: Any, sshd: Sshd, keys: Keys, tmp_path: Path) -> None:
+    ok(
+        vps(
+            "add",
+            "web-1",
+            "127.0.0.1",
+            "--port",
+            str(sshd.port),
+            "--user",
+            sshd.user,
+            "--key",
+            str(keys.client),
+            "--yes",
+        )
+    )
+    local = tmp_path / "hello.txt"
+    local.write_text("hello over sftp\n")
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    ok(vps("put", "web-1", str(local), f"{remote}/", "--mode", "0640"))
+    assert (remote / "hello.txt").read_text() == "hello over sftp\n"
+    listing = ok(vps("files", "web-1", str(remote))).out
+    assert "0640" in listing and "hello.txt" in listing
+    back = tmp_path / "back.txt"
+    ok(vps("get", "web-1", str(remote / "hello.txt"), str(back)))
+    assert back.read_text() == "hello over sftp\n"
+    missing = vps("get", "web-1", str(remote / "nope"), str(back))
+    assert missing.code == 1 and "no such file" in missing.err
+
+    shell = vps("ssh", "web-1", stdin="echo hi-$((40 + 2))\nexit 3\n")
+    assert shell.code == 3, shell
+    assert "hi-42" in shell.out
+
+
+def test_hosts_are_imported_from_an_ssh_config(
+    vps: Any, sshd: Sshd, keys: Keys, tmp_path: Path
+) -> None:
+    config = tmp_path / "config"
+    config.write_text(
+        f"Host box\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {keys.client}\n"
+    )
+    imported = ok(vps("import-ssh-config", str(config), "--tag", "lab"))
+    assert "Added box" in imported.out
+    ok(vps("trust", "box", "--fingerprint", keys.host_fingerprint()))
+    assert ok(vps("test", "box", "--json")).json()["ok"] is True
