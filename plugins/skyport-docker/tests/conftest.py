@@ -27,11 +27,13 @@ from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, login, require_backend
+from skyport_docker.compose import detect
 
 TEST_IMAGE = "skyport-test/busybox:latest"
 BUSYBOX = "/bin/busybox"
 APPLETS = "sh echo sleep cat ls ps top env hostname id printf seq yes true false wc head tail date"
 RUN_ID = secrets.token_hex(4)
+PROJECT = "com.docker.compose.project"
 LABEL = {"skyport.test": RUN_ID}
 
 
@@ -149,3 +151,33 @@ def api(docker_app: Litestar) -> Iterator[TestClient[Litestar]]:
 
 def compose_available() -> bool:
     return shutil.which("docker-compose") is not None or shutil.which("docker") is not None
+
+
+@pytest.fixture
+def compose_tool() -> tuple[str, ...]:
+    tool = detect()
+    require_backend(bool(tool), "no Compose tool (docker compose or docker-compose)")
+    return tool
+
+
+@pytest.fixture
+def stack_names(
+    engine: docker.APIClient, unique: Callable[[str], str], compose_tool: tuple[str, ...]
+) -> Iterator[Callable[[], str]]:
+    """Fresh stack names; whatever remains of those stacks is removed afterwards."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = unique("stack")
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        selector = {"label": f"{PROJECT}={name}"}
+        for container in engine.containers(all=True, filters=selector):
+            engine.remove_container(container["Id"], force=True, v=True)
+        for volume in (engine.volumes(filters=selector) or {}).get("Volumes") or []:
+            engine.remove_volume(volume["Name"], force=True)
+        for network in engine.networks(filters=selector):
+            engine.remove_network(network["Id"])

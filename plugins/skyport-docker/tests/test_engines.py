@@ -32,6 +32,7 @@ from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, free_port, login, require_backend
 
 from .test_events_terminal import Terminal
+from .test_stacks import compose_file, states
 
 ENGINE_SOCKET = "/var/run/docker.sock"
 WAIT = 30.0
@@ -159,19 +160,20 @@ def sshd(engine: docker.APIClient, tmp_path: Path) -> Iterator[SSHServer]:
     (ssh_dir / "id_ed25519").chmod(0o600)
     key_type, key_data = host_key.split()[:2]
     (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{port} {key_type} {key_data}\n")
-    process = subprocess.Popen(
-        [binary, "-D", "-e", "-f", str(folder / "sshd_config")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = folder / "sshd.log"  # a file, not a pipe: a full pipe would stall sshd
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [binary, "-D", "-e", "-f", str(folder / "sshd_config")],
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
     try:
         deadline = time.monotonic() + 20
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
                 break
             if process.poll() is not None or time.monotonic() > deadline:
-                errors = process.stderr.read().decode() if process.stderr else ""
-                require_backend(False, f"sshd did not start: {errors.strip()}")
+                require_backend(False, f"sshd did not start: {log.read_text().strip()}")
             time.sleep(0.05)
         yield SSHServer(port, user, process)
     finally:
@@ -432,6 +434,32 @@ def test_a_remote_engine_over_ssh(
         assert time.monotonic() < deadline, engine.top(container["Id"])["Processes"]
         time.sleep(0.1)
     assert api.delete("/api/docker/engines/viassh").status_code == 204
+
+
+def test_a_compose_stack_on_an_ssh_engine(
+    api: TestClient[Litestar],
+    sshd: SSHServer,
+    engine: docker.APIClient,
+    stack_names: Callable[[], str],
+) -> None:
+    """The Compose tool reaches the remote engine through SSH as well (``-H ssh://…``)."""
+    assert (
+        api.post("/api/docker/engines", json={"name": "viassh", "url": sshd.url}).status_code == 201
+    )
+    remote = {"engine": "viassh"}
+    name = stack_names()
+    body = {"name": name, "compose": compose_file(), "env": {"GREETING": "hi"}}
+    deployed = api.post("/api/docker/stacks", json=body, params=remote)
+    assert deployed.status_code == 201, deployed.text
+    assert states(engine, name) == {"web": "running", "worker": "running"}
+    listed = {s["name"]: s for s in api.get("/api/docker/stacks", params=remote).json()}
+    assert listed[name]["engine"] == "viassh"
+    stopped = api.post(f"/api/docker/stacks/{name}/stop", params=remote)
+    assert stopped.status_code == 200, stopped.text
+    assert set(states(engine, name).values()) == {"exited"}
+    removed = api.delete(f"/api/docker/stacks/{name}", params={**remote, "volumes": True})
+    assert removed.status_code == 204, removed.text
+    assert states(engine, name) == {}
 
 
 def test_an_ssh_engine_with_an_unknown_host_key_is_refused_with_503(

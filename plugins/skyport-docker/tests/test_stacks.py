@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import bearer, login, require_backend
-from skyport_docker.compose import detect
+from skyport.testing import bearer, login
 
-from .conftest import RUN_ID, TEST_IMAGE
-
-PROJECT = "com.docker.compose.project"
-
+from .conftest import PROJECT, RUN_ID, TEST_IMAGE
 
 SERVICES = """\
 version: "3.7"
@@ -53,36 +49,6 @@ def compose_file(variable: str = "GREETING") -> str:
     ``web`` takes ``variable`` from the ``.env`` file; everything is labelled for cleanup.
     """
     return SERVICES.replace("IMAGE", TEST_IMAGE).replace("RUN", RUN_ID).replace("VAR", variable)
-
-
-@pytest.fixture
-def compose_tool() -> tuple[str, ...]:
-    tool = detect()
-    require_backend(bool(tool), "no Compose tool (docker compose or docker-compose)")
-    return tool
-
-
-@pytest.fixture
-def stack_names(
-    engine: docker.APIClient, unique: Callable[[str], str], compose_tool: tuple[str, ...]
-) -> Iterator[Callable[[], str]]:
-    """Fresh stack names; whatever remains of those stacks is removed afterwards."""
-    made: list[str] = []
-
-    def make() -> str:
-        name = unique("stack")
-        made.append(name)
-        return name
-
-    yield make
-    for name in made:
-        selector = {"label": f"{PROJECT}={name}"}
-        for container in engine.containers(all=True, filters=selector):
-            engine.remove_container(container["Id"], force=True, v=True)
-        for volume in (engine.volumes(filters=selector) or {}).get("Volumes") or []:
-            engine.remove_volume(volume["Name"], force=True)
-        for network in engine.networks(filters=selector):
-            engine.remove_network(network["Id"])
 
 
 def project(engine: docker.APIClient, name: str) -> list[dict[str, Any]]:

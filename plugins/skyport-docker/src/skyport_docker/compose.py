@@ -9,11 +9,13 @@ serves every engine; variables that would redirect it (``DOCKER_HOST``,
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shlex
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,8 @@ _UNREACHABLE = (
     "Cannot connect to the Docker daemon",
     "Error while fetching server API version",
     "Install paramiko package",
+    "Host key verification failed",
+    "Permission denied (publickey",
 )
 """Compose's ways of saying it could not reach the engine (→ 503, not 400)."""
 _DROPPED_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
@@ -150,7 +154,7 @@ class ComposeTool:
             done = subprocess.run(
                 argv,
                 cwd=cwd,
-                env=_environment(),
+                env=_environment(ssh=self.engine.config.url.startswith("ssh://")),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -180,10 +184,52 @@ class ComposeTool:
         return result.output
 
 
-def _environment() -> dict[str, str]:
-    """The server's environment, minus secrets and what would redirect Compose."""
-    return {
+def _environment(*, ssh: bool = False) -> dict[str, str]:
+    """The server's environment, minus secrets and what would redirect Compose.
+
+    For ``ssh://`` engines, Compose runs ``ssh`` from ``PATH``: it finds
+    :func:`ssh_shim` first, so it trusts the same keys as SkyPort's own engine
+    client and never stops to ask.
+    """
+    env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SKYPORT_", "COMPOSE_")) and key not in _DROPPED_ENV
     }
+    if ssh:
+        env["PATH"] = os.pathsep.join((str(ssh_shim().parent), env.get("PATH", os.defpath)))
+    return env
+
+
+_SSH_SHIM = """#!/bin/sh
+# SkyPort's ssh for Compose: the OpenSSH client with the trust of SkyPort's own
+# engine client ($HOME/.ssh, where OpenSSH would use the passwd entry's home),
+# strict host key checking, and no prompt ever (Compose runs unattended).
+ssh_dir="$HOME/.ssh"
+config=/dev/null
+[ -f "$ssh_dir/config" ] && config="$ssh_dir/config"
+for key in id_ed25519 id_ecdsa id_rsa; do
+    [ -f "$ssh_dir/$key" ] && set -- -i "$ssh_dir/$key" "$@"
+done
+exec {ssh} -F "$config" -o BatchMode=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$ssh_dir/known_hosts" "$@"
+"""
+
+
+@functools.cache
+def ssh_shim() -> Path:
+    """An ``ssh`` wrapper in a private directory (made once per process).
+
+    Compose v1 over paramiko opens one SSH session per connection and runs
+    out of sshd's ``MaxSessions``; the OpenSSH client uses one process per
+    connection, as ``docker compose`` v2 and the docker CLI do.
+    """
+    real = shutil.which("ssh")
+    if real is None:
+        raise BackendUnavailable("ssh", "the OpenSSH client is not installed (openssh-client)")
+    folder = Path(tempfile.mkdtemp(prefix="skyport-ssh-"))
+    atexit.register(shutil.rmtree, folder, True)
+    shim = folder / "ssh"
+    shim.write_text(_SSH_SHIM.replace("{ssh}", shlex.quote(real)))
+    shim.chmod(0o700)
+    return shim
