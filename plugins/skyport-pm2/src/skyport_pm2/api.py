@@ -1,0 +1,164 @@
+"""The HTTP API, mounted by the core under ``/api/pm2``.
+
+``{ref}`` names processes as the pm2 CLI does: a name (every instance of
+it), a pm_id, a namespace, or ``all``. Reading needs ``pm2:read``, anything
+else ``pm2:write`` (and is audited by the core). Environment values are
+never shown, except to an admin asking for one process with
+``GET /processes/{ref}?reveal_env=true``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from skyport.api import Principal, SkyportContext
+from skyport_pm2.apps import StartRequest
+from skyport_pm2.ecosystem import Ecosystem
+from skyport_pm2.logs import MAX_LINES, Logs
+from skyport_pm2.processes import ProcessDetail, ProcessSummary
+from skyport_pm2.service import Flushed, Pm2Service, Saved, ScaleResult, StartResult
+
+READ = {"scope": "pm2:read"}
+WRITE = {"scope": "pm2:write"}
+TAGS = ["pm2"]
+
+Ref = FromPath[str]
+ActionName = Literal["start", "stop", "restart", "reload", "delete", "reset"]
+
+
+class ScaleRequest(msgspec.Struct, forbid_unknown_fields=True):
+    instances: int | str
+    """The number of instances wanted, or ``+N`` / ``-N`` to add or remove some."""
+
+
+class SignalRequest(msgspec.Struct, forbid_unknown_fields=True):
+    signal: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    """``SIGUSR2``, ``USR2`` or a number."""
+
+
+def service(skyport: SkyportContext) -> Pm2Service:
+    return skyport.state["pm2"]  # type: ignore[no-any-return]
+
+
+@get("/list", opt=READ, tags=TAGS)
+async def list_processes(skyport: SkyportContext) -> list[ProcessSummary]:
+    """Every process the daemon manages (``pm2 list``)."""
+    return await service(skyport).list()
+
+
+@post("/start", opt=WRITE, tags=TAGS, status_code=201)
+async def start(skyport: SkyportContext, data: JSONBody[StartRequest]) -> StartResult:
+    """Start a script (``pm2 start app.js -i 2 --name web``) or an ecosystem file."""
+    return await service(skyport).start(data)
+
+
+@get("/processes/{ref:str}", opt=READ, tags=TAGS)
+async def describe_process(
+    skyport: SkyportContext,
+    request: Request[Principal, Any, Any],
+    ref: Ref,
+    reveal_env: FromQuery[bool] = False,
+) -> list[ProcessDetail]:
+    """Every instance ``ref`` names (``pm2 describe``); ``reveal_env`` is for admins only."""
+    if reveal_env and not request.user.is_admin:
+        raise PermissionDeniedException("only an admin may reveal a process's environment")
+    if reveal_env and ref == "all":
+        raise PermissionDeniedException("reveal the environment of one process, not 'all'")
+    return await service(skyport).describe(ref, reveal_env)
+
+
+@delete("/processes/{ref:str}", opt=WRITE, tags=TAGS, status_code=200)
+async def delete_process(skyport: SkyportContext, ref: Ref) -> list[ProcessSummary]:
+    """Stop and forget the processes (``pm2 delete``); answers with what they were."""
+    return await service(skyport).act(ref, "delete")
+
+
+@post("/processes/{ref:str}/scale", opt=WRITE, tags=TAGS, status_code=200)
+async def scale(skyport: SkyportContext, ref: Ref, data: JSONBody[ScaleRequest]) -> ScaleResult:
+    """``pm2 scale NAME N``: add instances (copies of the first) or delete the last ones."""
+    return await service(skyport).scale(ref, data.instances)
+
+
+@post("/processes/{ref:str}/signal", opt=WRITE, tags=TAGS, status_code=200)
+async def send_signal(
+    skyport: SkyportContext, ref: Ref, data: JSONBody[SignalRequest]
+) -> list[ProcessSummary]:
+    """``pm2 sendSignal SIGNAL NAME``."""
+    return await service(skyport).send_signal(ref, data.signal)
+
+
+@post("/processes/{ref:str}/flush", opt=WRITE, tags=TAGS, status_code=200)
+async def flush_process(skyport: SkyportContext, ref: Ref) -> Flushed:
+    """Empty the processes' log files (``pm2 flush NAME``)."""
+    return await service(skyport).flush(ref)
+
+
+@post("/processes/{ref:str}/{action:str}", opt=WRITE, tags=TAGS, status_code=200)
+async def act(
+    skyport: SkyportContext, ref: Ref, action: FromPath[ActionName]
+) -> list[ProcessSummary]:
+    """``start``, ``stop``, ``restart``, ``reload`` (zero-downtime in cluster mode),
+    ``delete`` or ``reset`` (restart counters) every process ``ref`` names."""
+    return await service(skyport).act(ref, action)
+
+
+@get("/processes/{ref:str}/logs", opt=READ, tags=TAGS)
+async def process_logs(
+    skyport: SkyportContext,
+    ref: Ref,
+    lines: Annotated[int, QueryParameter(ge=0, le=MAX_LINES)] = 15,
+) -> Logs:
+    """The last ``lines`` lines of stdout and of stderr of each process (``pm2 logs --nostream``).
+
+    Live output: subscribe to ``pm2.logs:<name>`` on ``/ws``.
+    """
+    return await service(skyport).logs(ref, lines)
+
+
+@post("/flush", opt=WRITE, tags=TAGS, status_code=200)
+async def flush_all(skyport: SkyportContext) -> Flushed:
+    """Empty every process's log files (``pm2 flush``)."""
+    return await service(skyport).flush("all")
+
+
+@post("/save", opt=WRITE, tags=TAGS, status_code=200)
+async def save(skyport: SkyportContext) -> Saved:
+    """Remember the process list for ``resurrect`` (``pm2 save``)."""
+    return await service(skyport).save()
+
+
+@post("/resurrect", opt=WRITE, tags=TAGS, status_code=200)
+async def resurrect(skyport: SkyportContext) -> list[ProcessSummary]:
+    """Start the processes ``save`` remembered (``pm2 resurrect``)."""
+    return await service(skyport).resurrect()
+
+
+@get("/ecosystem", opt=WRITE, tags=TAGS)
+async def ecosystem_apps(skyport: SkyportContext, file: FromQuery[str]) -> Ecosystem:
+    """The apps an ecosystem file declares, and how many of each run.
+
+    Needs ``pm2:write``: reading a ``.js`` ecosystem file runs it.
+    """
+    return await service(skyport).ecosystem(file)
+
+
+ROUTES = [
+    list_processes,
+    start,
+    describe_process,
+    delete_process,
+    scale,
+    send_signal,
+    flush_process,
+    act,
+    process_logs,
+    flush_all,
+    save,
+    resurrect,
+    ecosystem_apps,
+]
