@@ -8,7 +8,9 @@ Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor),
 ``ws`` (WebSocket fan-out to many clients: SkyPort vs the floor), ``cli``
 (start-up of ``skyport --help`` vs ``import cyclopts`` vs ``python -c pass``),
 ``docker`` (``/api/docker/ps`` vs the raw Engine API vs ``docker ps -a``; container
-stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py``).
+stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py``), ``vps``
+(``uptime`` on 50 private sshd instances through ``POST /api/vps/run``, cold and pooled,
+vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -33,11 +35,11 @@ from typing import Any
 import httpx
 import psutil
 
-from bench import cli_startup, docker_bench, idle, load, targets, ws_fanout
+from bench import cli_startup, docker_bench, idle, load, targets, vps_bench, ws_fanout
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "idle")
+SECTIONS = ("http", "ws", "cli", "docker", "vps", "idle")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -404,6 +406,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(_section("CLI start-up  (wall time, median)", headers, rows, notes))
     if "docker" in results:
         parts.append(docker_bench.render(results["docker"], _section, _fmt, _problem))
+    if "vps" in results:
+        parts.append(vps_bench.render(results["vps"], _section, _fmt, _problem))
     if "idle" in results:
         rows = [
             [
@@ -429,7 +433,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma list of sections: http,ws,cli,docker (default: all)",
+        help="comma list of sections: http,ws,cli,docker,vps,idle (default: all)",
     )
     p.add_argument(
         "--targets",
@@ -487,6 +491,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--skyport-args", default="", help="extra arguments for `skyport serve` (shell-quoted)"
     )
     docker_bench.add_arguments(p)
+    vps_bench.add_arguments(p)
     p.add_argument(
         "--json",
         type=Path,
@@ -509,6 +514,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.ws_clients = max(1, min(a.ws_clients, 10000))
     a.ws_duration = max(1.0, min(a.ws_duration, 300.0))
     docker_bench.bound(a)
+    vps_bench.bound(a)
     return a
 
 
@@ -563,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
         "ws": lambda: bench_ws(args, starters, errors),
         "cli": lambda: bench_cli(args),
         "docker": lambda: docker_bench.run(args, starters["skyport"], log),
+        "vps": lambda: vps_bench.run(args, starters["skyport"], log),
         "idle": lambda: bench_idle(starters, errors),
     }
     for s in args.only:
