@@ -491,3 +491,26 @@ def test_the_token_goes_to_a_real_keyring_when_there_is_one() -> None:
 
 def test_the_fail_keyring_means_the_file() -> None:
     assert credentials.keyring_backend() is None  # PYTHON_KEYRING_BACKEND=fail in tests
+
+
+def test_terminal_lists_providers_and_runs_a_command_in_the_host_shell(
+    cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKYPORT_TERMINAL__HOST_SHELL", "true")
+    monkeypatch.setenv("SKYPORT_TERMINAL__SHELL", "/bin/sh")
+    listed = cli("terminal", "--list", "--json")
+    assert listed.code == 0, listed
+    host = next(p for p in listed.json() if p["name"] == "host")  # type: ignore[union-attr]
+    assert host["allowed"] is True and host["scope"] == "host:shell"
+    assert "host" in cli("terminal", "--list").out
+    ran = cli("terminal", "host", "--", "sh", "-c", "echo from-$((6 * 7)); exit 3")
+    assert ran.code == 3, ran
+    assert "from-42" in ran.out and "exit 3" not in ran.out  # the typed line is not shown
+    typed = cli("terminal", "host", stdin="echo typed-$((1 + 1))\nexit 4\n")
+    assert typed.code == 4 and "typed-2" in typed.out
+
+
+def test_terminal_refused_provider_is_one_line(cli: Run) -> None:
+    result = cli("terminal", "host")  # the host shell is off by default
+    assert result.code == 1
+    assert one_line_error(result).startswith("skyport: error:")

@@ -27,7 +27,7 @@ import os
 import queue
 import ssl
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -367,6 +367,14 @@ class Client:
             return Forbidden(403, reason, {"missing_scope": scope})
         return Forbidden(403, f"the WebSocket /ws was refused ({reason})")
 
+    def terminal(self, query: str) -> TerminalLink:
+        """Open ``/ws/terminal?<query>`` (``provider=…&target=…&cols=…&rows=…``).
+
+        :func:`skyport.cli.terminal.run_terminal` bridges one to this process's
+        terminal; use the link directly to drive a terminal from code.
+        """
+        return _LocalTerminal(self, query) if self.mode == "local" else _RemoteTerminal(self, query)
+
     # -- lifetime ------------------------------------------------------------
 
     def close(self) -> None:
@@ -519,6 +527,74 @@ class _LocalSocket:
                 )
             with contextlib.suppress(Exception):
                 self._task.result(timeout=5)
+
+
+class TerminalLink(Protocol):
+    """One ``/ws/terminal`` connection (see :meth:`Client.terminal`)."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send a control message: ``input``, ``resize`` or ``close``."""
+
+    def frames(self) -> Iterator[bytes | str]:
+        """The terminal's output (bytes) and control messages (JSON text), until it ends."""
+
+    def close(self) -> None: ...
+
+
+class _RemoteTerminal:
+    def __init__(self, client: Client, query: str) -> None:
+        from websockets.exceptions import InvalidHandshake, InvalidStatus
+        from websockets.sync.client import connect as ws_connect
+
+        url = "ws" + client.url.removeprefix("http") + "/ws/terminal?" + query
+        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+        try:
+            self._socket = ws_connect(
+                url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
+            ).__enter__()  # left by close()
+        except InvalidStatus as exc:
+            client.get("/api/auth/me")  # a 401 explains itself there
+            raise Forbidden(
+                exc.response.status_code,
+                f"the terminal was refused (HTTP {exc.response.status_code})",
+            ) from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise ServerUnreachable(client.url, _reason(exc)) from None
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._socket.send(jsonlib.dumps(message))
+
+    def frames(self) -> Iterator[bytes | str]:
+        from websockets.exceptions import ConnectionClosed
+
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                yield self._socket.recv()
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class _LocalTerminal:
+    def __init__(self, client: Client, query: str) -> None:
+        self._socket = _LocalSocket(client.http, dict(client.http.headers), "/ws/terminal?" + query)
+        self._socket.__enter__()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._socket.send_text(jsonlib.dumps(message))
+
+    def frames(self) -> Iterator[bytes | str]:
+        while True:
+            message = self._socket.receive()
+            if message["type"] == "websocket.close":
+                return
+            if message.get("bytes") is not None:
+                yield message["bytes"]
+            else:
+                yield message.get("text") or ""
+
+    def close(self) -> None:
+        self._socket.__exit__(None, None, None)
 
 
 async def _memory_stream() -> tuple[Any, Any]:

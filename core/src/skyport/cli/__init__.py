@@ -39,6 +39,7 @@ _COMMANDS = {
     "logout": ("skyport.cli.session:logout", "End the session and forget its token."),
     "status": ("skyport.cli.session:status", "Show server version, host, uptime and plugins."),
     "metrics": ("skyport.cli.metrics:metrics", "Show host metrics, once or live (--watch)."),
+    "terminal": ("skyport.cli.terminal_cmd:terminal", "Open an interactive terminal (host, …)."),
     "plugins": ("skyport.cli.plugins_cmd:plugins", "List plugins: loaded, failed, disabled."),
     "users": ("skyport.cli.users:app", "Manage user accounts."),
     "tokens": ("skyport.cli.tokens:app", "Create, list and revoke your API tokens."),

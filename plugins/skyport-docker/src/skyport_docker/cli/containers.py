@@ -487,16 +487,9 @@ SHELLS = frozenset({"sh", "bash", "ash", "/bin/sh", "/bin/bash", "/bin/ash", "/u
 
 def _terminal(container: str, command: list[str], engine: str | None) -> int:
     """``exec -it``: the ``docker`` terminal over ``/ws/terminal``; the exit code."""
-    import shutil
-    from urllib.parse import urlencode
-
-    from skyport_docker.cli.terminal import run_terminal
+    from skyport.cli.terminal import open_terminal
 
     target = f"{engine}/{container}" if engine else container
-    size = shutil.get_terminal_size()
-    query = urlencode(
-        {"provider": "docker", "target": target, "cols": size.columns, "rows": size.lines}
-    )
     shell = not command or (len(command) == 1 and command[0] in SHELLS)
     with api() as client:
-        return run_terminal(client, query, None if shell else command)
+        return open_terminal(client, "docker", target, None if shell else command)

@@ -1,13 +1,11 @@
-"""The client side of ``WS /ws/terminal`` for ``skyport docker exec -it``.
+"""Bridge this process's terminal to a SkyPort terminal (``WS /ws/terminal``).
 
-The terminal's output is written to standard output as it comes. When
-standard input is a terminal it is put in raw mode (every key, Ctrl-C
-included, goes to the program in the container) and window size changes
-are sent as ``resize`` messages; otherwise standard input is piped in, and
-its end is typed as Ctrl-D. The session's exit code is returned.
-
-Remote mode uses the ``websockets`` client; local mode talks to the
-in-process application like :meth:`skyport.client.Client.subscribe` does.
+Used by every command that opens an interactive terminal: ``skyport docker
+exec -it``, ``skyport vps ssh`` … The terminal's output is written to standard
+output as it comes. When standard input is a terminal it is put in raw mode
+(every key, Ctrl-C included, goes to the remote program) and window size
+changes are sent as ``resize`` messages; otherwise standard input is piped
+in, and its end is typed as Ctrl-D. The session's exit code is returned.
 """
 
 from __future__ import annotations
@@ -25,9 +23,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
+from urllib.parse import urlencode
 
 from skyport.cli.output import CliError
+from skyport.client import Client, TerminalLink
 
 CTRL_D = "\x04"
 TYPED_WAIT = 10.0
@@ -35,88 +35,30 @@ TYPED_WAIT = 10.0
 _STOP = object()
 
 
-class _Link(Protocol):
-    """One ``/ws/terminal`` connection: frames in, JSON control messages out."""
+def open_terminal(
+    client: Client, provider: str, target: str = "", command: list[str] | None = None
+) -> int:
+    """Bridge this terminal (or pipe) to ``provider``'s terminal on ``target``; the exit code.
 
-    def send(self, message: dict[str, Any]) -> None: ...
-
-    def frames(self) -> Iterator[bytes | str]: ...
-
-    def close(self) -> None: ...
-
-
-class _RemoteLink(_Link):
-    def __init__(self, client: Any, query: str) -> None:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect
-
-        from skyport.client import ServerUnreachable, tls_context
-
-        url = "ws" + client.url.removeprefix("http") + "/ws/terminal?" + query
-        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
-        try:
-            self._socket = connect(
-                url,
-                additional_headers=headers,
-                open_timeout=30,
-                ssl=tls_context() if url.startswith("wss:") else None,
-            ).__enter__()  # left by close()
-        except InvalidStatus as exc:
-            client.get("/api/auth/me")  # a 401 explains itself there
-            raise CliError(f"the terminal was refused (HTTP {exc.response.status_code})") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise ServerUnreachable(client.url, str(exc) or type(exc).__name__) from None
-
-    def send(self, message: dict[str, Any]) -> None:
-        self._socket.send(json.dumps(message))
-
-    def frames(self) -> Iterator[bytes | str]:
-        from websockets.exceptions import ConnectionClosed
-
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                yield self._socket.recv()
-
-    def close(self) -> None:
-        self._socket.close()
+    The remote terminal starts at this terminal's size. See :func:`run_terminal`.
+    """
+    size = shutil.get_terminal_size()
+    query = urlencode(
+        {"provider": provider, "target": target, "cols": size.columns, "rows": size.lines}
+    )
+    return run_terminal(client, query, command)
 
 
-class _LocalLink(_Link):
-    def __init__(self, client: Any, query: str) -> None:
-        from skyport.client import _LocalSocket
-
-        self._socket = _LocalSocket(client.http, dict(client.http.headers), "/ws/terminal?" + query)
-        self._socket.__enter__()
-
-    def send(self, message: dict[str, Any]) -> None:
-        self._socket.send_text(json.dumps(message))
-
-    def frames(self) -> Iterator[bytes | str]:
-        while True:
-            message = self._socket.receive()
-            if message["type"] == "websocket.close":
-                return
-            if message.get("bytes") is not None:
-                yield message["bytes"]
-            else:
-                yield message.get("text") or ""
-
-    def close(self) -> None:
-        self._socket.__exit__(None, None, None)
-
-
-def run_terminal(client: Any, query: str, command: list[str] | None = None) -> int:
+def run_terminal(client: Client, query: str, command: list[str] | None = None) -> int:
     """Bridge this terminal (or pipe) to ``/ws/terminal?<query>``; the exit code.
 
-    The terminal opens the container's shell. A ``command`` is typed into it
+    The terminal opens a shell. A ``command`` is typed into it
     as ``exec COMMAND``, after a line that prints a marker: what comes
     before the marker (banner, prompt, the typed line) is not shown, and
     standard input is held until it, so nothing typed ahead reaches the
     shell's line editor instead of the command.
     """
-    link: _Link = (
-        _LocalLink(client, query) if client.mode == "local" else _RemoteLink(client, query)
-    )
+    link = client.terminal(query)
     outbox: queue.Queue[Any] = queue.Queue()
     ready = threading.Event()
     marker = b""
@@ -144,7 +86,7 @@ def run_terminal(client: Any, query: str, command: list[str] | None = None) -> i
         link.close()
 
 
-def _pump_output(link: _Link, ready: threading.Event, marker: bytes) -> int:
+def _pump_output(link: TerminalLink, ready: threading.Event, marker: bytes) -> int:
     """Write the terminal's output (from the marker's line on); the exit code."""
     held = b""
     deadline = time.monotonic() + TYPED_WAIT
@@ -189,7 +131,7 @@ def _write(data: bytes) -> None:
     sys.stdout.flush()
 
 
-def _send_all(link: _Link, outbox: queue.Queue[Any]) -> None:
+def _send_all(link: TerminalLink, outbox: queue.Queue[Any]) -> None:
     while (message := outbox.get()) is not _STOP:
         try:
             link.send(message)
