@@ -39,7 +39,7 @@ const http = require('http');
 const server = http.createServer((req, res) => {
   res.end(JSON.stringify({pid: process.pid, instance: process.env.NODE_APP_INSTANCE || null}));
 });
-server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening on ' + server.address().port));
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
 process.on('SIGUSR2', () => console.log('got SIGUSR2'));
 """
 CRASHER_JS = """
@@ -192,7 +192,9 @@ def make_app(make_settings: Callable[..., Settings], **pm2: Any) -> Litestar:
 
     manager = PluginManager(strict=True, use_entry_points=False)
     manager.register(plugin, name="pm2")
-    return create_app(make_settings(metrics={"interval": 1.0}, pm2=pm2), plugins=manager)
+    # metrics.history off: collectors are sampled when asked, so tests see fresh data.
+    settings = make_settings(metrics={"interval": 1.0, "history": False}, pm2=pm2)
+    return create_app(settings, plugins=manager)
 
 
 @pytest.fixture

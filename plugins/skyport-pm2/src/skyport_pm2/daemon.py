@@ -29,6 +29,10 @@ INSTALL_HINT = "npm install -g pm2"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+class CommandFailed(Exception):
+    """The ``pm2`` command ran and reported an error (its last error line is the message)."""
+
+
 @dataclass(frozen=True)
 class Pm2Home:
     """The files of one daemon in ``PM2_HOME``."""
@@ -92,15 +96,19 @@ class Pm2Command:
         env.update(PM2_HOME=str(self.home.path), PM2_DISABLE_VERSION_CHECK="1", NO_COLOR="1")
         return env
 
-    async def run(self, *args: str) -> str:
-        """``pm2 ARGS``; its output, or a 503 with the reason when it fails."""
+    async def run(self, *args: str, cwd: Path | None = None) -> str:
+        """``pm2 ARGS`` (in ``cwd``, default ``PM2_HOME``); its output.
+
+        :class:`CommandFailed` when pm2 reports an error, a 503 when it
+        cannot be run or does not finish in time.
+        """
         binary = self.binary()
         self._prepare_home()
         limit = max(self.settings.timeout, 30.0)
         process = await asyncio.create_subprocess_exec(
             binary,
             *args,
-            cwd=self.home.path,
+            cwd=cwd or self.home.path,
             env=self.environment(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -117,15 +125,16 @@ class Pm2Command:
             ) from None
         text = ANSI.sub("", output.decode(errors="replace"))
         if process.returncode != 0:
-            raise BackendUnavailable(
-                BACKEND, f"`pm2 {' '.join(args)}` failed: {last_error_line(text)}"
-            )
+            raise CommandFailed(f"`pm2 {' '.join(args)}` failed: {last_error_line(text)}")
         return text
 
     async def start_daemon(self) -> None:
         """Start the daemon if it is not running (``pm2 ping``), once at a time."""
         async with self._starting:
-            await self.run("ping")
+            try:
+                await self.run("ping")
+            except CommandFailed as exc:
+                raise BackendUnavailable(BACKEND, f"cannot start the daemon: {exc}") from None
 
     def _prepare_home(self) -> None:
         try:

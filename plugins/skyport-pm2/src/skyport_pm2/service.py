@@ -26,7 +26,7 @@ from skyport.api import BackendUnavailable
 from skyport_pm2 import apps, ecosystem, logs
 from skyport_pm2.apps import StartRequest, invalid
 from skyport_pm2.bus import EventBus
-from skyport_pm2.daemon import BACKEND, Pm2Command, Pm2Home
+from skyport_pm2.daemon import BACKEND, CommandFailed, Pm2Command, Pm2Home
 from skyport_pm2.processes import Proc, ProcessDetail, ProcessSummary, describe, summaries
 from skyport_pm2.rpc import ConnectionLost, NotConnected, RpcClient, RpcError, RpcFailure
 from skyport_pm2.settings import Pm2Settings
@@ -203,7 +203,10 @@ class Pm2Service:
             args += ["--only", ",".join(request.only)]
         if request.environment:
             args += ["--env", request.environment]
-        await self.command.run(*args)  # the pm2 CLI resolves ecosystem files itself
+        try:  # the pm2 CLI resolves ecosystem files itself, from their directory
+            await self.command.run(*args, cwd=file.parent)
+        except CommandFailed as exc:
+            raise ClientException(f"{file.name}: {exc}") from None
         wanted = set(request.only or names)
         rows = [row for row in await self.list() if row.name in wanted]
         return StartResult(sorted(r.pm_id for r in rows if r.pm_id not in before), rows)
@@ -289,11 +292,11 @@ class Pm2Service:
 
     async def save(self) -> Saved:
         """``pm2 save``: the dump file ``pm2 resurrect`` (and boot scripts) read back."""
-        await self.command.run("save", "--force")
+        await self._run_or_503("save", "--force")
         return Saved(str(self.home.path / "dump.pm2"), len(await self.monitor_data()))
 
     async def resurrect(self) -> list[ProcessSummary]:
-        await self.command.run("resurrect")
+        await self._run_or_503("resurrect")
         return await self.list()
 
     async def ecosystem(self, path: str) -> ecosystem.Ecosystem:
@@ -303,6 +306,12 @@ class Pm2Service:
         for row in await self.list():
             running[row.name] = running.get(row.name, 0) + 1
         return ecosystem.describe_apps(file, declared, running)
+
+    async def _run_or_503(self, *args: str) -> None:
+        try:
+            await self.command.run(*args)
+        except CommandFailed as exc:
+            raise BackendUnavailable(BACKEND, str(exc)) from None
 
     def _base_env(self) -> dict[str, str]:
         return {k: v for k, v in os.environ.items() if not k.startswith("SKYPORT_")}
