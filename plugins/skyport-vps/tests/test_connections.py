@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
@@ -119,3 +122,74 @@ def test_each_failure_has_its_own_clear_answer(
     assert {n: r["reason"] for n, r in ran["results"].items()} == {
         n: reason for n, (_, reason, _) in cases.items()
     }
+
+
+def test_a_server_is_reached_through_its_jump_host(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    second_sshd: Sshd,
+    keys: Keys,
+    add_server: Callable[..., dict[str, Any]],
+) -> None:
+    add_server("bastion", sshd)
+    inner = add_server("inner", second_sshd, jump="bastion")
+    assert inner["jump"] == "bastion"
+    ran = api.post("/api/vps/run", json={"command": "echo $SSH_CONNECTION", "servers": ["inner"]})
+    result = ran.json()["results"]["inner"]
+    assert result["exit_code"] == 0, result
+    assert result["stdout"].split()[2:] == ["127.0.0.1", str(second_sshd.port)]
+    assert api.delete("/api/vps/servers/bastion").status_code == 409  # still in use
+    loop = api.patch("/api/vps/servers/bastion", json={"jump": "inner"})
+    assert loop.status_code == 400 and "loop" in loop.text
+
+
+def test_a_key_with_a_passphrase_needs_it(
+    api: TestClient[Litestar], sshd: Sshd, keys: Keys, tmp_path: Path
+) -> None:
+    import subprocess
+
+    locked = tmp_path / "locked_key"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "sesame-123", "-f", str(locked)],
+        check=True,
+        timeout=30,
+    )
+    (keys.folder / "authorized_keys").write_text(
+        keys.client.with_suffix(".pub").read_text() + locked.with_suffix(".pub").read_text()
+    )
+    body = {
+        "name": "locked",
+        "host": "127.0.0.1",
+        "port": sshd.port,
+        "user": sshd.user,
+        "private_key": locked.read_text(),
+        "fingerprint": keys.host_fingerprint(),
+    }
+    missing = api.post("/api/vps/servers", json=body)
+    assert missing.status_code == 400 and "passphrase" in missing.text
+    wrong = api.post("/api/vps/servers", json={**body, "passphrase": "nope"})
+    assert wrong.status_code == 400
+    assert (
+        api.post("/api/vps/servers", json={**body, "passphrase": "sesame-123"}).status_code == 201
+    )
+    assert api.get("/api/vps/servers/locked/test").json()["ok"] is True
+
+
+def test_no_secret_reaches_the_logs(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    keys: Keys,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    password = "hunter2-but-longer-and-secret"
+    body = {"name": "pw", "host": "127.0.0.1", "port": sshd.port, "user": sshd.user}
+    body |= {"password": password, "fingerprint": keys.host_fingerprint()}
+    with caplog.at_level(logging.DEBUG):
+        assert api.post("/api/vps/servers", json=body).status_code == 201
+        answer = api.get("/api/vps/servers/pw/test")
+        ran = api.post("/api/vps/run", json={"command": "true", "servers": ["pw"]})
+    assert answer.status_code == 502 and answer.json()["extra"]["reason"] == "auth_failed"
+    assert ran.json()["results"]["pw"]["reason"] == "auth_failed"
+    assert password not in caplog.text and password not in answer.text + ran.text
+    audit = api.get("/api/audit").text
+    assert password not in audit

@@ -176,3 +176,22 @@ def test_the_collector_reports_every_server_and_marks_dead_ones_down(
 
     prometheus = api.get("/metrics").text
     assert 'skyport_vps_servers_cpu_percent{name="web-1"}' in prometheus
+
+
+def test_a_down_server_is_not_retried_before_its_back_off(
+    api: TestClient[Litestar],
+    vps_app: Litestar,
+    sshd: Sshd,
+    closed_port: int,
+    add_server: Callable[..., dict[str, Any]],
+) -> None:
+    from skyport_vps.metrics import Sampler
+
+    add_server("gone", sshd)
+    assert api.patch("/api/vps/servers/gone", json={"port": closed_port}).status_code == 200
+    state = vps_app.state.contexts["vps"].state["vps"]
+    sampler = Sampler(state)
+    server = state.inventory.get("gone")
+    first = sampler.sample_one(server)
+    assert first.up is False and first.next_try >= time.time() + 1.5  # two intervals of 1 s
+    assert sampler.sample_one(server) is first  # within the back-off: not tried again

@@ -146,3 +146,28 @@ def test_large_output_is_cut_at_the_limit(
     result = api.post("/api/vps/run", json=body).json()["results"]["web-1"]
     assert result["exit_code"] == 0 and result["truncated"] is True
     assert len(result["stdout"]) == 1024 * 1024
+
+
+def test_thousands_of_calls_leak_no_threads_or_files(
+    api: TestClient[Litestar],
+    vps_app: Litestar,
+    sshd: Sshd,
+    add_server: Callable[..., dict[str, Any]],
+) -> None:
+    import threading
+
+    import psutil
+
+    names = [f"web-{i}" for i in range(10)]
+    for name in names:
+        add_server(name, sshd)
+    body = {"command": "true", "all": True}
+    assert api.post("/api/vps/run", json=body).json()["ok"] is True
+    process = psutil.Process()
+    threads, files = threading.active_count(), process.num_fds()
+    for _ in range(150):  # 1,500 commands
+        assert api.post("/api/vps/run", json=body).json()["ok"] is True
+    assert threading.active_count() <= threads + 2
+    assert process.num_fds() <= files + 5
+    pool = vps_app.state.contexts["vps"].state["vps"].pool
+    assert pool.opened == len(names)

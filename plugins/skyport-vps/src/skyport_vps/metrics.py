@@ -4,8 +4,8 @@ Each sample runs one command per server on its pooled (kept-alive)
 connection, all servers at once, reading ``/proc`` and ``df``. CPU use is
 the busy share of the time since the previous sample (the first sample
 averages since boot). A server that cannot be reached is reported down with
-the reason, and is not tried again before a back-off that doubles from the
-sampling interval up to ``down_backoff_max``: no hot loop on a dead host.
+the reason, and is not tried again before a back-off of two intervals that
+doubles on every failure up to ``down_backoff_max``: no hot loop on a dead host.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class Sampler:
         settings = self.state.settings
         with self._lock:
             failures = self._down[name].failures + 1 if name in self._down else 1
-            wait = min(settings.metrics_interval * 2 ** (failures - 1), settings.down_backoff_max)
+            wait = min(settings.metrics_interval * 2**failures, settings.down_backoff_max)
             next_try = time.time() + wait
             down = ServerMetrics(name=name, up=False, error=error, next_try=next_try)
             self._down[name] = _Backoff(failures, next_try, down)
