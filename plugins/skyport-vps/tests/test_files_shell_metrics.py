@@ -190,7 +190,7 @@ def test_a_down_server_is_not_retried_before_its_back_off(
     add_server("gone", sshd)
     assert api.patch("/api/vps/servers/gone", json={"port": closed_port}).status_code == 200
     state = vps_app.state.contexts["vps"].state["vps"]
-    sampler = Sampler(state)
+    sampler = Sampler(vps_app.state.contexts["vps"])
     server = state.inventory.get("gone")
     first = sampler.sample_one(server)
     assert first.up is False and first.next_try >= time.time() + 1.5  # two intervals of 1 s

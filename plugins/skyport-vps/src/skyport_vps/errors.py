@@ -68,6 +68,13 @@ class HostKeyChanged(ServerError):
     reason = "host_key_changed"
 
 
+class CredentialsUnreadable(ServerError):
+    """The stored key or password cannot be decrypted (the server's secret key changed)."""
+
+    status_code = 409
+    reason = "credentials_unreadable"
+
+
 class FileError(ServerError):
     """An SFTP operation the server refused (no such file, permission denied …)."""
 

@@ -17,6 +17,7 @@ from litestar.exceptions import ClientException, NotFoundException
 
 from skyport.api import SecretBox, SecretDecryptError
 from skyport.store import Database
+from skyport_vps import errors
 
 AuthKind = Literal["private_key", "key_file", "password", "agent"]
 
@@ -161,11 +162,10 @@ class Inventory:
         try:
             plain = self.box.decrypt(server.secret, context=f"server:{server.name}")
         except SecretDecryptError:
-            raise ClientException(
-                f"{server.name}: its stored credentials cannot be decrypted with this server's "
-                "key (was the secret key changed?); set them again",
-                status_code=409,
-                extra={"server": server.name, "reason": "credentials_unreadable"},
+            raise errors.CredentialsUnreadable(
+                server.name,
+                "its stored credentials cannot be decrypted with this server's key "
+                "(was the secret key changed?); set them again",
             ) from None
         return msgspec.json.decode(plain, type=Credentials)
 

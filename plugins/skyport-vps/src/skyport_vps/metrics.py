@@ -110,11 +110,16 @@ def parse_probe(
 class Sampler:
     """Samples every server with a trusted host key; remembers CPU counters and back-offs."""
 
-    def __init__(self, state: VpsState) -> None:
-        self.state = state
+    def __init__(self, skyport: PluginContext) -> None:
+        self.skyport = skyport
         self._cpu: dict[str, tuple[int, int]] = {}
         self._down: dict[str, _Backoff] = {}
         self._lock = threading.Lock()
+
+    @property
+    def state(self) -> VpsState:
+        """The running state (made at start-up, after the collector was registered)."""
+        return vps_state(self.skyport)
 
     def sample_one(self, server: Server) -> ServerMetrics:
         settings = self.state.settings
@@ -158,17 +163,9 @@ class Sampler:
 
 
 def vps_collector(skyport: PluginContext) -> MetricsCollector:
-    """The collector; it finds the running state (made at start-up) when first sampled."""
-    sampler: dict[str, Sampler] = {}
-
-    async def collect() -> VpsMetrics:
-        if "sampler" not in sampler:
-            sampler["sampler"] = Sampler(vps_state(skyport))
-        return await sampler["sampler"].collect()
-
     return MetricsCollector(
         "vps",
-        collect=collect,
+        collect=Sampler(skyport).collect,
         interval=skyport.settings.metrics_interval,
         description="CPU, memory, disk, load and uptime of every server (over SSH)",
     )

@@ -14,7 +14,7 @@ import asyncio
 import codecs
 import select
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import TypeVar
 
@@ -153,7 +153,7 @@ def _pump(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return None
-        select.select([chan], [], [], remaining)
+        _wait_readable(chan, remaining)
     if not chan.status_event.wait(max(0.0, deadline - time.monotonic())):
         return None
     code = chan.recv_exit_status()
@@ -163,12 +163,19 @@ def _pump(
     return code
 
 
+def _wait_readable(chan: paramiko.Channel, seconds: float) -> None:
+    """Sleep until the channel has data, EOF or close (poll: no 1024-descriptor limit)."""
+    poller = select.poll()
+    poller.register(chan.fileno(), select.POLLIN)
+    poller.poll(max(1, int(seconds * 1000)))
+
+
 async def fan_out(
     servers: Sequence[Server],
     work: Callable[[Server], T],
     executor: Executor,
     parallel: int,
-    done: Callable[[T], Awaitable[None] | None] | None = None,
+    done: Callable[[T], None] | None = None,
 ) -> list[T]:
     """``work(server)`` for every server in worker threads, at most ``parallel`` at once.
 
@@ -182,9 +189,7 @@ async def fan_out(
         async with gate:
             result = await loop.run_in_executor(executor, work, server)
         if done is not None:
-            pending = done(result)
-            if pending is not None:
-                await pending
+            done(result)
         return result
 
     return list(await asyncio.gather(*(one(s) for s in servers)))

@@ -44,7 +44,10 @@ class VpsState:
         period = min(30.0, max(1.0, self.settings.idle_close / 2))
         while True:
             await asyncio.sleep(period)
-            await asyncio.to_thread(self.pool.reap)
+            try:
+                await asyncio.to_thread(self.pool.reap)
+            except Exception:
+                self.skyport.logger.exception("closing idle SSH connections failed")
 
     async def stop(self) -> None:
         if self.reaper is not None:

@@ -14,7 +14,9 @@ from litestar.params import FromPath, JSONBody
 
 from skyport_vps import errors
 from skyport_vps.api.common import (
+    HOST_RULE,
     READ,
+    USER_RULE,
     WRITE,
     AnyRequest,
     ServerInfo,
@@ -349,6 +351,10 @@ async def import_config(
     added: list[ServerInfo] = []
     skipped: dict[str, str] = {}
     for host in hosts_from_config(data.config):
+        if host.problem is None and not (
+            HOST_RULE.match(host.hostname) and USER_RULE.match(host.user)
+        ):
+            host.problem = f"invalid HostName {host.hostname!r} or User {host.user!r}"
         if host.problem:
             skipped[host.alias] = host.problem
             continue

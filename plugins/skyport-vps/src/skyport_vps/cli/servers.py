@@ -227,7 +227,7 @@ def rm(*names: str, json: JsonFlag = False) -> int:
 
     if not names:
         raise CliError("name at least one server")
-    failed = 0
+    removed: list[str] = []
     with api() as client:
         for name in names:
             try:
@@ -236,13 +236,13 @@ def rm(*names: str, json: JsonFlag = False) -> int:
                 if not 400 <= exc.status < 500 or exc.status == 403:
                     raise
                 print(f"skyport: error: {exc}", file=sys.stderr)
-                failed += 1
                 continue
+            removed.append(name)
             if not json:
                 print(f"Removed {name}.")
     if json:
-        print_json({"removed": [n for n in names], "failed": failed})
-    return 1 if failed else 0
+        print_json({"removed": removed})
+    return 0 if len(removed) == len(names) else 1
 
 
 @app.command
