@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import queue
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +23,7 @@ from skyport.errors import BackendUnavailable
 from skyport.plugins import PluginManager
 from skyport.terminals.host import login_shell, shell_command, shell_environment
 from skyport.terminals.pty_session import PtySession, get_window_size
+from skyport.testing import TerminalProbe
 from skyport.types import Permission, TerminalSize
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer, login
@@ -37,70 +36,24 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings(terminal={"host_shell": True, "shell": "/bin/sh"})
 
 
-class Terminal:
-    """The browser's side of ``/ws/terminal``, with bounded waits."""
-
-    def __init__(self, ws: WebSocketTestSession) -> None:
-        self.ws = ws
-        self.output = b""
-
-    def type(self, text: str) -> None:
-        self.ws.send_bytes(text.encode())
-
-    def control(self, **message: Any) -> None:
-        self.ws.send_text(json.dumps(message))
-
-    def next_frame(self, deadline: float) -> dict[str, Any]:
-        try:
-            message = self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"timed out; output so far: {self.output!r}") from None
-        if message.get("bytes") is not None:
-            self.output += message["bytes"]
-            return {}
-        return dict(json.loads(message["text"]))
-
-    def expect(self, needle: bytes, timeout: float = WAIT) -> None:
-        """Wait until ``needle`` appears in the output; consume the output up to it."""
-        deadline = time.monotonic() + timeout
-        while needle not in self.output:
-            frame = self.next_frame(deadline)
-            assert frame.get("type") != "exit", f"session ended; output: {self.output!r}"
-        self.output = self.output.split(needle, 1)[1]
-
-    def expect_control(self, kind: str, timeout: float = WAIT) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = self.next_frame(deadline)
-            if frame.get("type") == kind:
-                return frame
-
-    def expect_close(self, timeout: float = WAIT) -> WebSocketDisconnect:
-        deadline = time.monotonic() + timeout
-        with pytest.raises(WebSocketDisconnect) as closed:
-            while True:
-                self.next_frame(deadline)
-        return closed.value
-
-
 @pytest.fixture
 def open_terminal(
     client: TestClient[Litestar], admin_token: str
-) -> Iterator[Callable[..., Terminal]]:
+) -> Iterator[Callable[..., TerminalProbe]]:
     sessions: list[WebSocketTestSession] = []
 
-    def open_(query: str = "provider=host", token: str | None = None) -> Terminal:
+    def open_(query: str = "provider=host", token: str | None = None) -> TerminalProbe:
         headers = bearer(token or admin_token)
         ws = client.websocket_connect(f"/ws/terminal?{query}", headers=headers).__enter__()
         sessions.append(ws)
-        return Terminal(ws)
+        return TerminalProbe(ws)
 
     yield open_
     for ws in sessions:
         ws.__exit__(None, None, None)
 
 
-def test_typed_command_runs_and_prints(open_terminal: Callable[..., Terminal]) -> None:
+def test_typed_command_runs_and_prints(open_terminal: Callable[..., TerminalProbe]) -> None:
     term = open_terminal()
     term.type("echo hi\n")
     term.expect(b"echo hi\r\n")  # the terminal echoes what is typed
@@ -110,7 +63,7 @@ def test_typed_command_runs_and_prints(open_terminal: Callable[..., Terminal]) -
 
 
 def test_runs_on_a_controlling_terminal_of_the_requested_size(
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
 ) -> None:
     term = open_terminal("provider=host&cols=90&rows=30")
     term.type(": </dev/tty && echo ctty-$((1 + 1)); echo TERM=$TERM\n")
@@ -120,7 +73,7 @@ def test_runs_on_a_controlling_terminal_of_the_requested_size(
     term.expect(b"30 90\r\n")
 
 
-def test_resize_changes_the_terminal_size(open_terminal: Callable[..., Terminal]) -> None:
+def test_resize_changes_the_terminal_size(open_terminal: Callable[..., TerminalProbe]) -> None:
     term = open_terminal()
     term.control(type="resize", cols=100, rows=40)
     term.type("stty size\n")
@@ -130,7 +83,7 @@ def test_resize_changes_the_terminal_size(open_terminal: Callable[..., Terminal]
     term.expect(b"50 132\r\n")
 
 
-def test_exit_reports_the_exit_code_and_closes(open_terminal: Callable[..., Terminal]) -> None:
+def test_exit_reports_the_exit_code_and_closes(open_terminal: Callable[..., TerminalProbe]) -> None:
     term = open_terminal()
     term.type("exit\n")
     assert term.expect_control("exit") == {"type": "exit", "code": 0}
@@ -140,7 +93,7 @@ def test_exit_reports_the_exit_code_and_closes(open_terminal: Callable[..., Term
     assert term.expect_control("exit")["code"] == 3
 
 
-def test_close_message_hangs_up_the_shell(open_terminal: Callable[..., Terminal]) -> None:
+def test_close_message_hangs_up_the_shell(open_terminal: Callable[..., TerminalProbe]) -> None:
     term = open_terminal()
     term.type("echo ready-$((1 + 1))\n")
     term.expect(b"ready-2\r\n")
@@ -151,7 +104,7 @@ def test_close_message_hangs_up_the_shell(open_terminal: Callable[..., Terminal]
 
 
 def test_bad_control_message_is_reported_and_the_session_goes_on(
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
 ) -> None:
     term = open_terminal()
     term.control(type="resize", cols=0, rows=10)
@@ -163,14 +116,16 @@ def test_bad_control_message_is_reported_and_the_session_goes_on(
 
 
 def test_server_environment_secrets_do_not_reach_the_shell(
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
 ) -> None:
     term = open_terminal()  # conftest sets SKYPORT_ADMIN_PASSWORD for the server
     term.type('echo "[${SKYPORT_ADMIN_PASSWORD-unset}]"\n')
     term.expect(b"[unset]\r\n")
 
 
-def test_unknown_provider_and_bad_size_are_refused(open_terminal: Callable[..., Terminal]) -> None:
+def test_unknown_provider_and_bad_size_are_refused(
+    open_terminal: Callable[..., TerminalProbe],
+) -> None:
     term = open_terminal("provider=nope")
     assert "unknown terminal provider 'nope'" in term.expect_control("error")["message"]
     assert term.expect_close().code == 4404
@@ -187,7 +142,7 @@ def test_host_shell_is_off_by_default(make_settings: Callable[..., Settings]) ->
         ).json()["token"]
         assert client.get("/api/terminals", headers=bearer(token)).json() == []
         with client.websocket_connect("/ws/terminal?provider=host", headers=bearer(token)) as ws:
-            term = Terminal(ws)
+            term = TerminalProbe(ws)
             error = term.expect_control("error")
             assert error["message"] == "unknown terminal provider 'host' (available: none)"
             assert term.expect_close().code == 4404
@@ -197,7 +152,7 @@ def test_viewer_lacks_the_provider_scope(
     client: TestClient[Litestar],
     admin_token: str,
     make_user: Callable[[str, str], str],
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
 ) -> None:
     viewer = make_user("vera", "viewer")
     listed = {t["name"]: t for t in client.get("/api/terminals", headers=bearer(viewer)).json()}
@@ -236,7 +191,7 @@ def test_unauthenticated_connection_is_refused(client: TestClient[Litestar]) -> 
 
 
 def test_sessions_are_audited(
-    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., Terminal]
+    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., TerminalProbe]
 ) -> None:
     term = open_terminal()
     term.type("exit 0\n")
@@ -333,7 +288,7 @@ def plugin_manager() -> PluginManager:
 
 
 def test_plugin_terminal_through_the_bridge(
-    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., Terminal]
+    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., TerminalProbe]
 ) -> None:
     listed = client.get("/api/terminals", headers=bearer(admin_token)).json()
     assert [(t["name"], t["plugin"], t["allowed"]) for t in listed] == [
@@ -354,7 +309,7 @@ def test_plugin_terminal_through_the_bridge(
 
 
 def test_provider_failures_close_with_1011(
-    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., Terminal]
+    client: TestClient[Litestar], admin_token: str, open_terminal: Callable[..., TerminalProbe]
 ) -> None:
     term = open_terminal("provider=echo&target=missing")
     assert term.expect_control("error")["message"] == (
@@ -387,7 +342,7 @@ def test_missing_shell_program_is_a_clear_error(
     with TestClient(app) as client:
         token = login(client, "admin", ADMIN_PASSWORD)
         with client.websocket_connect("/ws/terminal?provider=host", headers=bearer(token)) as ws:
-            term = Terminal(ws)
+            term = TerminalProbe(ws)
             message = term.expect_control("error")["message"]
             assert message.startswith("cannot open terminal 'host': ")
             assert "/no/such/shell" in message

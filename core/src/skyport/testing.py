@@ -6,12 +6,15 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 ``settings``/``make_settings``, ``plugin_manager``, ``app``, ``client``
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
-``bearer``, ``free_port``, ``LiveServer``, ``require_backend``.
+``bearer``, ``free_port``, ``LiveServer``, ``require_backend``, and
+``TerminalProbe`` (the browser's side of ``/ws/terminal``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import queue
 import socket
 import threading
 import time
@@ -23,7 +26,9 @@ import httpx
 import pytest
 import uvicorn
 from litestar import Litestar
+from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
+from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from skyport.app import create_app
 from skyport.config import Settings, load_settings
@@ -169,3 +174,66 @@ class LiveServer:
 def live_server(app: Litestar) -> Iterator[LiveServer]:
     with LiveServer(app) as server:
         yield server
+
+
+class TerminalProbe:
+    """The browser's side of ``/ws/terminal`` on a test client, with bounded waits.
+
+    ``probe = TerminalProbe(client.websocket_connect("/ws/terminal?...").__enter__())``;
+    ``probe.type("echo hi\\n")``, ``probe.expect(b"hi")``, ``probe.expect_control("exit")``.
+    """
+
+    WAIT = 15.0
+
+    def __init__(self, ws: WebSocketTestSession) -> None:
+        self.ws = ws
+        self.output = b""
+        """Output not yet consumed by :meth:`expect`."""
+        self.seen = b""
+        """All output, never consumed."""
+
+    def type(self, text: str) -> None:
+        self.ws.send_bytes(text.encode())
+
+    def control(self, **message: Any) -> None:
+        self.ws.send_text(json.dumps(message))
+
+    def next_frame(self, deadline: float) -> dict[str, Any]:
+        """The next control message (``{}`` for output, which is collected)."""
+        try:
+            event = self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"timed out; output so far: {self.output!r}") from None
+        message: dict[str, Any] = dict(event)
+        if message.get("type") == "websocket.close":
+            raise WebSocketDisconnect(detail="closed", code=int(message.get("code") or 1000))
+        data = message.get("bytes")
+        if data is not None:
+            self.output += data
+            self.seen += data
+            return {}
+        return dict(json.loads(message["text"]))
+
+    def expect(self, needle: bytes, timeout: float = WAIT) -> None:
+        """Wait until ``needle`` appears in the output; consume the output up to it."""
+        deadline = time.monotonic() + timeout
+        while needle not in self.output:
+            frame = self.next_frame(deadline)
+            assert frame.get("type") not in ("exit", "error"), (frame, self.output)
+        self.output = self.output.split(needle, 1)[1]
+
+    def expect_control(self, kind: str, timeout: float = WAIT) -> dict[str, Any]:
+        """Wait for the control message of type ``kind`` (``exit``, ``error`` …)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.next_frame(deadline)
+            if frame.get("type") == kind:
+                return frame
+
+    def expect_close(self, timeout: float = WAIT) -> WebSocketDisconnect:
+        """Wait for the server to close the connection; the close it sent."""
+        deadline = time.monotonic() + timeout
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                self.next_frame(deadline)
+        return closed.value

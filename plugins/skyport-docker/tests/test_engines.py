@@ -29,9 +29,15 @@ from litestar.testing.websocket_test_session import WebSocketTestSession
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.testing import ADMIN_PASSWORD, bearer, free_port, login, require_backend
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    TerminalProbe,
+    bearer,
+    free_port,
+    login,
+    require_backend,
+)
 
-from .test_events_terminal import Terminal
 from .test_stacks import compose_file, states
 
 ENGINE_SOCKET = "/var/run/docker.sock"
@@ -422,7 +428,7 @@ def test_a_remote_engine_over_ssh(
         headers=dict(api.headers),
     ).__enter__()
     try:
-        term = Terminal(ws)
+        term = TerminalProbe(ws)
         term.type("echo over-$((40 + 2))\n")
         term.expect(b"over-42\r\n")
         term.control(type="close")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import queue
 import time
 from collections.abc import Callable, Iterator
@@ -11,11 +10,10 @@ from typing import Any
 import docker
 import pytest
 from litestar import Litestar
-from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 from litestar.testing.websocket_test_session import WebSocketTestSession
 
-from skyport.testing import bearer, login
+from skyport.testing import TerminalProbe, bearer, login
 
 WAIT = 20.0
 
@@ -78,60 +76,16 @@ def test_events_need_the_read_scope(api: TestClient[Litestar]) -> None:
 # -- the exec terminal ----------------------------------------------------------------
 
 
-class Terminal:
-    """The browser's side of ``/ws/terminal``, with bounded waits."""
-
-    def __init__(self, ws: WebSocketTestSession) -> None:
-        self.ws = ws
-        self.output = b""
-        self.seen = b""
-        """All output, never consumed."""
-
-    def type(self, text: str) -> None:
-        self.ws.send_bytes(text.encode())
-
-    def control(self, **message: Any) -> None:
-        self.ws.send_text(json.dumps(message))
-
-    def next_frame(self, deadline: float) -> dict[str, Any]:
-        try:
-            message = self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"timed out; output so far: {self.output!r}") from None
-        if message.get("type") == "websocket.close":
-            raise WebSocketDisconnect(detail="closed", code=message.get("code", 1000))
-        if message.get("bytes") is not None:
-            self.output += message["bytes"]
-            self.seen += message["bytes"]
-            return {}
-        return dict(json.loads(message["text"]))
-
-    def expect(self, needle: bytes, timeout: float = WAIT) -> None:
-        """Wait until ``needle`` appears in the output; consume the output up to it."""
-        deadline = time.monotonic() + timeout
-        while needle not in self.output:
-            frame = self.next_frame(deadline)
-            assert frame.get("type") not in ("exit", "error"), (frame, self.output)
-        self.output = self.output.split(needle, 1)[1]
-
-    def expect_control(self, kind: str, timeout: float = WAIT) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            frame = self.next_frame(deadline)
-            if frame.get("type") == kind:
-                return frame
-
-
 @pytest.fixture
-def open_terminal(api: TestClient[Litestar]) -> Iterator[Callable[..., Terminal]]:
+def open_terminal(api: TestClient[Litestar]) -> Iterator[Callable[..., TerminalProbe]]:
     sessions: list[WebSocketTestSession] = []
 
-    def open_(query: str, headers: dict[str, str] | None = None) -> Terminal:
+    def open_(query: str, headers: dict[str, str] | None = None) -> TerminalProbe:
         ws = api.websocket_connect(
             f"/ws/terminal?{query}", headers=headers or dict(api.headers)
         ).__enter__()
         sessions.append(ws)
-        return Terminal(ws)
+        return TerminalProbe(ws)
 
     yield open_
     for ws in sessions:
@@ -139,7 +93,7 @@ def open_terminal(api: TestClient[Litestar]) -> Iterator[Callable[..., Terminal]
 
 
 def test_exec_terminal_runs_typed_commands(
-    open_terminal: Callable[..., Terminal], make_container: Callable[..., dict[str, Any]]
+    open_terminal: Callable[..., TerminalProbe], make_container: Callable[..., dict[str, Any]]
 ) -> None:
     container = make_container("sleep 3600")
     term = open_terminal(f"provider=docker&target={container['Name'].lstrip('/')}&cols=90&rows=30")
@@ -158,7 +112,7 @@ def test_exec_terminal_runs_typed_commands(
 
 
 def test_target_may_name_the_engine(
-    open_terminal: Callable[..., Terminal], make_container: Callable[..., dict[str, Any]]
+    open_terminal: Callable[..., TerminalProbe], make_container: Callable[..., dict[str, Any]]
 ) -> None:
     container = make_container("sleep 3600")
     term = open_terminal(f"provider=docker&target=local/{container['Id'][:12]}")
@@ -169,7 +123,7 @@ def test_target_may_name_the_engine(
 
 
 def test_closing_the_terminal_ends_what_runs_in_it(
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
     make_container: Callable[..., dict[str, Any]],
     engine: docker.APIClient,
 ) -> None:
@@ -192,7 +146,7 @@ def test_closing_the_terminal_ends_what_runs_in_it(
 
 
 def test_terminal_failures_are_reported(
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
     make_container: Callable[..., dict[str, Any]],
     unique: Callable[[str], str],
 ) -> None:
@@ -211,7 +165,7 @@ def test_terminal_failures_are_reported(
 
 def test_the_terminal_needs_docker_exec(
     api: TestClient[Litestar],
-    open_terminal: Callable[..., Terminal],
+    open_terminal: Callable[..., TerminalProbe],
     make_container: Callable[..., dict[str, Any]],
 ) -> None:
     """Operators may change containers but not run commands in them: exec is root-equivalent."""
