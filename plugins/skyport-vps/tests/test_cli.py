@@ -171,6 +171,9 @@ def test_files_and_the_shell(vps: Any, sshd: Sshd, keys: Keys, tmp_path: Path) -
     shell = vps("ssh", "web-1", stdin="echo hi-$((40 + 2))\nexit 3\n")
     assert shell.code == 3, shell
     assert "hi-42" in shell.out
+    one = vps("ssh", "web-1", "--", "sh", "-c", "echo via-$((1 + 1)); exit 5")
+    assert one.code == 5, one
+    assert "via-2" in one.out
 
 
 def test_hosts_are_imported_from_an_ssh_config(

@@ -23,6 +23,8 @@ READ_CHUNK = 65536
 QUEUED_CHUNKS = 64
 """Output chunks held for a slow reader before the server is made to wait."""
 TERM = "xterm-256color"
+EXIT_WAIT = 3.0
+"""Seconds to wait for the exit status once the shell's output has ended."""
 
 
 class SshShellTerminal:
@@ -93,7 +95,10 @@ class SshShellSession:
         await asyncio.to_thread(self._finish)
 
     def _finish(self) -> None:
-        if self.chan.exit_status_ready():
+        # The shell's end of output (EOF) may come before its exit status: wait for it.
+        if self.chan.eof_received:
+            self.chan.status_event.wait(EXIT_WAIT)
+        if self.chan.exit_status_ready() and self.chan.exit_status >= 0:
             self.exit_code = self.chan.recv_exit_status()
         self._holder.__exit__(None, None, None)
         self._reader.join(timeout=5)
