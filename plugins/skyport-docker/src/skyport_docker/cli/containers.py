@@ -213,18 +213,6 @@ def _attach(client: Any, container: str, engine: str | None, *, quiet: bool) -> 
 
 
 @app.command
-def start(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
-    """Start stopped containers.
-
-    Parameters
-    ----------
-    containers
-        Containers, by name or id.
-    """
-    return _act(containers, "start", engine, json)
-
-
-@app.command
 def stop(
     *containers: str,
     time: Annotated[int | None, Parameter(name=["--time", "-t"])] = None,
@@ -281,28 +269,28 @@ def kill(
     return _act(containers, "kill", engine, json, signal=signal)
 
 
-@app.command
-def pause(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
-    """Pause every process of containers.
+def _plain_action(action: str, summary: str) -> None:
+    """Register ``<action> CONTAINER…``: one POST per container, no other option."""
+
+    def command(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
+        return _act(containers, action, engine, json)
+
+    command.__doc__ = f"""{summary}
 
     Parameters
     ----------
     containers
         Containers, by name or id.
     """
-    return _act(containers, "pause", engine, json)
+    app.command(command, name=action)
 
 
-@app.command
-def unpause(*containers: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
-    """Unpause containers.
-
-    Parameters
-    ----------
-    containers
-        Containers, by name or id.
-    """
-    return _act(containers, "unpause", engine, json)
+for _action, _summary in (
+    ("start", "Start stopped containers."),
+    ("pause", "Pause every process of containers."),
+    ("unpause", "Unpause containers."),
+):
+    _plain_action(_action, _summary)
 
 
 def _act(refs: Sequence[str], action: str, engine: str | None, as_json: bool, **query: Any) -> int:

@@ -157,40 +157,28 @@ def _stack_action(name: str, action: str, engine: str | None, as_json: bool, don
     _stack_report(answer, as_json, done)
 
 
-@stack_app.command(name="start")
-def stack_start(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
-    """Start a stack's containers.
+def _stack_command(action: str, summary: str, done: str) -> None:
+    """Register ``stack <action> NAME``: one POST, then the stack's state."""
+
+    def command(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
+        _stack_action(name, action, engine, json, f"Stack {{name}} {done}.")
+
+    command.__doc__ = f"""{summary}
 
     Parameters
     ----------
     name
         The stack.
     """
-    _stack_action(name, "start", engine, json, "Stack {name} started.")
+    stack_app.command(command, name=action)
 
 
-@stack_app.command(name="stop")
-def stack_stop(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
-    """Stop a stack's containers.
-
-    Parameters
-    ----------
-    name
-        The stack.
-    """
-    _stack_action(name, "stop", engine, json, "Stack {name} stopped.")
-
-
-@stack_app.command(name="restart")
-def stack_restart(name: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) -> None:
-    """Restart a stack's containers.
-
-    Parameters
-    ----------
-    name
-        The stack.
-    """
-    _stack_action(name, "restart", engine, json, "Stack {name} restarted.")
+for _action, _summary, _done in (
+    ("start", "Start a stack's containers.", "started"),
+    ("stop", "Stop a stack's containers.", "stopped"),
+    ("restart", "Restart a stack's containers.", "restarted"),
+):
+    _stack_command(_action, _summary, _done)
 
 
 @stack_app.command(name="update")
