@@ -18,6 +18,7 @@ import asyncio
 import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,26 +106,27 @@ class Pm2Command:
         binary = self.binary()
         self._prepare_home()
         limit = max(self.settings.timeout, 30.0)
-        process = await asyncio.create_subprocess_exec(
-            binary,
-            *args,
-            cwd=cwd or self.home.path,
-            env=self.environment(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), limit)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        try:  # a thread, not an asyncio subprocess: that needs a child watcher on some loops
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [binary, *args],
+                cwd=cwd or self.home.path,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                timeout=limit,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
             raise BackendUnavailable(
                 BACKEND, f"`pm2 {' '.join(args)}` did not finish within {limit:g} s"
             ) from None
-        text = ANSI.sub("", output.decode(errors="replace"))
-        if process.returncode != 0:
+        except OSError as exc:
+            raise BackendUnavailable(BACKEND, f"cannot run {binary}: {exc}") from None
+        text = ANSI.sub("", done.stdout.decode(errors="replace"))
+        if done.returncode != 0:
             raise CommandFailed(f"`pm2 {' '.join(args)}` failed: {last_error_line(text)}")
         return text
 

@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -102,25 +103,22 @@ async def _node_exports(file: Path, node: str, limit: float) -> Any:
     binary = shutil.which(node or "node")
     if binary is None:
         raise BackendUnavailable("pm2", "Node.js is not installed: it is needed to read .js files")
-    process = await asyncio.create_subprocess_exec(
-        binary,
-        "-e",
-        PRINT_EXPORTS,
-        str(file),
-        cwd=file.parent,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), limit)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [binary, "-e", PRINT_EXPORTS, str(file)],
+            cwd=file.parent,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            start_new_session=True,
+            timeout=limit,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
         raise invalid("ecosystem", f"{file}: still running after {limit:g} s") from None
-    if process.returncode != 0:
-        reason = err.decode(errors="replace").strip().splitlines()
+    out = done.stdout
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise invalid("ecosystem", f"{file}: {reason[0] if reason else 'node failed'}")
     try:
         return json.loads(out)

@@ -29,7 +29,7 @@ Stop = Callable[[], Awaitable[None]]
 Starter = Callable[[str], Awaitable[Stop | None]]
 
 
-class ProcessEvent(msgspec.Struct, frozen=True, omit_defaults=True):
+class ProcessEvent(msgspec.Struct, frozen=True):
     event: str
     at: int
     """Unix milliseconds."""
