@@ -54,7 +54,10 @@ async def _targets(skyport: Skyport, request: AnyRequest, data: RunRequest) -> l
     if not (data.all or data.servers or data.tags):
         raise invalid("servers", "name servers, tags, or all")
     if data.all:
-        return await visible_servers(skyport, request)
+        everything = await visible_servers(skyport, request)
+        if not everything:
+            raise NotFoundException("there is no server to run on")
+        return everything
     chosen: dict[str, Server] = {}
     for name in data.servers:
         chosen[name] = await allowed_server(skyport, request, name)

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody
 from skyport_vps import errors
 from skyport_vps.api.common import (
     HOST_RULE,
+    KIND,
     READ,
     USER_RULE,
     WRITE,
@@ -154,10 +155,15 @@ def _auth_of(data: Auth, required: bool) -> tuple[AuthKind | None, Credentials |
     return "agent", None, None
 
 
-def _check_jump(skyport: Skyport, name: str, jump: str | None) -> str | None:
+async def _check_jump(
+    skyport: Skyport, request: AnyRequest, name: str, jump: str | None
+) -> str | None:
+    """The jump host, if it is a server the user may reach and it makes no loop."""
     if not jump:
         return None
     inventory = vps_state(skyport).inventory
+    if not await skyport.grants.allows(request.user, KIND, jump):
+        raise invalid("jump", f"no server {jump!r}")
     if jump == name:
         raise invalid("jump", "a server cannot be its own jump host")
     hop: str | None = jump
@@ -200,7 +206,7 @@ async def add_server(
         secret=state.inventory.seal(name, creds),
         key_file=key_file,
         tags=check_tags(data.tags),
-        jump=_check_jump(skyport, name, data.jump),
+        jump=await _check_jump(skyport, request, name, data.jump),
         notes=data.notes,
     )
     if data.fingerprint:
@@ -228,7 +234,7 @@ async def change_server(
     if data.tags is not None:
         changes["tags"] = check_tags(data.tags)
     if data.jump is not None:
-        changes["jump"] = _check_jump(skyport, name, data.jump)
+        changes["jump"] = await _check_jump(skyport, request, name, data.jump)
     kind, creds, key_file = _auth_of(data, required=False)
     if kind is not None:
         changes.update(auth=kind, secret=state.inventory.seal(name, creds), key_file=key_file)
