@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,19 +25,25 @@ class Result(NamedTuple):
 
 
 @pytest.fixture
-def vps(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``vps("servers", stdin="...")`` is ``skyport vps servers``: exit code, stdout, stderr."""
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``cli("status", stdin="...")`` is ``skyport status``: exit code, stdout, stderr."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")
     monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello,docker,pm2,marketplace")
 
     def run(*args: str, stdin: str = "") -> Result:
         capsys.readouterr()
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(["vps", *args])
+        code = main(list(args))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def vps(cli: Any) -> Any:
+    """``vps("servers")`` is ``skyport vps servers`` (local mode unless logged in)."""
+    return lambda *args, **kwargs: cli("vps", *args, **kwargs)
 
 
 def ok(result: Result) -> Result:
@@ -163,8 +170,8 @@ def test_files_and_the_shell(vps: Any, sshd: Sshd, keys: Keys, tmp_path: Path) -
     listing = ok(vps("files", "web-1", str(remote))).out
     assert "0640" in listing and "hello.txt" in listing
     back = tmp_path / "back.txt"
-    ok(vps("get", "web-1", str(remote / "hello.txt"), str(back)))
-    assert back.read_text() == "hello over sftp\n"
+    got = ok(vps("get", "web-1", str(remote / "hello.txt"), str(back), "--json")).json()
+    assert got["size"] == 16 and back.read_text() == "hello over sftp\n"
     missing = vps("get", "web-1", str(remote / "nope"), str(back))
     assert missing.code == 1 and "no such file" in missing.err
 
@@ -188,3 +195,44 @@ def test_hosts_are_imported_from_an_ssh_config(
     assert "Added box" in imported.out
     ok(vps("trust", "box", "--fingerprint", keys.host_fingerprint()))
     assert ok(vps("test", "box", "--json")).json()["ok"] is True
+
+
+def test_remote_mode_streams_a_run_and_opens_a_shell(
+    cli: Any, vps: Any, vps_app: Any, sshd: Sshd, keys: Keys
+) -> None:
+    """Against a real server on loopback: the run's live output comes over the WebSocket."""
+    from skyport.testing import ADMIN_PASSWORD, LiveServer
+
+    httpx_log = logging.getLogger("httpx")
+    level = httpx_log.level
+    httpx_log.setLevel(logging.WARNING)  # the server's handlers would print the client's lines
+    try:
+        with LiveServer(vps_app) as server:
+            login = cli(
+                "login", server.url, "-u", "admin", "--password-stdin", stdin=ADMIN_PASSWORD
+            )
+            assert login.code == 0, login
+            ok(
+                vps(
+                    "add",
+                    "web-1",
+                    "127.0.0.1",
+                    "--port",
+                    str(sshd.port),
+                    "--user",
+                    sshd.user,
+                    "--key",
+                    str(keys.client),
+                    "--yes",
+                )
+            )
+            ran = ok(vps("run", "web-1", "--", "for i in 1 2 3; do echo line $i; done"))
+            assert [line for line in ran.out.splitlines() if line.startswith("web-1 |")] == [
+                "web-1 | line 1",
+                "web-1 | line 2",
+                "web-1 | line 3",
+            ]
+            shell = vps("ssh", "web-1", stdin="echo remote-$((20 + 1))\nexit 2\n")
+            assert shell.code == 2 and "remote-21" in shell.out
+    finally:
+        httpx_log.setLevel(level)

@@ -99,7 +99,7 @@ def put(
 
 
 @app.command
-def get(name: str, remote: str, local: Path | None = None, /) -> None:
+def get(name: str, remote: str, local: Path | None = None, /, *, json: JsonFlag = False) -> None:
     """Download a file from a server.
 
     Parameters
@@ -123,4 +123,11 @@ def get(name: str, remote: str, local: Path | None = None, /) -> None:
     if target.is_dir():
         target = target / posixpath.basename(remote.rstrip("/"))
     target.write_bytes(response.content)
-    print(f"{name}:{remote} -> {target} ({human_bytes(len(response.content))})", file=sys.stderr)
+    if json:
+        print_json(
+            {"server": name, "path": remote, "local": str(target), "size": len(response.content)}
+        )
+    else:
+        print(
+            f"{name}:{remote} -> {target} ({human_bytes(len(response.content))})", file=sys.stderr
+        )
