@@ -10,7 +10,8 @@ Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor),
 ``docker`` (``/api/docker/ps`` vs the raw Engine API vs ``docker ps -a``; container
 stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py``), ``vps``
 (``uptime`` on 50 private sshd instances through ``POST /api/vps/run``, cold and pooled,
-vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``).
+vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``), ``pm2`` (``/api/pm2/list`` with 20
+processes vs ``pm2 jlist`` vs the daemon's raw ``getMonitorData`` RPC; see ``bench/pm2_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -35,11 +36,11 @@ from typing import Any
 import httpx
 import psutil
 
-from bench import cli_startup, docker_bench, idle, load, targets, vps_bench, ws_fanout
+from bench import cli_startup, docker_bench, idle, load, pm2_bench, targets, vps_bench, ws_fanout
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "vps", "idle")
+SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -408,6 +409,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(docker_bench.render(results["docker"], _section, _fmt, _problem))
     if "vps" in results:
         parts.append(vps_bench.render(results["vps"], _section, _fmt, _problem))
+    if "pm2" in results:
+        parts.append(pm2_bench.render(results["pm2"], _section, _fmt, _problem))
     if "idle" in results:
         rows = [
             [
@@ -492,6 +495,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     docker_bench.add_arguments(p)
     vps_bench.add_arguments(p)
+    pm2_bench.add_arguments(p)
     p.add_argument(
         "--json",
         type=Path,
@@ -515,6 +519,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a.ws_duration = max(1.0, min(a.ws_duration, 300.0))
     docker_bench.bound(a)
     vps_bench.bound(a)
+    pm2_bench.bound(a)
     return a
 
 
@@ -570,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
         "cli": lambda: bench_cli(args),
         "docker": lambda: docker_bench.run(args, starters["skyport"], log),
         "vps": lambda: vps_bench.run(args, starters["skyport"], log),
+        "pm2": lambda: pm2_bench.run(args, starters["skyport"], log),
         "idle": lambda: bench_idle(starters, errors),
     }
     for s in args.only:
