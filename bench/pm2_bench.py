@@ -91,11 +91,32 @@ def daemon_with_apps(binary: str, count: int, log: Callable[[str], None]) -> Ite
         log(f"starting a pm2 daemon with {count} apps in {home}")
         t0 = time.monotonic()
         _pm2(binary, home, "start", str(home / "bench.config.json"))
+        _settle(home, count)
         log(f"started in {time.monotonic() - t0:.1f} s")
         yield home
     finally:
         _stop_daemon(home)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _settle(home: Path, count: int, timeout: float = 60.0) -> None:
+    """Wait until every app is online and a second more: booting apps skew the first figures."""
+    from skyport_pm2.rpc import RpcClient
+
+    async def online() -> int:
+        client = RpcClient(str(home / "rpc.sock"))
+        try:
+            procs = await client.call("getMonitorData", {})
+        finally:
+            await client.close()
+        return sum(p["pm2_env"]["status"] == "online" for p in procs)
+
+    deadline = time.monotonic() + timeout
+    while asyncio.run(online()) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the {count} pm2 apps were not online within {timeout:.0f} s")
+        time.sleep(0.2)
+    time.sleep(1.0)
 
 
 def _rpc_floor(home: Path, runs: int) -> dict[str, Any]:

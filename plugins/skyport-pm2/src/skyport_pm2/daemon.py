@@ -79,7 +79,6 @@ class Pm2Command:
     def __init__(self, settings: Pm2Settings, home: Pm2Home) -> None:
         self.settings = settings
         self.home = home
-        self._starting = asyncio.Lock()
 
     def binary(self) -> str:
         """The ``pm2`` executable, or a 503 saying how to install it."""
@@ -131,12 +130,11 @@ class Pm2Command:
         return text
 
     async def start_daemon(self) -> None:
-        """Start the daemon if it is not running (``pm2 ping``), once at a time."""
-        async with self._starting:
-            try:
-                await self.run("ping")
-            except CommandFailed as exc:
-                raise BackendUnavailable(BACKEND, f"cannot start the daemon: {exc}") from None
+        """Start the daemon if it is not running (``pm2 ping`` does that)."""
+        try:
+            await self.run("ping")
+        except CommandFailed as exc:
+            raise BackendUnavailable(BACKEND, f"cannot start the daemon: {exc}") from None
 
     def _prepare_home(self) -> None:
         try:

@@ -39,6 +39,10 @@ NOTIFIED = {"stop": "stop", "restart": "restart", "reload": "reload", "delete": 
 """What the pm2 CLI tells the daemon after an action (published as ``manually: true``)."""
 
 
+QUICK = 5.0
+"""Seconds for calls that must not hold anything up (a liveness check, the collector)."""
+
+
 class StartResult(msgspec.Struct, frozen=True):
     ids: list[int]
     """pm_ids of the processes started."""
@@ -70,6 +74,7 @@ class Pm2Service:
         self.command = Pm2Command(settings, self.home)
         self.rpc = RpcClient(str(self.home.rpc_socket), settings.timeout)
         self.bus = EventBus(self.home.pub_socket)
+        self._starting = asyncio.Lock()
 
     async def close(self) -> None:
         await self.bus.close()
@@ -113,8 +118,12 @@ class Pm2Service:
                 f"the PM2 daemon in {self.home.path} is not running ({failure}); "
                 "start it with `pm2 ping` or set pm2.start_daemon",
             )
-        log.info("starting the PM2 daemon in %s (%s)", self.home.path, failure)
-        await self.command.start_daemon()
+        async with self._starting:  # one start for many callers who found it down
+            with contextlib.suppress(RpcFailure):
+                await self.rpc.call("ping", {}, QUICK)
+                return  # another caller started it meanwhile
+            log.info("starting the PM2 daemon in %s (%s)", self.home.path, failure)
+            await self.command.start_daemon()
 
     async def monitor_data(self) -> list[Proc]:
         """``getMonitorData``: every process with its pm2_env and cpu/memory."""
@@ -126,7 +135,7 @@ class Pm2Service:
         if not self.rpc.connected and not self.home.rpc_socket.exists():
             return None
         try:
-            data = await self.rpc.call("getMonitorData", {})
+            data = await self.rpc.call("getMonitorData", {}, QUICK)
         except RpcFailure:
             return None
         return data if isinstance(data, list) else []
