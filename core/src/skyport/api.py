@@ -11,6 +11,7 @@ from skyport.auth.principal import Principal
 from skyport.context import PluginContext
 from skyport.errors import BackendUnavailable
 from skyport.secretbox import SecretBox, SecretDecryptError
+from skyport.terminals.handover import OutputHandover
 from skyport.terminals.pty_session import PtySession
 from skyport.types import (
     AppTemplate,
@@ -43,6 +44,7 @@ __all__ = [
     "MarketplaceSource",
     "MetricsCollector",
     "Migration",
+    "OutputHandover",
     "PanelAction",
     "PanelColumn",
     "Permission",

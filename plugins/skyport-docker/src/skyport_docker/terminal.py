@@ -24,7 +24,7 @@ from typing import Any
 
 from litestar.exceptions import ClientException
 
-from skyport.api import PluginContext, TerminalSize
+from skyport.api import OutputHandover, PluginContext, TerminalSize
 from skyport_docker.engines import Engine
 from skyport_docker.state import docker_state
 
@@ -38,8 +38,6 @@ SHELL = [
 ]
 ENVIRONMENT = {"TERM": "xterm-256color", "COLORTERM": "truecolor"}
 READ_CHUNK = 65536
-QUEUED_CHUNKS = 64
-"""Output chunks held for a slow reader before the engine is made to wait."""
 HANGUP_GRACE = 2.0
 """Seconds between SIGHUP and SIGKILL when a session is closed."""
 REPORT_WAIT = 10.0
@@ -91,9 +89,7 @@ class DockerExecSession:
         self.exit_code: int | None = None
         self.pid: int | None = None
         """The shell's pid inside the container, once it has said it."""
-        self._queue: asyncio.Queue[bytes] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ended = threading.Event()
+        self._output: OutputHandover | None = None
         self._reported = threading.Event()
         """Set once the shell's pid report has been read (or cannot come)."""
         self._closed = False
@@ -117,23 +113,17 @@ class DockerExecSession:
         return cls(engine, container_id, exec_id, sock)
 
     def begin(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._queue = asyncio.Queue(QUEUED_CHUNKS)
+        self._output = OutputHandover(loop)
         self._reader.start()
 
     # -- the TerminalSession protocol -----------------------------------------
 
     async def read(self) -> bytes:
-        assert self._queue is not None
-        if self._ended.is_set() and self._queue.empty():
-            return b""
-        data = await self._queue.get()
-        if not data:
-            self._ended.set()
-        return data
+        assert self._output is not None
+        return await self._output.get()
 
     async def write(self, data: bytes) -> None:
-        if not self._ended.is_set() and data:
+        if data and not self._closed:
             with contextlib.suppress(OSError):
                 await asyncio.to_thread(self.raw.sendall, data)
 
@@ -148,6 +138,8 @@ class DockerExecSession:
         if self._closed:
             return
         self._closed = True
+        if self._output is not None:
+            self._output.close()
         await asyncio.to_thread(self._finish)
 
     # -- the engine's side --------------------------------------------------
@@ -188,22 +180,8 @@ class DockerExecSession:
         return head[end + 1 :]
 
     def _hand_over(self, data: bytes) -> bool:
-        """Queue ``data`` for :meth:`read`; False once nobody will read it any more."""
-        assert self._loop is not None and self._queue is not None
-        try:
-            future = asyncio.run_coroutine_threadsafe(self._queue.put(data), self._loop)
-        except RuntimeError:  # the loop is closed
-            return False
-        while True:
-            try:
-                future.result(timeout=0.5)
-                return True
-            except TimeoutError:
-                if self._closed:
-                    future.cancel()
-                    return False
-            except Exception:  # cancelled with its loop
-                return False
+        assert self._output is not None
+        return self._output.put(data)
 
     def _finish(self) -> None:
         """Hang the process up if it still runs, drop the socket, learn the exit status."""
