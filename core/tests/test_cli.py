@@ -514,3 +514,17 @@ def test_terminal_refused_provider_is_one_line(cli: Run) -> None:
     result = cli("terminal", "host")  # the host shell is off by default
     assert result.code == 1
     assert one_line_error(result).startswith("skyport: error:")
+
+
+def test_local_mode_server_warnings_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from skyport.client import Client
+
+    with Client.local() as client:
+        assert client.get("/api/health")["status"] == "ok"
+        capsys.readouterr()
+        logging.getLogger("skyport.docker").warning("docker engine x left out of a listing")
+        logging.getLogger("skyport.docker").info("not shown")
+    err = capsys.readouterr().err
+    assert err == "skyport: WARNING: docker engine x left out of a listing\n"

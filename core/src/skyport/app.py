@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -46,9 +47,16 @@ log = logging.getLogger("skyport")
 
 
 def create_app(
-    settings: Settings | None = None, *, plugins: PluginManager | None = None
+    settings: Settings | None = None,
+    *,
+    plugins: PluginManager | None = None,
+    logging_config: LoggingConfig | None = None,
 ) -> Litestar:
-    """Build the application: core routes, every active plugin's routes, lifecycle."""
+    """Build the application: core routes, every active plugin's routes, lifecycle.
+
+    ``logging_config`` replaces Litestar's (the CLI's in-process server logs
+    one-line warnings, see :data:`CLI_LOGGING`).
+    """
     settings = settings or load_settings()
     manager = plugins or PluginManager(
         disabled=settings.plugins.disabled, strict=settings.plugins.strict
@@ -118,6 +126,7 @@ def create_app(
         for name, handlers in registry.routes.items()
     ]
     app = Litestar(
+        logging_config=logging_config or LoggingConfig(),
         route_handlers=[
             *core_routes(settings),
             Router(path="/api/auth", route_handlers=auth_routes.ROUTES, tags=["auth"]),
@@ -150,6 +159,15 @@ def create_app(
         secure_cookies=_secure_cookies(settings),
     )
     return app
+
+
+CLI_LOGGING = LoggingConfig(
+    formatters={"cli": {"format": "skyport: %(levelname)s: %(message)s"}},
+    handlers={"cli": {"class": "logging.StreamHandler", "formatter": "cli"}},
+    root={"handlers": ["cli"], "level": "WARNING"},
+    loggers={"litestar": {"level": "WARNING", "handlers": ["cli"], "propagate": False}},
+)
+"""Logging for the server the CLI runs in-process: warnings and errors, one line each."""
 
 
 def _provide(context: PluginContext) -> Provide:

@@ -203,11 +203,11 @@ class Client:
 
         from litestar.testing import TestClient
 
-        from skyport.app import create_app
+        from skyport.app import CLI_LOGGING, create_app
 
-        # Litestar's logging setup would print every in-process request at INFO.
+        # The in-process client's requests are not worth a line each.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        app = create_app(settings)
+        app = create_app(settings, logging_config=CLI_LOGGING)
         test_client = TestClient(app, raise_server_exceptions=False, timeout=DEFAULT_TIMEOUT)
         test_client.__enter__()
         try:
