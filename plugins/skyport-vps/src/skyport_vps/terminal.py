@@ -16,12 +16,10 @@ from typing import Any
 
 import paramiko
 
-from skyport.api import PluginContext, TerminalSize
+from skyport.api import OutputHandover, PluginContext, TerminalSize
 from skyport_vps.state import vps_state
 
 READ_CHUNK = 65536
-QUEUED_CHUNKS = 64
-"""Output chunks held for a slow reader before the server is made to wait."""
 TERM = "xterm-256color"
 EXIT_WAIT = 3.0
 """Seconds to wait for the exit status once the shell's output has ended."""
@@ -65,19 +63,17 @@ class SshShellSession:
         self._holder = holder
         self.chan = chan
         self.exit_code: int | None = None
-        self._queue: asyncio.Queue[bytes] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = threading.Event()
+        self._output: OutputHandover | None = None
+        self._closing = False
         self._reader = threading.Thread(target=self._pump, name="vps-shell", daemon=True)
 
     def begin(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._queue = asyncio.Queue(QUEUED_CHUNKS)
+        self._output = OutputHandover(loop)
         self._reader.start()
 
     async def read(self) -> bytes:
-        assert self._queue is not None
-        return await self._queue.get()
+        assert self._output is not None
+        return await self._output.get()
 
     async def write(self, data: bytes) -> None:
         if data and not self.chan.closed:
@@ -89,9 +85,11 @@ class SshShellSession:
             await asyncio.to_thread(self.chan.resize_pty, width=size.cols, height=size.rows)
 
     async def close(self) -> None:
-        if self._closed.is_set():
+        if self._closing:
             return
-        self._closed.set()
+        self._closing = True
+        if self._output is not None:
+            self._output.close()
         await asyncio.to_thread(self._finish)
 
     def _finish(self) -> None:
@@ -104,28 +102,12 @@ class SshShellSession:
         self._reader.join(timeout=5)
 
     def _pump(self) -> None:
-        """Move output from the channel to the queue (waiting while it is full)."""
+        """Move output from the channel to the reader (waiting while it is behind)."""
+        assert self._output is not None
         while True:
             try:
                 data = self.chan.recv(READ_CHUNK)
             except (OSError, EOFError, paramiko.SSHException):
                 data = b""
-            if not self._hand_over(data) or not data:
+            if not self._output.put(data) or not data:
                 return
-
-    def _hand_over(self, data: bytes) -> bool:
-        assert self._loop is not None and self._queue is not None
-        try:
-            future = asyncio.run_coroutine_threadsafe(self._queue.put(data), self._loop)
-        except RuntimeError:  # the loop is closed
-            return False
-        while True:
-            try:
-                future.result(timeout=0.5)
-                return True
-            except TimeoutError:
-                if self._closed.is_set():
-                    future.cancel()
-                    return False
-            except Exception:
-                return False
