@@ -229,6 +229,8 @@ def test_environment_values_are_redacted_except_for_an_admin_asking(
     assert "PATH" in detail["env"]  # the server's environment, as with the pm2 CLI
     (revealed,) = api.get(f"/api/pm2/processes/{name}", params={"reveal_env": True}).json()
     assert revealed["env"]["API_TOKEN"] == SECRET and revealed["env_revealed"] is True
+    audit = api.get("/api/audit").text
+    assert "pm2: reveal environment" in audit and name in audit and SECRET not in audit
     operator = bearer(user_token("operator"))
     refused = api.get(f"/api/pm2/processes/{name}?reveal_env=true", headers=operator)
     assert refused.status_code == 403

@@ -9,10 +9,11 @@ and yields whole messages. Arguments starting ``s:`` are strings, ``j:`` JSON
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Iterator
 from typing import Any
+
+import msgspec
 
 VERSION = 1
 MAX_ARGS = 15
@@ -32,7 +33,7 @@ def encode_arg(value: Any) -> bytes:
         return b"s:" + value.encode()
     if isinstance(value, bytes | bytearray):
         return bytes(value)
-    return b"j:" + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return b"j:" + msgspec.json.encode(value)
 
 
 def decode_arg(raw: bytes) -> Any:
@@ -40,7 +41,7 @@ def decode_arg(raw: bytes) -> Any:
     if kind == b"s:":
         return raw[2:].decode(errors="replace")
     if kind == b"j:":
-        return json.loads(raw[2:])
+        return msgspec.json.decode(raw[2:])
     return raw
 
 

@@ -69,7 +69,10 @@ async def describe_process(
         raise PermissionDeniedException("only an admin may reveal a process's environment")
     if reveal_env and ref == "all":
         raise PermissionDeniedException("reveal the environment of one process, not 'all'")
-    return await service(skyport).describe(ref, reveal_env)
+    details = await service(skyport).describe(ref, reveal_env)
+    if reveal_env:  # a read, but of secrets: it goes to the audit log like a change
+        await skyport.audit.record(request.user.username, "pm2: reveal environment", ref)
+    return details
 
 
 @delete("/processes/{ref:str}", opt=WRITE, tags=TAGS, status_code=200)

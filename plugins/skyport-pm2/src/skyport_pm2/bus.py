@@ -26,6 +26,7 @@ CONNECTED = "skyport:connected"
 DISCONNECTED = "skyport:disconnected"
 RETRY_PAUSES = (0.1, 0.25, 0.5, 1.0, 2.0)
 READ_CHUNK = 256 * 1024
+RESYNC_WAIT = 2.0
 
 
 class EventBus:
@@ -35,7 +36,10 @@ class EventBus:
         self.socket = socket
         self._listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self.connected = asyncio.Event()
+        self.generation = 0
+        """Connections made so far: tells a new daemon's socket from the last one's."""
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` for every message from now on; returns the function that stops it."""
@@ -52,6 +56,16 @@ class EventBus:
                 self.connected.clear()
 
         return remove
+
+    async def resync(self, since: int, limit: float = RESYNC_WAIT) -> None:
+        """Reconnect now (not after the back-off) and wait, bounded, for a connection newer
+        than ``since``: called after starting a daemon, so its events are not missed."""
+        if not self._listeners:
+            return
+        deadline = asyncio.get_running_loop().time() + limit
+        while self.generation == since and asyncio.get_running_loop().time() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         self._listeners.clear()
@@ -71,10 +85,11 @@ class EventBus:
             except OSError as exc:
                 if failures == 0:
                     self._emit(DISCONNECTED, {"error": f"cannot connect to {self.socket}: {exc}"})
-                await asyncio.sleep(RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)])
+                await self._pause(RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)])
                 failures += 1
                 continue
             try:
+                self.generation += 1
                 self.connected.set()
                 if failures:
                     self._emit(CONNECTED, {})
@@ -88,6 +103,14 @@ class EventBus:
             finally:
                 self.connected.clear()
                 writer.close()
+            # a daemon that is shutting down may accept once more: let it finish
+            await self._pause(RETRY_PAUSES[0])
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when :meth:`resync` asks to reconnect now."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         parser = amp.Parser()

@@ -123,7 +123,9 @@ class Pm2Service:
                 await self.rpc.call("ping", {}, QUICK)
                 return  # another caller started it meanwhile
             log.info("starting the PM2 daemon in %s (%s)", self.home.path, failure)
+            since = self.bus.generation
             await self.command.start_daemon()
+            await self.bus.resync(since)  # followers see the new daemon's events from now on
 
     async def monitor_data(self) -> list[Proc]:
         """``getMonitorData``: every process with its pm2_env and cpu/memory."""
