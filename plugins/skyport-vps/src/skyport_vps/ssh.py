@@ -213,6 +213,7 @@ def load_private_key(text: str, passphrase: str | None = None) -> paramiko.PKey:
     """A paramiko key from OpenSSH or PEM text; ValueError saying why it cannot be used."""
     data = text.encode()
     password = passphrase.encode() if passphrase else None
+    loaded: object
     try:
         try:
             loaded = serialization.load_ssh_private_key(data, password)

@@ -26,7 +26,7 @@ class VpsState:
 
     @property
     def settings(self) -> VpsSettings:
-        return self.skyport.settings  # type: ignore[no-any-return]
+        return self.skyport.settings
 
     @classmethod
     async def start(cls, skyport: PluginContext) -> VpsState:
@@ -60,4 +60,4 @@ class VpsState:
 
 def vps_state(skyport: PluginContext) -> VpsState:
     """The state ``startup`` created; route handlers get ``skyport`` injected."""
-    return skyport.state["vps"]  # type: ignore[no-any-return]
+    return skyport.state["vps"]

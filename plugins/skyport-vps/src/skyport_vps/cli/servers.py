@@ -187,7 +187,7 @@ def _trust_flow(
     if fingerprint is None:
         key = client.get(api_path("servers", name, "host-key"))
         if key["trusted"]:
-            return client.get(api_path("servers", name))  # type: ignore[no-any-return]
+            return client.get(api_path("servers", name))
         out = sys.stderr if quiet else sys.stdout
         if key["trusted_fingerprint"]:
             print(
@@ -209,9 +209,7 @@ def _trust_flow(
                 print("Not trusted.", file=out)
                 return None
         fingerprint = key["fingerprint"]
-    return client.post(  # type: ignore[no-any-return]
-        api_path("servers", name, "trust"), json={"fingerprint": fingerprint}
-    )
+    return client.post(api_path("servers", name, "trust"), json={"fingerprint": fingerprint})
 
 
 @app.command
