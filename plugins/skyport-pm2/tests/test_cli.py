@@ -167,11 +167,13 @@ def test_save_resurrect_ecosystem(cli: Run, scripts: Path, daemon: Path) -> None
     assert [r["name"] for r in ok(cli("resurrect", "--json")).json()] == ["eco-logger"]
 
 
-def test_errors_are_one_line(cli: Run, scripts: Path) -> None:
+def test_errors_are_one_line(cli: Run, scripts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "no PM2 process named 'ghost'" in one_line_error(cli("stop", "ghost"))
     assert "404" in one_line_error(cli("describe", "ghost"))
     missing = one_line_error(cli("start", str(scripts / "missing.js")))
     assert str(scripts / "missing.js") in missing
+    monkeypatch.chdir(scripts)
+    assert str(scripts / "gone.js") in one_line_error(cli("start", "gone.js"))
     assert "KEY=VALUE" in one_line_error(cli("start", str(scripts / "logger.js"), "--set", "X"))
     partly = cli("stop", "ghost", "phantom")
     assert partly.code == 1 and partly.err.count("\n") == 2

@@ -149,12 +149,14 @@ def start(
         if env:
             body["environment"] = env
     else:
-        body = {"script": path if os.path.exists(path) else target}
+        # a bare name that is no file here may be a command on the PATH (pm2 start npm)
+        command = not os.path.exists(path) and "/" not in target
+        body = {"script": target if command else path}
         body.update(
             _unset_dropped(
                 name=name,
                 args=list(args) or None,
-                cwd=os.path.abspath(cwd) if cwd else None,
+                cwd=os.path.abspath(cwd) if cwd else (os.getcwd() if command else None),
                 interpreter=interpreter,
                 interpreter_args=interpreter_args,
                 env=_key_values(set_env, "--set") or None,
