@@ -334,3 +334,23 @@ def test_dashboard_panel_lists_processes_with_actions(api: TestClient[Litestar])
     (panel,) = [p for p in panels if p["id"] == "pm2-processes"]
     assert panel["source"] == "/pm2/list"
     assert {a["id"] for a in panel["actions"]} == {"start", "stop", "restart", "delete"}
+
+
+def test_interpreter_follows_the_extension_and_executables_run_as_they_are(
+    api: TestClient[Litestar], scripts: Path, unique: Callable[[str], str]
+) -> None:
+    shell = scripts / "hello.sh"
+    shell.write_text('echo "hello from $0"\nexec sleep 30\n')
+    binary = scripts / "hello-bin"
+    binary.write_text('#!/bin/sh\necho "binary says hi"\nexec sleep 30\n')
+    binary.chmod(0o755)
+    for script, interpreter, said in ((shell, "bash", "hello from"), (binary, "none", "says hi")):
+        name = unique("interp")
+        start_app(api, script=str(script), name=name)
+        assert rows_named(api, name)[0]["interpreter"] == interpreter
+
+        def logged(name: str = name, said: str = said) -> bool:
+            lines = api.get(f"/api/pm2/processes/{name}/logs").json()["lines"]
+            return any(said in line["line"] for line in lines)
+
+        wait_for(logged, f"{script.name} to print")
