@@ -86,26 +86,47 @@ def bound(a: argparse.Namespace) -> None:
 # --- timing ------------------------------------------------------------------------------
 def timed(name: str, fn: Callable[[], Any], runs: int, warmup: int = 1) -> dict[str, Any]:
     """Median and spread of ``fn``'s wall time; a failure becomes an error row."""
-    row: dict[str, Any] = {"name": name, "runs": runs}
-    try:
-        for _ in range(warmup):
-            fn()
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            fn()
-            times.append((time.perf_counter() - t0) * 1000)
-    except Exception as e:
-        row.update(status="error", error=f"{type(e).__name__}: {e}")
-        return row
-    times.sort()
-    row.update(
-        status="ok",
-        median_ms=round(statistics.median(times), 3),
-        min_ms=round(times[0], 3),
-        p90_ms=round(times[min(len(times) - 1, int(len(times) * 0.9))], 3),
-    )
-    return row
+    return interleaved([(name, fn)], runs, warmup)[0]
+
+
+def interleaved(
+    entries: list[tuple[str, Callable[[], Any]]], runs: int, warmup: int = 1
+) -> list[dict[str, Any]]:
+    """Time several calls round-robin, so a busy moment of the machine hits them all alike.
+
+    One row per entry (median, min, p90 in ms); an entry that fails becomes an
+    error row and leaves the rounds.
+    """
+    rows = {name: {"name": name, "runs": runs} for name, _ in entries}
+    times: dict[str, list[float]] = {name: [] for name, _ in entries}
+    live = dict(entries)
+
+    def call(name: str, record: bool) -> None:
+        t0 = time.perf_counter()
+        try:
+            live[name]()
+        except Exception as e:
+            rows[name].update(status="error", error=f"{type(e).__name__}: {e}")
+            del live[name]
+            return
+        if record:
+            times[name].append((time.perf_counter() - t0) * 1000)
+
+    for round_ in range(warmup + runs):
+        names = list(live)
+        shift = round_ % max(1, len(names))  # rotate who goes first
+        for name in names[shift:] + names[:shift]:
+            call(name, round_ >= warmup)
+    for name, row in rows.items():
+        if name in live:
+            spent = sorted(times[name])
+            row.update(
+                status="ok",
+                median_ms=round(statistics.median(spent), 3),
+                min_ms=round(spent[0], 3),
+                p90_ms=round(spent[min(len(spent) - 1, int(len(spent) * 0.9))], 3),
+            )
+    return list(rows.values())
 
 
 class KeepAliveHTTP(http.client.HTTPConnection):
@@ -327,16 +348,23 @@ def _measure(
     try:
         log(f"listing {listed} containers ({runs} runs each)")
         raw = f"/v{client.api_version}/containers/json?all=1"
-        add("ps", listed, "raw Engine API GET /containers/json?all=1 (unix socket)",
-            lambda: engine.get(raw), runs, 3)  # fmt: skip
-        add("ps", listed, "SkyPort GET /api/docker/ps?all=1 (HTTP, Bearer)",
-            sky("/api/docker/ps?all=1"), runs, 3)  # fmt: skip
         sdk = docker_low_level()
-        add("ps", listed, "SDK APIClient.containers(all=True) (in-process, decoded)",
-            lambda: sdk.containers(all=True), runs, 3)  # fmt: skip
+        side_by_side = interleaved(
+            [
+                ("raw Engine API GET /containers/json?all=1 (unix socket)",
+                 lambda: engine.get(raw)),
+                ("SkyPort GET /api/docker/ps?all=1 (HTTP, Bearer)", sky("/api/docker/ps?all=1")),
+                ("SDK APIClient.containers(all=True) (in-process, decoded)",
+                 lambda: sdk.containers(all=True)),
+                ("SkyPort GET /api/status (HTTP + auth, no engine)", sky("/api/status")),
+            ],
+            runs * 3,
+            5,
+        )  # fmt: skip
         sdk.close()
-        add("ps", 0, "SkyPort GET /api/status (HTTP + auth, no engine)",
-            sky("/api/status"), runs, 3)  # fmt: skip
+        for row in side_by_side:
+            rows.append({"group": "ps", "containers": 0 if "status" in row["name"] else listed,
+                         **row})  # fmt: skip
         ps = ["docker", "ps", "-a"]
         add("ps", listed, "docker ps -a (CLI)",
             lambda: subprocess.run(ps, capture_output=True, timeout=60, check=True),

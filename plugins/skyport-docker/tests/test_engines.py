@@ -314,7 +314,10 @@ def test_an_engine_that_stops_answers_503_then_recovers(
             seen.add(started["engine"])
         assert seen == {"local", "edge"}
 
+        edge = {"engine": "edge", "all": True}
+        assert container["Id"] in {c["id"] for c in api.get("/api/docker/ps", params=edge).json()}
         proxy.stop()
+        assert api.get("/api/docker/ps", params=edge).status_code == 503  # kept-alive reads too
         down = api.get("/api/docker/engines/edge")
         assert down.status_code == 503, down.text
         assert proxy.url in down.json()["detail"] and "edge" in down.json()["detail"]
@@ -334,6 +337,8 @@ def test_an_engine_that_stops_answers_503_then_recovers(
         while (back := api.get("/api/docker/engines/edge")).status_code != 200:
             assert back.status_code == 503 and time.monotonic() < deadline, back.text
             time.sleep(0.2)
+        listed = api.get("/api/docker/ps", params=edge)
+        assert listed.status_code == 200 and container["Id"] in {c["id"] for c in listed.json()}
         found = next_event(events, lambda e: e["engine"] == "edge" and e.get("Type") == "engine")
         assert found["Action"] == "connected"
         engine.kill(container["Id"])
