@@ -1,10 +1,10 @@
 """The HTTP API, mounted by the core under ``/api/pm2``.
 
-``{ref}`` names processes as the pm2 CLI does: a name (every instance of
+``{name_or_id}`` names processes as the pm2 CLI does: a name (every instance of
 it), a pm_id, a namespace, or ``all``. Reading needs ``pm2:read``, anything
 else ``pm2:write`` (and is audited by the core). Environment values are
 never shown, except to an admin asking for one process with
-``GET /processes/{ref}?reveal_env=true``.
+``GET /processes/{name_or_id}?reveal_env=true``.
 """
 
 from __future__ import annotations
@@ -57,70 +57,72 @@ async def start(skyport: SkyportContext, data: JSONBody[StartRequest]) -> StartR
     return await service(skyport).start(data)
 
 
-@get("/processes/{ref:str}", opt=READ, tags=TAGS)
+@get("/processes/{name_or_id:str}", opt=READ, tags=TAGS)
 async def describe_process(
     skyport: SkyportContext,
     request: Request[Principal, Any, Any],
-    ref: Ref,
+    name_or_id: Ref,
     reveal_env: FromQuery[bool] = False,
 ) -> list[ProcessDetail]:
-    """Every instance ``ref`` names (``pm2 describe``); ``reveal_env`` is for admins only."""
+    """Every instance ``name_or_id`` names (``pm2 describe``); ``reveal_env`` is for admins only."""
     if reveal_env and not request.user.is_admin:
         raise PermissionDeniedException("only an admin may reveal a process's environment")
-    if reveal_env and ref == "all":
+    if reveal_env and name_or_id == "all":
         raise PermissionDeniedException("reveal the environment of one process, not 'all'")
-    details = await service(skyport).describe(ref, reveal_env)
+    details = await service(skyport).describe(name_or_id, reveal_env)
     if reveal_env:  # a read, but of secrets: it goes to the audit log like a change
-        await skyport.audit.record(request.user.username, "pm2: reveal environment", ref)
+        await skyport.audit.record(request.user.username, "pm2: reveal environment", name_or_id)
     return details
 
 
-@delete("/processes/{ref:str}", opt=WRITE, tags=TAGS, status_code=200)
-async def delete_process(skyport: SkyportContext, ref: Ref) -> list[ProcessSummary]:
+@delete("/processes/{name_or_id:str}", opt=WRITE, tags=TAGS, status_code=200)
+async def delete_process(skyport: SkyportContext, name_or_id: Ref) -> list[ProcessSummary]:
     """Stop and forget the processes (``pm2 delete``); answers with what they were."""
-    return await service(skyport).act(ref, "delete")
+    return await service(skyport).act(name_or_id, "delete")
 
 
-@post("/processes/{ref:str}/scale", opt=WRITE, tags=TAGS, status_code=200)
-async def scale(skyport: SkyportContext, ref: Ref, data: JSONBody[ScaleRequest]) -> ScaleResult:
+@post("/processes/{name_or_id:str}/scale", opt=WRITE, tags=TAGS, status_code=200)
+async def scale(
+    skyport: SkyportContext, name_or_id: Ref, data: JSONBody[ScaleRequest]
+) -> ScaleResult:
     """``pm2 scale NAME N``: add instances (copies of the first) or delete the last ones."""
-    return await service(skyport).scale(ref, data.instances)
+    return await service(skyport).scale(name_or_id, data.instances)
 
 
-@post("/processes/{ref:str}/signal", opt=WRITE, tags=TAGS, status_code=200)
+@post("/processes/{name_or_id:str}/signal", opt=WRITE, tags=TAGS, status_code=200)
 async def send_signal(
-    skyport: SkyportContext, ref: Ref, data: JSONBody[SignalRequest]
+    skyport: SkyportContext, name_or_id: Ref, data: JSONBody[SignalRequest]
 ) -> list[ProcessSummary]:
     """``pm2 sendSignal SIGNAL NAME``."""
-    return await service(skyport).send_signal(ref, data.signal)
+    return await service(skyport).send_signal(name_or_id, data.signal)
 
 
-@post("/processes/{ref:str}/flush", opt=WRITE, tags=TAGS, status_code=200)
-async def flush_process(skyport: SkyportContext, ref: Ref) -> Flushed:
+@post("/processes/{name_or_id:str}/flush", opt=WRITE, tags=TAGS, status_code=200)
+async def flush_process(skyport: SkyportContext, name_or_id: Ref) -> Flushed:
     """Empty the processes' log files (``pm2 flush NAME``)."""
-    return await service(skyport).flush(ref)
+    return await service(skyport).flush(name_or_id)
 
 
-@post("/processes/{ref:str}/{action:str}", opt=WRITE, tags=TAGS, status_code=200)
+@post("/processes/{name_or_id:str}/{action:str}", opt=WRITE, tags=TAGS, status_code=200)
 async def act(
-    skyport: SkyportContext, ref: Ref, action: FromPath[ActionName]
+    skyport: SkyportContext, name_or_id: Ref, action: FromPath[ActionName]
 ) -> list[ProcessSummary]:
     """``start``, ``stop``, ``restart``, ``reload`` (zero-downtime in cluster mode),
-    ``delete`` or ``reset`` (restart counters) every process ``ref`` names."""
-    return await service(skyport).act(ref, action)
+    ``delete`` or ``reset`` (restart counters) every process ``name_or_id`` names."""
+    return await service(skyport).act(name_or_id, action)
 
 
-@get("/processes/{ref:str}/logs", opt=READ, tags=TAGS)
+@get("/processes/{name_or_id:str}/logs", opt=READ, tags=TAGS)
 async def process_logs(
     skyport: SkyportContext,
-    ref: Ref,
+    name_or_id: Ref,
     lines: Annotated[int, QueryParameter(ge=0, le=MAX_LINES)] = 15,
 ) -> Logs:
     """The last ``lines`` lines of stdout and of stderr of each process (``pm2 logs --nostream``).
 
     Live output: subscribe to ``pm2.logs:<name>`` on ``/ws``.
     """
-    return await service(skyport).logs(ref, lines)
+    return await service(skyport).logs(name_or_id, lines)
 
 
 @post("/flush", opt=WRITE, tags=TAGS, status_code=200)
