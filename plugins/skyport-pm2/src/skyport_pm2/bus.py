@@ -38,6 +38,8 @@ class EventBus:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.connected = asyncio.Event()
+        self.tried = asyncio.Event()
+        """Set once the first attempt to connect has succeeded or failed."""
         self.generation = 0
         """Connections made so far: tells a new daemon's socket from the last one's."""
 
@@ -45,6 +47,7 @@ class EventBus:
         """Call ``listener`` for every message from now on; returns the function that stops it."""
         self._listeners.append(listener)
         if self._task is None or self._task.done():
+            self.tried.clear()
             self._task = asyncio.create_task(self._follow(), name="pm2-bus")
 
         def remove() -> None:
@@ -85,12 +88,14 @@ class EventBus:
             except OSError as exc:
                 if failures == 0:
                     self._emit(DISCONNECTED, {"error": f"cannot connect to {self.socket}: {exc}"})
+                self.tried.set()
                 await self._pause(RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)])
                 failures += 1
                 continue
             try:
                 self.generation += 1
                 self.connected.set()
+                self.tried.set()
                 if failures:
                     self._emit(CONNECTED, {})
                 failures = 0

@@ -94,11 +94,12 @@ def follow_logs(skyport: PluginContext) -> Starter:
 
 
 async def _listening(skyport: PluginContext, listener: bus.Listener) -> Stop:
-    """Add ``listener`` to the bus; wait (bounded) until the bus is read, so nothing is missed."""
+    """Add ``listener`` to the bus; wait (bounded) until the bus is read, so nothing is missed
+    (or until it is clear that no daemon runs: the listener then hears when one does)."""
     service: Pm2Service = skyport.state["pm2"]
     remove = service.bus.listen(listener)
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(service.bus.connected.wait(), CONNECT_WAIT)
+        await asyncio.wait_for(service.bus.tried.wait(), CONNECT_WAIT)
 
     async def stop() -> None:
         remove()
