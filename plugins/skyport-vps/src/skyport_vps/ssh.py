@@ -53,6 +53,10 @@ def open_socket(server: Server, timeout: float) -> socket.socket:
         raise errors.DnsFailure(
             server.name, f"cannot resolve host {server.host!r}: {exc.strerror or exc}"
         ) from None
+    except UnicodeError:  # an empty or overlong label: not a name any resolver would take
+        raise errors.DnsFailure(
+            server.name, f"cannot resolve host {server.host!r}: not a valid host name"
+        ) from None
     last: OSError | None = None
     deadline = time.monotonic() + timeout
     for family, kind, proto, _, address in infos:
