@@ -115,9 +115,12 @@ def test_cluster_start_with_instances_args_and_scale(
     assert ok(cli("scale", name, "3")).out == f"[{name}] scaled to 3 instances\n"
     assert ok(cli("scale", name, "-1", "--json")).json()["instances"] == 2
     args_name = unique("cli-args")
-    ok(cli("start", str(scripts / "logger.js"), "--name", args_name, "--", "--verbose", "-x"))
+    logger = str(scripts / "logger.js")
+    node_args = ("--node-args", "--max-old-space-size=64")
+    ok(cli("start", logger, "--name", args_name, *node_args, "--", "--verbose", "-x"))
     (detail,) = ok(cli("describe", args_name, "--json")).json()
     assert detail["args"] == ["--verbose", "-x"]
+    assert detail["interpreter_args"] == ["--max-old-space-size=64"]
 
 
 def test_logs_and_flush(cli: Run, scripts: Path, unique: Callable[[str], str]) -> None:

@@ -91,7 +91,8 @@ def start(
     watch: bool = False,
     interpreter: str | None = None,
     interpreter_args: Annotated[
-        str | None, Parameter(name=["--interpreter-args", "--node-args"])
+        str | None,
+        Parameter(name=["--interpreter-args", "--node-args"], allow_leading_hyphen=True),
     ] = None,
     cwd: str | None = None,
     set_env: Annotated[list[str] | None, Parameter(name="--set")] = None,
