@@ -307,7 +307,8 @@ def test_save_then_resurrect(
     saved = api.post("/api/pm2/save")
     assert saved.status_code == 200, saved.text
     assert saved.json()["processes"] == 1 and (daemon / "dump.pm2").exists()
-    api.delete("/api/pm2/processes/all")
+    gone = api.post("/api/pm2/processes/all/delete")  # the action form of DELETE
+    assert [r["name"] for r in gone.json()] == [name]
     assert rows_named(api, name) == []
     back = api.post("/api/pm2/resurrect")
     assert back.status_code == 200, back.text
