@@ -99,10 +99,15 @@ async def run(skyport: Skyport, request: AnyRequest, data: JSONBody[RunRequest])
 
 
 async def execute(state: VpsState, job: Job, targets: list[Server], data: RunRequest) -> None:
-    """Run the job's command on its servers, publishing output and results as they come."""
+    """Run the job's command on its servers, publishing output and results as they come.
+
+    Only a run started with the client's own ``job`` id is published: without
+    one, nobody could have subscribed to its topic in time.
+    """
     skyport = state.skyport
     settings = state.settings
     topic = TOPIC + job.id
+    live = data.job is not None
     timeout = data.timeout or settings.command_timeout
     parallel = min(data.parallel or settings.max_parallel, settings.max_parallel)
 
@@ -110,17 +115,21 @@ async def execute(state: VpsState, job: Job, targets: list[Server], data: RunReq
         skyport.publish(topic, {"server": server, "stream": stream, "data": text})
 
     def work(server: Server) -> HostResult:
-        return run_command(state.pool, server, data.command, timeout, settings.max_output, sink)
+        return run_command(
+            state.pool, server, data.command, timeout, settings.max_output, sink if live else None
+        )
 
     def done(result: HostResult) -> None:
         job.results[result.server] = result
-        skyport.publish(topic, {"server": result.server, "result": result})
+        if live:
+            skyport.publish(topic, {"server": result.server, "result": result})
 
     await fan_out(targets, work, state.executor, parallel, done)
     job.results = {name: job.results[name] for name in job.servers}
     job.ok = all(r.ok for r in job.results.values())
     job.finished = time.time()
-    skyport.publish(topic, {"done": True, "job": job})
+    if live:
+        skyport.publish(topic, {"done": True, "job": job})
 
 
 def _summary(job: Job) -> str:
