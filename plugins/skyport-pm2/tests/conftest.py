@@ -41,6 +41,8 @@ const server = http.createServer((req, res) => {
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
 process.on('SIGUSR2', () => console.log('got SIGUSR2'));
+// a graceful stop, as pm2 asks of apps reloaded without downtime: finish what was accepted
+process.on('SIGINT', () => server.close(() => process.exit(0)));
 """
 CRASHER_JS = """
 console.log('about to crash');

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +30,39 @@ def serving(port: int) -> dict[str, Any] | None:
         return http_get(port)
     except OSError:
         return None
+
+
+class Poller:
+    """Asks the app on ``port`` again and again in a thread, counting answers and refusals.
+
+    A refused connection means nothing listened: downtime. (A request that the
+    cluster hands to a worker just as it closes may hang: Node's race, not pm2's.)
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.answered = 0
+        self.refused = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Poller:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self.done.is_set():
+            try:
+                http_get(self.port)
+                self.answered += 1
+            except OSError as exc:
+                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+                self.refused += isinstance(reason, ConnectionRefusedError)
+            self.done.wait(0.01)
 
 
 def test_start_a_script_lists_it_online_and_it_serves(
@@ -164,8 +199,10 @@ def test_cluster_mode_two_instances_reload_and_scale(
     assert [r["instances"] for r in rows] == [2, 2]
     wait_for(lambda: serving(port), "the cluster to serve")
     before = {r["pm_id"]: r["pid"] for r in rows}
-    reloaded = api.post(f"/api/pm2/processes/{name}/reload")
+    with Poller(port) as poller:  # requests all through the reload
+        reloaded = api.post(f"/api/pm2/processes/{name}/reload")
     assert reloaded.status_code == 200, reloaded.text
+    assert poller.answered > 0 and poller.refused == 0
     after = {r["pm_id"]: r for r in reloaded.json()}
     assert set(after) == set(before)
     assert all(r["status"] == "online" and r["pid"] != before[i] for i, r in after.items())
