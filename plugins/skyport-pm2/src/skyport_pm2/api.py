@@ -9,7 +9,7 @@ never shown, except to an admin asking for one process with
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, get, post
@@ -21,14 +21,13 @@ from skyport_pm2.apps import StartRequest
 from skyport_pm2.ecosystem import Ecosystem
 from skyport_pm2.logs import MAX_LINES, Logs
 from skyport_pm2.processes import ProcessDetail, ProcessSummary
-from skyport_pm2.service import Flushed, Pm2Service, Saved, ScaleResult, StartResult
+from skyport_pm2.service import Action, Flushed, Pm2Service, Saved, ScaleResult, StartResult
 
 READ = {"scope": "pm2:read"}
 WRITE = {"scope": "pm2:write"}
 TAGS = ["pm2"]
 
 Ref = FromPath[str]
-ActionName = Literal["start", "stop", "restart", "reload", "delete", "reset"]
 
 
 class ScaleRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,7 +104,7 @@ async def flush_process(skyport: SkyportContext, name_or_id: Ref) -> Flushed:
 
 @post("/processes/{name_or_id:str}/{action:str}", opt=WRITE, tags=TAGS, status_code=200)
 async def act(
-    skyport: SkyportContext, name_or_id: Ref, action: FromPath[ActionName]
+    skyport: SkyportContext, name_or_id: Ref, action: FromPath[Action]
 ) -> list[ProcessSummary]:
     """``start``, ``stop``, ``restart``, ``reload`` (zero-downtime in cluster mode),
     ``delete`` or ``reset`` (restart counters) every process ``name_or_id`` names."""

@@ -54,23 +54,12 @@ class Pm2Home:
         return self.path / "pub.sock"
 
     @property
-    def pid_file(self) -> Path:
-        return self.path / "pm2.pid"
-
-    @property
     def logs(self) -> Path:
         return self.path / "logs"
 
     @property
     def pids(self) -> Path:
         return self.path / "pids"
-
-    def daemon_pid(self) -> int | None:
-        """The daemon's pid from ``pm2.pid`` (it may be stale)."""
-        try:
-            return int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
 
 
 class Pm2Command:

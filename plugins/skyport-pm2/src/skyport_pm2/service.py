@@ -34,7 +34,6 @@ from skyport_pm2.settings import Pm2Settings
 log = logging.getLogger("skyport.pm2")
 
 Action = Literal["start", "stop", "restart", "reload", "delete", "reset"]
-ACTIONS: tuple[str, ...] = ("start", "stop", "restart", "reload", "delete", "reset")
 NOTIFIED = {"stop": "stop", "restart": "restart", "reload": "reload", "delete": "delete"}
 """What the pm2 CLI tells the daemon after an action (published as ``manually: true``)."""
 
