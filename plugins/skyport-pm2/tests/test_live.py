@@ -71,6 +71,7 @@ def test_process_events_are_published_without_the_environment(
         online = receive(ws, lambda d: d.get("name") == name and d["event"] == "online", frames)
         assert isinstance(online["pm_id"], int) and online["manually"] is False
         assert http.post(f"/api/pm2/processes/{name}/stop").status_code == 200
+        receive(ws, lambda d: d.get("name") == name and d["event"] == "exit", frames)
         stopped = receive(ws, lambda d: d.get("name") == name and d["event"] == "stop", frames)
         assert stopped["manually"] is True
         http.post(f"/api/pm2/processes/{name}/restart")
