@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,37 @@ def test_no_secret_reaches_the_logs(
     assert password not in caplog.text and password not in answer.text + ran.text
     audit = api.get("/api/audit").text
     assert password not in audit
+
+
+def test_the_ssh_agent_logs_in(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    keys: Keys,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+    import subprocess
+
+    from skyport.testing import require_backend
+
+    require_backend(bool(shutil.which("ssh-agent") and shutil.which("ssh-add")), "no ssh-agent")
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket_path)], stdout=subprocess.DEVNULL)
+    try:
+        environment = {"SSH_AUTH_SOCK": str(socket_path), "PATH": "/usr/bin:/bin"}
+        for _ in range(100):
+            if socket_path.exists():
+                break
+            time.sleep(0.05)
+        subprocess.run(["ssh-add", "-q", str(keys.client)], env=environment, check=True, timeout=30)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket_path))
+        body = {"name": "agent", "host": "127.0.0.1", "port": sshd.port, "user": sshd.user}
+        body |= {"agent": True, "fingerprint": keys.host_fingerprint()}
+        assert api.post("/api/vps/servers", json=body).status_code == 201
+        tested = api.get("/api/vps/servers/agent/test")
+        assert tested.status_code == 200, tested.text
+        assert api.get("/api/vps/servers/agent").json()["auth"] == "agent"
+    finally:
+        agent.terminate()
+        agent.wait(10)

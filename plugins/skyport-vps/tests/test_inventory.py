@@ -36,6 +36,8 @@ def test_servers_are_added_listed_changed_and_removed(
     assert keys.client_pem.split("\n")[1] not in added.text
 
     assert [s["name"] for s in api.get("/api/vps/servers").json()] == ["web-1"]
+    assert [s["name"] for s in api.get("/api/vps/servers?tag=prod").json()] == ["web-1"]
+    assert api.get("/api/vps/servers?tag=db").json() == []
     assert api.get("/api/vps/servers/web-1").json()["notes"] == "the front"
     assert api.post("/api/vps/servers", json=body).status_code == 409
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import msgspec
 from litestar import Request, delete, get, patch, post
 from litestar.exceptions import ClientException, PermissionDeniedException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from skyport_vps import errors
 from skyport_vps.api.common import (
@@ -180,9 +180,12 @@ async def _check_jump(
 
 
 @get("/servers", opt=READ, tags=TAGS)
-async def list_servers(skyport: Skyport, request: AnyRequest) -> list[ServerInfo]:
-    """Every server you may reach (a user limited by grants sees only theirs)."""
-    return [server_info(s) for s in await visible_servers(skyport, request)]
+async def list_servers(
+    skyport: Skyport, request: AnyRequest, tag: FromQuery[str | None] = None
+) -> list[ServerInfo]:
+    """Every server you may reach (a user limited by grants sees only theirs); ``tag`` filters."""
+    servers = await visible_servers(skyport, request)
+    return [server_info(s) for s in servers if tag is None or tag in s.tags]
 
 
 @post("/servers", opt=WRITE, tags=TAGS, status_code=201)

@@ -16,10 +16,16 @@ Tags = Annotated[list[str] | None, Parameter(name="--tag", help="A tag (repeat f
 
 
 @app.command(name=["servers", "ls"])
-def servers(*, json: JsonFlag = False) -> None:
-    """List the servers you may reach."""
+def servers(*, tag: str | None = None, json: JsonFlag = False) -> None:
+    """List the servers you may reach.
+
+    Parameters
+    ----------
+    tag
+        Only the servers with this tag.
+    """
     with api() as client:
-        rows = client.get(api_path("servers"))
+        rows = client.get(api_path("servers"), params={"tag": tag} if tag else None)
     if json:
         print_json(rows)
         return
