@@ -17,7 +17,7 @@ import itertools
 import json as jsonlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -30,6 +30,7 @@ from skyport.cli.output import (
     JsonFlag,
     human_bytes,
     human_duration,
+    human_time,
     print_fields,
     print_json,
     print_table,
@@ -61,6 +62,20 @@ COLUMNS: list[Column] = [
     ("MEM", lambda r: human_bytes(r["memory"])),
     ("WATCH", lambda r: "enabled" if r["watch"] else "disabled"),
 ]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+HUMAN: dict[str, Callable[[Any], Any]] = {
+    "cpu": lambda v: f"{v:g}%",
+    "memory": human_bytes,
+    "max_memory_restart": lambda v: human_bytes(v) if v else None,
+    "uptime": lambda v: human_duration(v) if v else "-",
+    "created_at": human_time,
+}
+"""How ``describe`` shows some fields (``--json`` gives them as the API does)."""
 
 
 def process_path(ref: str, *parts: str) -> str:
@@ -259,7 +274,8 @@ def describe(ref: str, /, *, reveal_env: bool = False, json: JsonFlag = False) -
             print()
         env = proc.pop("env")
         metrics = proc.pop("metrics")
-        print_fields([(key.replace("_", " "), value) for key, value in proc.items()])
+        shown = [(key, HUMAN.get(key, _same)(value)) for key, value in proc.items()]
+        print_fields([(key.replace("_", " "), value) for key, value in shown])
         print_fields([(f"env {key}", value) for key, value in env.items()])
         print_fields([(f"metric {key}", value) for key, value in metrics.items()])
 
