@@ -52,7 +52,7 @@ class HostResult(msgspec.Struct, kw_only=True):
 
 
 class _Capture:
-    """One output stream: kept up to a limit, decoded as UTF-8, optionally streamed."""
+    """One output stream: decoded as UTF-8, kept (and streamed) up to a limit of characters."""
 
     def __init__(self, limit: int, emit: Callable[[str], None] | None) -> None:
         self.limit = limit
@@ -64,19 +64,16 @@ class _Capture:
 
     def feed(self, data: bytes, final: bool = False) -> None:
         text = self.decoder.decode(data, final)
-        if not text:
-            return
-        if self.emit is not None:
-            self.emit(text)
         room = self.limit - self.size
-        if room <= 0:
-            self.truncated = True
-            return
-        if len(data) > room:
+        if len(text) > room:
             self.truncated = True
             text = text[:room]
+        if not text:
+            return
         self.parts.append(text)
-        self.size += len(data)
+        self.size += len(text)
+        if self.emit is not None:
+            self.emit(text)
 
     def text(self) -> str:
         self.feed(b"", final=True)

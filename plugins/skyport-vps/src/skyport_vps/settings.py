@@ -22,7 +22,8 @@ class VpsSettings(msgspec.Struct, forbid_unknown_fields=True):
     keepalive: Seconds = 30.0
     """Seconds between SSH keep-alives on pooled connections."""
     max_output: Bytes = 1024 * 1024
-    """Bytes of stdout (and of stderr) kept per server and run; the rest is cut."""
+    """Characters of stdout (and of stderr) kept and streamed per server and run; the rest
+    is cut (``truncated``)."""
     max_upload: Bytes = 64 * 1024 * 1024
     """Largest file accepted by an upload."""
     max_download: Bytes = 64 * 1024 * 1024
