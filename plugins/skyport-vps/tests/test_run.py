@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -177,3 +178,34 @@ def test_thousands_of_calls_leak_no_threads_or_files(
     assert process.num_fds() <= files + len(workers) + 5
     pool = vps_app.state.contexts["vps"].state["vps"].pool
     assert pool.opened == len(names)
+
+
+def test_parallel_bounds_how_many_servers_run_at_once(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    add_server: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    for i in range(4):
+        add_server(f"web-{i}", sshd)
+    lock = tmp_path / "lock"
+    # Fails on any server that starts while another holds the lock.
+    command = f"mkdir {lock} && sleep 0.2 && rmdir {lock}"
+    one_at_a_time = api.post("/api/vps/run", json={"command": command, "all": True, "parallel": 1})
+    assert one_at_a_time.json()["ok"] is True, one_at_a_time.text
+
+
+def test_a_dead_pooled_connection_is_replaced_transparently(
+    api: TestClient[Litestar],
+    vps_app: Litestar,
+    make_sshd: Callable[..., Sshd],
+    add_server: Callable[..., dict[str, Any]],
+) -> None:
+    first = make_sshd()
+    add_server("web-1", first)
+    assert api.post("/api/vps/run", json={"command": "true", "all": True}).json()["ok"] is True
+    first.stop()  # the server restarts: its connections drop
+    make_sshd(first.port)
+    again = api.post("/api/vps/run", json={"command": "echo back", "all": True}).json()
+    assert again["results"]["web-1"]["stdout"] == "back\n", again
+    assert vps_app.state.contexts["vps"].state["vps"].pool.opened == 2
