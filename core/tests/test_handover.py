@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 
 from skyport.api import OutputHandover
 
@@ -22,16 +24,29 @@ async def test_chunks_arrive_in_order_and_the_end_stays_ended() -> None:
     await asyncio.to_thread(thread.join, 5)
 
 
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
 async def test_a_full_queue_makes_the_thread_wait_until_read_or_closed() -> None:
     handover = OutputHandover(asyncio.get_running_loop(), max_chunks=2)
     results: list[bool] = []
-    thread = threading.Thread(target=lambda: results.extend(handover.put(b"x") for _ in range(4)))
+    thread = threading.Thread(
+        target=lambda: results.extend(handover.put(b"x") for _ in range(4)), daemon=True
+    )
     thread.start()
-    await asyncio.sleep(0.3)
-    assert results == [True, True]  # two queued, the third waits for a reader
-    assert await handover.get() == b"x"
-    await asyncio.sleep(0.3)
-    assert results == [True, True, True]  # the fourth waits now
-    handover.close()
+    try:
+        await until(lambda: len(results) == 2)
+        await asyncio.sleep(0.2)
+        assert results == [True, True]  # two queued, the third waits for a reader
+        assert await handover.get() == b"x"
+        await until(lambda: len(results) == 3)
+        await asyncio.sleep(0.2)
+        assert results == [True, True, True]  # the fourth waits now
+    finally:
+        handover.close()
     await asyncio.to_thread(thread.join, 5)
     assert results == [True, True, True, False]
