@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 
 from skyport.api import OutputHandover
@@ -24,11 +23,10 @@ async def test_chunks_arrive_in_order_and_the_end_stays_ended() -> None:
     await asyncio.to_thread(thread.join, 5)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.01)
 
 
 async def test_a_full_queue_makes_the_thread_wait_until_read_or_closed() -> None:
