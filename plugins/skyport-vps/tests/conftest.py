@@ -98,7 +98,9 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 class Sshd:
     """One private sshd process on 127.0.0.1."""
 
-    def __init__(self, keys: Keys, port: int | None = None, *, other_key: bool = False) -> None:
+    def __init__(
+        self, keys: Keys, port: int | None = None, *, other_key: bool = False, sftp: bool = True
+    ) -> None:
         self.keys = keys
         self.port = port or free_port()
         self.user = getpass.getuser()
@@ -111,7 +113,7 @@ class Sshd:
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\n"
             f"UsePAM no\nAllowUsers {self.user}\nLogLevel ERROR\nMaxStartups 200\n"
-            f"SetEnv HOME={keys.home}\nSubsystem sftp internal-sftp\n"
+            f"SetEnv HOME={keys.home}\n" + ("Subsystem sftp internal-sftp\n" if sftp else "")
         )
         with contextlib.suppress(OSError):
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation dir
@@ -169,8 +171,8 @@ def make_sshd(keys: Keys) -> Iterator[Callable[..., Sshd]]:
     """Start more sshd instances (stopped after the test)."""
     started: list[Sshd] = []
 
-    def make(port: int | None = None, *, other_key: bool = False) -> Sshd:
-        server = Sshd(keys, port, other_key=other_key)
+    def make(port: int | None = None, *, other_key: bool = False, sftp: bool = True) -> Sshd:
+        server = Sshd(keys, port, other_key=other_key, sftp=sftp)
         started.append(server)
         return server
 

@@ -60,6 +60,19 @@ def test_files_go_up_and_come_back_down(
     assert bad_mode.status_code == 400 and "mode" in bad_mode.text
 
 
+def test_a_server_without_sftp_says_so(
+    api: TestClient[Litestar],
+    make_sshd: Callable[..., Sshd],
+    add_server: Callable[..., dict[str, Any]],
+) -> None:
+    add_server("bare", make_sshd(sftp=False))
+    answer = api.get("/api/vps/servers/bare/files", params={"path": "/"})
+    assert answer.status_code == 502, answer.text
+    assert "no SFTP" in answer.json()["detail"]
+    ran = api.post("/api/vps/run", json={"command": "echo still", "servers": ["bare"]})
+    assert ran.json()["results"]["bare"]["stdout"] == "still\n"
+
+
 def test_files_beyond_the_limits_are_refused(
     make_settings: Callable[..., Any],
     sshd: Sshd,

@@ -169,16 +169,25 @@ class Pool:
 
     def sftp(self, server: Server) -> paramiko.SFTPClient:
         """An SFTP session on the server's connection (close it when done)."""
-        conn = self.connection(server)
-        try:
-            client = paramiko.SFTPClient.from_transport(conn.transport)
-        except (paramiko.SSHException, EOFError, OSError):
-            self._drop(server.name, conn)
-            client = paramiko.SFTPClient.from_transport(self.connection(server).transport)
-        if client is None:  # pragma: no cover - paramiko returns None only on a closed transport
-            raise errors.Unreachable(server.name, "cannot open an SFTP session")
-        client.get_channel().settimeout(self.settings.command_timeout)
-        return client
+        for attempt in (1, 2):
+            conn = self.connection(server)
+            try:
+                client = paramiko.SFTPClient.from_transport(conn.transport)
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                if conn.alive:  # the connection works: the server refused the subsystem
+                    raise errors.ServerError(
+                        server.name, f"the server offers no SFTP ({exc or 'refused'})"
+                    ) from None
+                self._drop(server.name, conn)
+                if attempt == 2:
+                    raise errors.Unreachable(
+                        server.name, f"the connection failed: {exc or type(exc).__name__}"
+                    ) from None
+                continue
+            if client is not None:
+                client.get_channel().settimeout(self.settings.command_timeout)
+                return client
+        raise errors.Unreachable(server.name, "cannot open an SFTP session")
 
     def discard(self, name: str) -> None:
         """Close a server's connection (its settings changed, or it was removed)."""
