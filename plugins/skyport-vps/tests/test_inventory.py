@@ -175,3 +175,29 @@ Host *.internal
     fp = keys.host_fingerprint()
     assert api.post("/api/vps/servers/alpha/trust", json={"fingerprint": fp}).status_code == 200
     assert api.get("/api/vps/servers/alpha/test").json()["ok"] is True
+
+
+def test_servers_sharing_one_database_see_each_others_changes(
+    make_settings: Callable[..., Any], sshd: Sshd, keys: Keys
+) -> None:
+    from skyport.app import create_app
+    from skyport.plugins import PluginManager
+    from skyport.testing import ADMIN_PASSWORD
+    from skyport_vps import plugin
+
+    def server() -> TestClient[Litestar]:
+        manager = PluginManager(strict=True, use_entry_points=False)
+        manager.register(plugin, name="vps")
+        return TestClient(create_app(make_settings(), plugins=manager))
+
+    with server() as first, server() as second:
+        for client in (first, second):
+            client.headers.update(bearer(login(client, "admin", ADMIN_PASSWORD)))
+        body = {"name": "shared", "host": "127.0.0.1", "port": sshd.port, "agent": True}
+        assert first.post("/api/vps/servers", json=body).status_code == 201
+        assert [s["name"] for s in second.get("/api/vps/servers").json()] == ["shared"]
+        assert second.post("/api/vps/servers", json=body).status_code == 409
+        assert second.patch("/api/vps/servers/shared", json={"notes": "b"}).status_code == 200
+        assert first.get("/api/vps/servers/shared").json()["notes"] == "b"
+        assert first.delete("/api/vps/servers/shared").status_code == 204
+        assert second.get("/api/vps/servers/shared").status_code == 404

@@ -119,7 +119,11 @@ def _server_to_row(server: Server) -> dict[str, Any]:
 
 
 class Inventory:
-    """Servers by name: an in-memory copy of the table, written through to the database."""
+    """Servers by name: a copy of the table, written through to the database.
+
+    :meth:`load` reads the table again; the routes call it first, so several
+    SkyPort servers sharing one database (PostgreSQL) see each other's changes.
+    """
 
     def __init__(self, database: Database, box: SecretBox) -> None:
         self.database = database
@@ -127,6 +131,7 @@ class Inventory:
         self._servers: dict[str, Server] = {}
 
     async def load(self) -> None:
+        """Read every server from the database (a few rows: cheap)."""
         async with self.database.connect() as conn:
             rows = await conn.execute(sa.select(servers_table))
             self._servers = {row.name: _row_to_server(row) for row in rows}
@@ -174,8 +179,13 @@ class Inventory:
             raise ClientException(f"server {server.name!r} already exists", status_code=409)
         now = time.time()
         server = msgspec.structs.replace(server, created=now, updated=now)
-        async with self.database.begin() as conn:
-            await conn.execute(servers_table.insert().values(**_server_to_row(server)))
+        try:
+            async with self.database.begin() as conn:
+                await conn.execute(servers_table.insert().values(**_server_to_row(server)))
+        except sa.exc.IntegrityError:  # added meanwhile, through another SkyPort server
+            raise ClientException(
+                f"server {server.name!r} already exists", status_code=409
+            ) from None
         self._servers[server.name] = server
         return server
 
@@ -186,9 +196,12 @@ class Inventory:
         row = _server_to_row(server)
         del row["name"], row["created"]
         async with self.database.begin() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 servers_table.update().where(servers_table.c.name == server.name).values(**row)
             )
+        if result.rowcount == 0:  # removed meanwhile, through another SkyPort server
+            self._servers.pop(server.name, None)
+            raise NotFoundException(f"no server {server.name!r}")
         self._servers[server.name] = server
         return server
 

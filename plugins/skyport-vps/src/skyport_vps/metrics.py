@@ -154,6 +154,7 @@ class Sampler:
 
     async def collect(self) -> VpsMetrics:
         state = self.state
+        await state.inventory.load()
         servers = [s for s in state.inventory.all() if s.host_key is not None]
         results = await fan_out(
             servers, self.sample_one, state.executor, state.settings.max_parallel

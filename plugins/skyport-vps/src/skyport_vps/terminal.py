@@ -37,6 +37,7 @@ class SshShellTerminal:
 
     async def open(self, target: str, size: TerminalSize) -> SshShellSession:
         state = vps_state(self.skyport)
+        await state.inventory.load()
         server = state.inventory.get(target.strip())
 
         def start() -> tuple[AbstractContextManager[paramiko.Channel], paramiko.Channel]:

@@ -110,15 +110,18 @@ def check_endpoint(host: str, user: str) -> None:
 
 
 async def visible_servers(skyport: PluginContext, request: AnyRequest) -> list[Server]:
-    """Every server the user may reach, by name."""
+    """Every server the user may reach, by name (read afresh from the database)."""
     inventory = vps_state(skyport).inventory
+    await inventory.load()
     names = await skyport.grants.visible(request.user, KIND, inventory.names())
     return [inventory.get(name) for name in names]
 
 
 async def allowed_server(skyport: PluginContext, request: AnyRequest, name: str) -> Server:
     """The server ``name`` if it exists and the user may reach it; 404 otherwise."""
-    server = vps_state(skyport).inventory.find(name)
+    inventory = vps_state(skyport).inventory
+    await inventory.load()
+    server = inventory.find(name)
     if server is None or not await skyport.grants.allows(request.user, KIND, name):
         raise NotFoundException(f"no server {name!r}")
     return server

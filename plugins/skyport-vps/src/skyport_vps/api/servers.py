@@ -196,6 +196,7 @@ async def add_server(
     state = vps_state(skyport)
     name = check_name("name", data.name)
     check_endpoint(data.host, data.user)
+    await state.inventory.load()
     if state.inventory.find(name) is not None:
         raise ClientException(f"server {name!r} already exists", status_code=409)
     kind, creds, key_file = _auth_of(data, required=True)
@@ -357,6 +358,7 @@ async def import_config(
     """Add the hosts of an OpenSSH client config (``Host`` aliases without wildcards)."""
     state = vps_state(skyport)
     tags = check_tags(data.tags)
+    await state.inventory.load()
     added: list[ServerInfo] = []
     skipped: dict[str, str] = {}
     for host in hosts_from_config(data.config):
