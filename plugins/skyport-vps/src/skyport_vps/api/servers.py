@@ -215,7 +215,12 @@ async def add_server(
     )
     if data.fingerprint:
         server = await _trusted(skyport, server, data.fingerprint)
-    return server_info(await state.inventory.add(server))
+    added = await state.inventory.add(server)
+    if data.fingerprint:
+        await skyport.audit.record(
+            request.user.username, "vps.trust", name, f"host key {data.fingerprint}"
+        )
+    return server_info(added)
 
 
 @get("/servers/{name:str}", opt=READ, tags=TAGS)
