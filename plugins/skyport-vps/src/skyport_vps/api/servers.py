@@ -304,10 +304,11 @@ async def _trusted(
 ) -> Server:
     """``server`` with the key it presents now as trusted, if ``fingerprint`` is that key's."""
     key = await in_thread(skyport, vps_state(skyport).pool.scan, server)
-    if key.fingerprint != fingerprint.strip():
+    given = fingerprint.strip().rstrip("=")
+    if key.fingerprint not in (given, f"SHA256:{given}"):
         raise errors.HostKeyChanged(
             server.name,
-            f"the server presents {key.fingerprint} ({key.get_name()}), not {fingerprint.strip()}: "
+            f"the server presents {key.fingerprint} ({key.get_name()}), not {given}: "
             "nothing was trusted",
             fingerprint=key.fingerprint,
         )
