@@ -8,11 +8,13 @@ the test stops and restarts, so the shared engine itself is never stopped.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import getpass
 import os
 import queue
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -58,11 +60,19 @@ class SocketProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
 
-    def start(self) -> None:
+    def listen(self) -> socket.socket:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
         listener.bind(str(self.path))
+        return listener
+
+    def wrap(self, client: socket.socket) -> socket.socket:
+        """The accepted connection as the proxy speaks on it (TLS in :class:`TLSProxy`)."""
+        return client
+
+    def start(self) -> None:
+        listener = self.listen()
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
@@ -86,19 +96,27 @@ class SocketProxy:
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
-                client, _ = listener.accept()
+                accepted, _ = listener.accept()
             except OSError:
                 return
-            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                upstream.connect(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._open.update((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._serve, args=(accepted,), daemon=True).start()
+
+    def _serve(self, accepted: socket.socket) -> None:
+        try:
+            client = self.wrap(accepted)
+        except OSError:  # e.g. a TLS handshake the proxy refused
+            accepted.close()
+            return
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            upstream.connect(self.target)
+        except OSError:
+            client.close()
+            return
+        with self._lock:
+            self._open.update((client, upstream))
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -111,9 +129,123 @@ class SocketProxy:
             sink.shutdown(socket.SHUT_WR)
 
 
+class TLSProxy(SocketProxy):
+    """The engine behind ``tcp://127.0.0.1:<port>`` with mutual TLS, as dockerd --tlsverify."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder / "unused.sock")
+        self.port = free_port()
+        self.url = f"tcp://127.0.0.1:{self.port}"
+        self.files = make_certificates(folder)
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(self.files["server_cert"], self.files["server_key"])
+        self._context.load_verify_locations(self.files["ca"])
+        self._context.verify_mode = ssl.CERT_REQUIRED  # a client certificate or nothing
+
+    def listen(self) -> socket.socket:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        return listener
+
+    def wrap(self, client: socket.socket) -> socket.socket:
+        client.settimeout(10)
+        wrapped = self._context.wrap_socket(client, server_side=True)
+        wrapped.settimeout(None)
+        return wrapped
+
+
+def make_certificates(folder: Path) -> dict[str, str]:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    def issue(
+        subject: str, key: Any, issuer: x509.Name, signer: Any, extensions: list[Any]
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name(subject))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+        )
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signer, hashes.SHA256())
+
+    def write(stem: str, certificate: x509.Certificate, key: Any) -> tuple[str, str]:
+        cert_path, key_path = folder / f"{stem}-cert.pem", folder / f"{stem}-key.pem"
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return str(cert_path), str(key_path)
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = issue(
+        "skyport test CA", ca_key, name("skyport test CA"), ca_key,
+        [(x509.BasicConstraints(ca=True, path_length=None), True)],
+    )  # fmt: skip
+    server_key, client_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    import ipaddress
+
+    server = issue(
+        "127.0.0.1", server_key, ca.subject, ca_key,
+        [(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+          False),
+         (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)],
+    )  # fmt: skip
+    client = issue(
+        "skyport", client_key, ca.subject, ca_key,
+        [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)],
+    )  # fmt: skip
+    ca_path, _ = write("ca", ca, ca_key)
+    server_cert, server_key_path = write("server", server, server_key)
+    client_cert, client_key_path = write("client", client, client_key)
+    other_ca_key = ec.generate_private_key(ec.SECP256R1())
+    other_ca = issue(
+        "another CA", other_ca_key, name("another CA"), other_ca_key,
+        [(x509.BasicConstraints(ca=True, path_length=None), True)],
+    )  # fmt: skip
+    other_ca_path, _ = write("other-ca", other_ca, other_ca_key)
+    return {
+        "ca": ca_path,
+        "other_ca": other_ca_path,
+        "server_cert": server_cert,
+        "server_key": server_key_path,
+        "client_cert": client_cert,
+        "client_key": client_key_path,
+    }
+
+
 @pytest.fixture
 def proxy(engine: docker.APIClient, tmp_path: Path) -> Iterator[SocketProxy]:
     server = SocketProxy(tmp_path / "engine-proxy.sock")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_proxy(engine: docker.APIClient, tmp_path: Path) -> Iterator[TLSProxy]:
+    server = TLSProxy(tmp_path)
     server.start()
     yield server
     server.stop()
@@ -355,6 +487,52 @@ def test_an_engine_that_stops_answers_503_then_recovers(
         events.__exit__(None, None, None)
     assert api.delete("/api/docker/engines/edge").status_code == 204
     assert api.get("/api/docker/engines/edge").status_code == 404
+
+
+def test_a_tcp_engine_with_mutual_tls(
+    api: TestClient[Litestar],
+    tls_proxy: TLSProxy,
+    engine: docker.APIClient,
+    make_container: Callable[..., dict[str, Any]],
+    stack_names: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = tls_proxy.files
+    # A machine-wide CA bundle setting must not replace the engine's own CA.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", files["other_ca"])
+    body = {
+        "name": "secure",
+        "url": tls_proxy.url,
+        "tls_ca": files["ca"],
+        "tls_cert": files["client_cert"],
+        "tls_key": files["client_key"],
+    }
+    added = api.post("/api/docker/engines", json=body)
+    assert added.status_code == 201, added.text
+    assert added.json()["id"] == engine.info()["ID"] and added.json()["tls"] is True
+    container = make_container("sleep 3600")
+    listed = api.get("/api/docker/ps", params={"engine": "secure", "all": True})
+    assert listed.status_code == 200
+    row = next(c for c in listed.json() if c["id"] == container["Id"])
+    assert row["engine"] == "secure"
+    # Compose goes through the same TLS (its own flags, the same files).
+    name = stack_names()
+    stack = {"name": name, "compose": compose_file(), "env": {"GREETING": "hi"}}
+    deployed = api.post("/api/docker/stacks", json=stack, params={"engine": "secure"})
+    assert deployed.status_code == 201, deployed.text
+    assert states(engine, name) == {"web": "running", "worker": "running"}
+    removed = api.delete(f"/api/docker/stacks/{name}", params={"engine": "secure", "volumes": True})
+    assert removed.status_code == 204, removed.text
+    assert api.delete("/api/docker/engines/secure").status_code == 204
+
+    # An engine whose certificate another CA signed is not trusted: 503 naming it.
+    refused = api.post("/api/docker/engines", json={**body, "tls_ca": files["other_ca"]})
+    assert refused.status_code == 503, refused.text
+    assert tls_proxy.url in refused.json()["detail"]
+    # Without a client certificate the engine refuses the connection.
+    anonymous = {"name": "anon", "url": tls_proxy.url, "tls_ca": files["ca"]}
+    assert api.post("/api/docker/engines", json=anonymous).status_code == 503
+    assert [e["name"] for e in api.get("/api/docker/engines").json()] == ["local"]
 
 
 def fresh_app(make_settings: Callable[..., Settings]) -> Litestar:

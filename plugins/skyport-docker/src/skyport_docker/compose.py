@@ -24,6 +24,7 @@ from litestar.exceptions import ClientException
 
 from skyport.api import BackendUnavailable
 from skyport_docker.engines import Engine, GatewayTimeout
+from skyport_docker.settings import EngineConfig
 
 RUN_TIMEOUT = 900.0
 """Seconds a Compose command may take (pulls and recreations of large stacks)."""
@@ -37,6 +38,7 @@ _UNREACHABLE = (
 )
 """Compose's ways of saying it could not reach the engine (→ 503, not 400)."""
 _DROPPED_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+_CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,7 @@ class ComposeTool:
             done = subprocess.run(
                 argv,
                 cwd=cwd,
-                env=_environment(ssh=self.engine.config.url.startswith("ssh://")),
+                env=_environment(self.engine.config),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -184,19 +186,22 @@ class ComposeTool:
         return result.output
 
 
-def _environment(*, ssh: bool = False) -> dict[str, str]:
+def _environment(engine: EngineConfig) -> dict[str, str]:
     """The server's environment, minus secrets and what would redirect Compose.
 
     For ``ssh://`` engines, Compose runs ``ssh`` from ``PATH``: it finds
     :func:`ssh_shim` first, so it trusts the same keys as SkyPort's own engine
-    client and never stops to ask.
+    client and never stops to ask. For TLS engines, a system-wide CA bundle
+    variable would replace the engine's CA in Compose v1 (``requests``), so
+    those are dropped.
     """
+    dropped = _DROPPED_ENV + (_CA_BUNDLE_ENV if engine.tls_ca else ())
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SKYPORT_", "COMPOSE_")) and key not in _DROPPED_ENV
+        if not key.startswith(("SKYPORT_", "COMPOSE_")) and key not in dropped
     }
-    if ssh:
+    if engine.url.startswith("ssh://"):
         env["PATH"] = os.pathsep.join((str(ssh_shim().parent), env.get("PATH", os.defpath)))
     return env
 

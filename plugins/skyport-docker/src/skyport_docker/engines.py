@@ -86,13 +86,18 @@ class Engine:
         with self._lock:
             if self._client is None:
                 with self.errors():
-                    self._client = docker.APIClient(
+                    client = docker.APIClient(
                         base_url=self.url,
-                        version="auto",
+                        version=docker.constants.MINIMUM_DOCKER_API_VERSION,  # for now:
                         timeout=int(self.timeout),
                         tls=self._tls(),
                         use_ssh_client=False,
                     )
+                    # requests lets REQUESTS_CA_BUNDLE (set on many systems) override
+                    # the session's CA, so this engine's own CA would be ignored.
+                    client.trust_env = False
+                    client._version = client._retrieve_server_version()  # then the engine's
+                    self._client = client
             return self._client
 
     def call(self, fn: Callable[[docker.APIClient], T]) -> T:
