@@ -156,3 +156,24 @@ def print_pruned(answer: dict[str, Any], as_json: bool) -> None:
         print(f"Deleted: {item}")
     if "space_reclaimed" in answer:
         print(f"Total reclaimed space: {human_bytes(answer['space_reclaimed'])}")
+
+
+def add_inspect(group: App, what: str, path: Callable[[str], str], refs: str) -> None:
+    """Register ``inspect REF…`` on ``group``: each ``what``'s details, the engine's JSON."""
+
+    def inspect(*names: str, engine: EngineOpt = None) -> int:
+        return for_each(
+            names,
+            lambda client, ref: client.get(path(ref), params=query_params(engine)),
+            as_json=True,
+            what=what,
+        )
+
+    inspect.__doc__ = f"""Show {what}s' details: the engine's JSON.
+
+    Parameters
+    ----------
+    names
+        {refs}
+    """
+    group.command(inspect, name="inspect")

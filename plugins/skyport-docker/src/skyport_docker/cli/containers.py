@@ -24,6 +24,7 @@ from skyport_docker.cli.base import (
     ListEngine,
     Quiet,
     Rest,
+    add_inspect,
     ago,
     api_path,
     app,
@@ -356,24 +357,10 @@ def rm(
     )
 
 
-@app.command
-def inspect(*containers: str, engine: EngineOpt = None) -> int:
-    """Show containers' details: the engine's JSON.
-
-    Parameters
-    ----------
-    containers
-        Containers, by name or id.
-    """
-    return for_each(
-        containers,
-        lambda client, ref: client.get(api_path("containers", ref), params=query_params(engine)),
-        as_json=True,
-        what="container",
+for _group in (app, container_app):
+    add_inspect(
+        _group, "container", lambda ref: api_path("containers", ref), "Containers, by name or id."
     )
-
-
-container_app.command(inspect, name="inspect")
 
 
 @container_app.command(name="prune")

@@ -23,6 +23,7 @@ from skyport_docker.cli.base import (
     Force,
     ListEngine,
     Quiet,
+    add_inspect,
     ago,
     api_path,
     app,
@@ -181,23 +182,6 @@ def history(
     )
 
 
-@image_app.command(name="inspect")
-def image_inspect(*images: str, engine: EngineOpt = None) -> int:
-    """Show images' details: the engine's JSON.
-
-    Parameters
-    ----------
-    images
-        Images, by name[:tag] or id.
-    """
-    return for_each(
-        images,
-        lambda client, ref: client.get(image_path(ref), params=query_params(engine)),
-        as_json=True,
-        what="image",
-    )
-
-
 @image_app.command(name="prune")
 def image_prune(
     *,
@@ -314,3 +298,6 @@ def _show_pull(updates: Iterator[dict[str, Any]], *, live: bool) -> dict[str, An
                     total=total,
                 )
     return last
+
+
+add_inspect(image_app, "image", image_path, "Images, by name[:tag] or id.")

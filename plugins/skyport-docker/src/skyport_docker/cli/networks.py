@@ -19,6 +19,7 @@ from skyport_docker.cli.base import (
     Filters,
     ListEngine,
     Quiet,
+    add_inspect,
     api_path,
     fields,
     for_each,
@@ -125,23 +126,6 @@ def network_create(
     print_json(answer) if json else print(answer["id"])
 
 
-@network_app.command(name="inspect")
-def network_inspect(*networks: str, engine: EngineOpt = None) -> int:
-    """Show networks' details (JSON).
-
-    Parameters
-    ----------
-    networks
-        Networks, by name or id.
-    """
-    return for_each(
-        networks,
-        lambda client, ref: client.get(api_path("networks", ref), params=query_params(engine)),
-        as_json=True,
-        what="network",
-    )
-
-
 @network_app.command(name="rm")
 def network_rm(*networks: str, engine: EngineOpt = None, json: JsonFlag = False) -> int:
     """Remove networks.
@@ -173,3 +157,8 @@ def network_prune(*, filter: Filters = None, engine: EngineOpt = None, json: Jso
             api_path("networks", "prune"), params=query_params(engine, filters=filter)
         )
     print_pruned(answer, json)
+
+
+add_inspect(
+    network_app, "network", lambda ref: api_path("networks", ref), "Networks, by name or id."
+)

@@ -19,6 +19,7 @@ from skyport_docker.cli.base import (
     Force,
     ListEngine,
     Quiet,
+    add_inspect,
     api_path,
     fields,
     for_each,
@@ -97,23 +98,6 @@ def volume_create(
     print_json(answer) if json else print(answer["name"])
 
 
-@volume_app.command(name="inspect")
-def volume_inspect(*volumes: str, engine: EngineOpt = None) -> int:
-    """Show volumes' details (JSON).
-
-    Parameters
-    ----------
-    volumes
-        Volume names.
-    """
-    return for_each(
-        volumes,
-        lambda client, ref: client.get(api_path("volumes", ref), params=query_params(engine)),
-        as_json=True,
-        what="volume",
-    )
-
-
 @volume_app.command(name="rm")
 def volume_rm(
     *volumes: str, force: Force = False, engine: EngineOpt = None, json: JsonFlag = False
@@ -151,3 +135,6 @@ def volume_prune(*, filter: Filters = None, engine: EngineOpt = None, json: Json
             api_path("volumes", "prune"), params=query_params(engine, filters=filter)
         )
     print_pruned(answer, json)
+
+
+add_inspect(volume_app, "volume", lambda ref: api_path("volumes", ref), "Volume names.")
