@@ -508,6 +508,24 @@ def test_network_ls_create_rm(
     assert name in one_line_error(missing) and "HTTP 404" in missing.err
 
 
+def test_inspect_shows_the_engines_json_for_each_kind(
+    sp: Run, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    container = make_container()
+    name = container["Name"].lstrip("/")
+    assert ok(sp("inspect", name)).json()["Id"] == container["Id"]
+    assert ok(sp("container", "inspect", name)).json()["Id"] == container["Id"]
+    assert (
+        ok(sp("image", "inspect", TEST_IMAGE)).json()["Id"]
+        == engine.inspect_image(TEST_IMAGE)["Id"]
+    )
+    both = ok(sp("network", "inspect", "none", "host")).json()
+    assert [n["name"] for n in both] == ["none", "host"]  # several: a list, in order
+    partly = sp("inspect", name, "sp-no-such-container")
+    assert partly.code == 1 and "sp-no-such-container" in one_line_error(partly)
+    assert [c["Id"] for c in json.loads(partly.out)] == [container["Id"]]  # the rest shown
+
+
 # -- stacks -------------------------------------------------------------------------------------
 
 
