@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 
 from skyport import hookimpl
 from skyport.app import create_app
+from skyport.auth.principal import Principal
 from skyport.config import Settings
 from skyport.errors import BackendUnavailable
 from skyport.plugins import PluginManager
@@ -264,7 +265,7 @@ class EchoTerminal:
     scope = "echo:use"
     description = "Shouts back"
 
-    async def open(self, target: str, size: TerminalSize) -> EchoSession:
+    async def open(self, target: str, size: TerminalSize, user: Principal) -> EchoSession:
         if target == "missing":
             raise BackendUnavailable("echo backend", "no such target")
         return EchoSession(target, size)

@@ -8,9 +8,12 @@ with any class it likes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import msgspec
+
+if TYPE_CHECKING:
+    from skyport.auth.principal import Principal
 
 # --------------------------------------------------------------------------
 # Permissions
@@ -171,14 +174,16 @@ class TerminalProvider(Protocol):
     """Opens interactive terminals (a host shell, ``docker exec``, an SSH shell).
 
     ``scope`` is checked before :meth:`open` is called; ``target`` is the
-    provider's own notion of where to open it (a container id, a server name).
+    provider's own notion of where to open it (a container id, a server name);
+    ``user`` is who asks, for per-resource checks
+    (``await skyport.grants.allows(user, "vps", target)``).
     """
 
     name: str
     scope: str
     description: str
 
-    async def open(self, target: str, size: TerminalSize) -> TerminalSession: ...
+    async def open(self, target: str, size: TerminalSize, user: Principal) -> TerminalSession: ...
 
 
 # --------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
-from litestar.testing.websocket_test_session import WebSocketTestSession
+
+from skyport.testing import TerminalProbe, bearer, login
 
 from .conftest import Sshd
 
@@ -104,39 +104,6 @@ def test_files_beyond_the_limits_are_refused(
         assert not (tmp_path / "up.bin").exists()
 
 
-class Terminal:
-    """The browser's side of ``/ws/terminal``, with bounded waits."""
-
-    def __init__(self, ws: WebSocketTestSession) -> None:
-        self.ws = ws
-        self.output = b""
-
-    def next_frame(self, deadline: float) -> dict[str, Any]:
-        try:
-            message = self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"timed out; output so far: {self.output!r}") from None
-        if message.get("bytes") is not None:
-            self.output += message["bytes"]
-            return {}
-        if message.get("type") == "websocket.close":
-            return {"type": "closed"}
-        return dict(json.loads(message["text"]))
-
-    def expect(self, needle: bytes) -> None:
-        deadline = time.monotonic() + WAIT
-        while needle not in self.output:
-            frame = self.next_frame(deadline)
-            assert frame.get("type") not in ("exit", "error", "closed"), (frame, self.output)
-        self.output = self.output.split(needle, 1)[1]
-
-    def expect_control(self, kind: str) -> dict[str, Any]:
-        deadline = time.monotonic() + WAIT
-        while (frame := self.next_frame(deadline)).get("type") != kind:
-            assert frame.get("type") != "closed", self.output
-        return frame
-
-
 def test_an_interactive_shell_echoes_and_resizes(
     api: TestClient[Litestar], sshd: Sshd, add_server: Callable[..., dict[str, Any]]
 ) -> None:
@@ -145,7 +112,7 @@ def test_an_interactive_shell_echoes_and_resizes(
     assert providers["vps"]["scope"] == "vps:shell" and providers["vps"]["allowed"] is True
     url = "/ws/terminal?provider=vps&target=web-1&cols=100&rows=30"
     with api.websocket_connect(url, headers=dict(api.headers)) as ws:
-        term = Terminal(ws)
+        term = TerminalProbe(ws)
         ws.send_bytes(b"echo hi-$((40 + 2)); stty size\n")
         term.expect(b"hi-42\r\n")
         term.expect(b"30 100\r\n")
@@ -157,8 +124,33 @@ def test_an_interactive_shell_echoes_and_resizes(
     with api.websocket_connect(
         "/ws/terminal?provider=vps&target=nowhere", headers=dict(api.headers)
     ) as ws:
-        error = Terminal(ws).expect_control("error")
+        error = TerminalProbe(ws).expect_control("error")
         assert "nowhere" in error["message"]
+
+
+def test_a_shell_needs_a_grant_for_its_server(
+    api: TestClient[Litestar],
+    sshd: Sshd,
+    add_server: Callable[..., dict[str, Any]],
+    make_user: Callable[[str, str], str],
+) -> None:
+    add_server("web-1", sshd)
+    add_server("db-1", sshd)
+    role = {"name": "shell-user", "scopes": ["auth:self", "vps:read", "vps:shell"]}
+    assert api.post("/api/roles", json=role).status_code == 201
+    make_user("sam", "shell-user")
+    grant = {"username": "sam", "kind": "vps", "resource": "web-1"}
+    assert api.post("/api/grants", json=grant).status_code == 201
+    sam = bearer(login(api, "sam", "sam-password"))
+
+    with api.websocket_connect("/ws/terminal?provider=vps&target=db-1", headers=sam) as ws:
+        refused = TerminalProbe(ws).expect_control("error")
+        assert "db-1" in refused["message"]
+    with api.websocket_connect("/ws/terminal?provider=vps&target=web-1", headers=sam) as ws:
+        term = TerminalProbe(ws)
+        ws.send_bytes(b"echo granted-$((6 * 7)); exit 3\n")
+        term.expect(b"granted-42\r\n")
+        assert term.expect_control("exit")["code"] == 3
 
 
 def test_the_collector_reports_every_server_and_marks_dead_ones_down(

@@ -135,7 +135,7 @@ async def terminal_socket(socket: WebSocket[Principal, Any, Any]) -> None:
         if not principal.has_scope(provider.scope):
             await audit.record("open", f"denied (missing scope {provider.scope})")
             raise Refused(CLOSE_FORBIDDEN, f"terminal {name!r} needs scope {provider.scope}")
-        session = await _open(provider, target, size, audit)
+        session = await _open(provider, target, size, principal, audit)
     except Refused as refusal:
         await _refuse(socket, refusal)
         return
@@ -205,10 +205,14 @@ def _provider(socket: WebSocket[Any, Any, Any], name: str) -> TerminalProvider:
 
 
 async def _open(
-    provider: TerminalProvider, target: str, size: TerminalSize, audit: _Auditor
+    provider: TerminalProvider,
+    target: str,
+    size: TerminalSize,
+    principal: Principal,
+    audit: _Auditor,
 ) -> TerminalSession:
     try:
-        return await asyncio.wait_for(provider.open(target, size), OPEN_TIMEOUT)
+        return await asyncio.wait_for(provider.open(target, size, principal), OPEN_TIMEOUT)
     except TimeoutError:
         message = f"terminal {provider.name!r} did not open within {OPEN_TIMEOUT:g} s"
     except Exception as exc:

@@ -15,6 +15,7 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from skyport.auth.principal import Principal
 from skyport.terminals.pty_session import PtySession
 from skyport.types import TerminalSize
 
@@ -68,7 +69,7 @@ class HostShell:
     def __init__(self, shell: str = "") -> None:
         self.shell = shell
 
-    async def open(self, target: str, size: TerminalSize) -> PtySession:
+    async def open(self, target: str, size: TerminalSize, user: Principal) -> PtySession:
         """Start the shell; ``target`` is ignored (there is one host)."""
         argv = shell_command(self.shell)
         return await PtySession.spawn(argv, size, env=shell_environment(), cwd=_home())

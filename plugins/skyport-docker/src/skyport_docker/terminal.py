@@ -24,7 +24,7 @@ from typing import Any
 
 from litestar.exceptions import ClientException
 
-from skyport.api import OutputHandover, PluginContext, TerminalSize
+from skyport.api import OutputHandover, PluginContext, Principal, TerminalSize
 from skyport_docker.engines import Engine
 from skyport_docker.state import docker_state
 
@@ -67,7 +67,7 @@ class DockerExecTerminal:
             raise ClientException("target: name a container (or engine/container)")
         return engines.get(engine_name if sep else None), container
 
-    async def open(self, target: str, size: TerminalSize) -> DockerExecSession:
+    async def open(self, target: str, size: TerminalSize, user: Principal) -> DockerExecSession:
         engine, container = self.resolve(target)
         session = await asyncio.to_thread(DockerExecSession.start, engine, container)
         session.begin(asyncio.get_running_loop())

@@ -16,7 +16,8 @@ from typing import Any
 
 import paramiko
 
-from skyport.api import OutputHandover, PluginContext, TerminalSize
+from skyport.api import OutputHandover, PluginContext, Principal, TerminalSize
+from skyport_vps.api.common import allowed_server
 from skyport_vps.state import vps_state
 
 READ_CHUNK = 65536
@@ -35,10 +36,9 @@ class SshShellTerminal:
     def __init__(self, skyport: PluginContext) -> None:
         self.skyport = skyport
 
-    async def open(self, target: str, size: TerminalSize) -> SshShellSession:
+    async def open(self, target: str, size: TerminalSize, user: Principal) -> SshShellSession:
         state = vps_state(self.skyport)
-        await state.inventory.load()
-        server = state.inventory.get(target.strip())
+        server = await allowed_server(self.skyport, user, target.strip())
 
         def start() -> tuple[AbstractContextManager[paramiko.Channel], paramiko.Channel]:
             holder = state.pool.channel(server)

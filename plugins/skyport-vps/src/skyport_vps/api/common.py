@@ -117,12 +117,12 @@ async def visible_servers(skyport: PluginContext, request: AnyRequest) -> list[S
     return [inventory.get(name) for name in names]
 
 
-async def allowed_server(skyport: PluginContext, request: AnyRequest, name: str) -> Server:
-    """The server ``name`` if it exists and the user may reach it; 404 otherwise."""
+async def allowed_server(skyport: PluginContext, user: Principal, name: str) -> Server:
+    """The server ``name`` if it exists and ``user`` may reach it; 404 otherwise."""
     inventory = vps_state(skyport).inventory
     await inventory.load()
     server = inventory.find(name)
-    if server is None or not await skyport.grants.allows(request.user, KIND, name):
+    if server is None or not await skyport.grants.allows(user, KIND, name):
         raise NotFoundException(f"no server {name!r}")
     return server
 

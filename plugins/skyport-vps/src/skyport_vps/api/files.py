@@ -41,7 +41,7 @@ def routes(settings: VpsSettings) -> list[Any]:
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str] = "."
     ) -> list[FileEntry]:
         """A directory's entries, directories first."""
-        server = await allowed_server(skyport, request, name)
+        server = await allowed_server(skyport, request.user, name)
         return await in_thread(skyport, list_dir, vps_state(skyport).pool, server, _path(path))
 
     @get("/servers/{name:str}/files/content", opt=READ, tags=TAGS)
@@ -49,7 +49,7 @@ def routes(settings: VpsSettings) -> list[Any]:
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str]
     ) -> Response[bytes]:
         """A file's bytes (up to the ``max_download`` setting)."""
-        server = await allowed_server(skyport, request, name)
+        server = await allowed_server(skyport, request.user, name)
         state = vps_state(skyport)
         data = await in_thread(
             skyport, read_file, state.pool, server, _path(path), state.settings.max_download
@@ -70,7 +70,7 @@ def routes(settings: VpsSettings) -> list[Any]:
         mode: FromQuery[str | None] = None,
     ) -> FileEntry:
         """Write the request body to ``path`` (created or replaced); ``mode`` like ``0644``."""
-        server = await allowed_server(skyport, request, name)
+        server = await allowed_server(skyport, request.user, name)
         permissions = None
         if mode is not None:
             try:

@@ -60,7 +60,7 @@ async def _targets(skyport: Skyport, request: AnyRequest, data: RunRequest) -> l
         return everything
     chosen: dict[str, Server] = {}
     for name in data.servers:
-        chosen[name] = await allowed_server(skyport, request, name)
+        chosen[name] = await allowed_server(skyport, request.user, name)
     if data.tags:
         for server in await visible_servers(skyport, request):
             if set(data.tags) & set(server.tags):

@@ -225,7 +225,7 @@ async def add_server(
 
 @get("/servers/{name:str}", opt=READ, tags=TAGS)
 async def show_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> ServerInfo:
-    return server_info(await allowed_server(skyport, request, name))
+    return server_info(await allowed_server(skyport, request.user, name))
 
 
 @patch("/servers/{name:str}", opt=WRITE, tags=TAGS)
@@ -234,7 +234,7 @@ async def change_server(
 ) -> ServerInfo:
     """Change a server; the trusted host key is kept (a new host must present it)."""
     state = vps_state(skyport)
-    server = await allowed_server(skyport, request, name)
+    server = await allowed_server(skyport, request.user, name)
     changes: dict[str, object] = {}
     for field in ("host", "port", "user", "notes"):
         if (value := getattr(data, field)) is not None:
@@ -255,7 +255,7 @@ async def change_server(
 @delete("/servers/{name:str}", opt=WRITE, tags=TAGS)
 async def remove_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> None:
     """Forget a server and its credentials; its connection is closed."""
-    await allowed_server(skyport, request, name)
+    await allowed_server(skyport, request.user, name)
     state = vps_state(skyport)
     await state.inventory.remove(name)
     await in_thread(skyport, state.pool.discard, name)
@@ -264,7 +264,7 @@ async def remove_server(skyport: Skyport, request: AnyRequest, name: FromPath[st
 @get("/servers/{name:str}/host-key", opt=READ, tags=TAGS)
 async def host_key(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> HostKey:
     """The key the server presents now, and whether it is the trusted one."""
-    server = await allowed_server(skyport, request, name)
+    server = await allowed_server(skyport, request.user, name)
     key = await in_thread(skyport, vps_state(skyport).pool.scan, server)
     trusted = (
         server.host_key.split()[:2] == host_key_line(key).split()[:2] if server.host_key else False
@@ -286,7 +286,7 @@ async def trust(
 
     Replacing a trusted key by another one (the server's key changed) is for admins.
     """
-    server = await allowed_server(skyport, request, name)
+    server = await allowed_server(skyport, request.user, name)
     updated = await _trusted(skyport, server, data.fingerprint, request)
     if updated.host_key == server.host_key:
         return server_info(server)
@@ -324,7 +324,7 @@ async def _trusted(
 @get("/servers/{name:str}/test", opt=READ, tags=TAGS)
 async def test_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> TestResult:
     """Connect (or reuse the connection), run one command: latency, OS, uptime."""
-    server = await allowed_server(skyport, request, name)
+    server = await allowed_server(skyport, request.user, name)
     state = vps_state(skyport)
     settings = state.settings
     await in_thread(skyport, state.pool.connection, server)
