@@ -293,7 +293,9 @@ class Client:
 
     # -- WebSocket -------------------------------------------------------------
 
-    def subscribe(self, topics: Iterable[str], *, strict: bool = True) -> Iterator[dict[str, Any]]:
+    def subscribe(
+        self, topics: Iterable[str], *, strict: bool = True
+    ) -> Generator[dict[str, Any], None, None]:
         """Follow live topics on ``/ws``; yields every message the server sends.
 
         Messages are ``{"topic": ..., "data": ...}`` plus the protocol's

@@ -172,7 +172,7 @@ class StackService:
 
     # -- reading -------------------------------------------------------------
 
-    def list(self) -> list[StackSummary]:
+    def summaries(self) -> list[StackSummary]:
         """Every stack on the engine, plus deployed stacks that have no container now."""
         rows = self.engine.call(lambda c: c.containers(all=True, filters={"label": PROJECT}))
         by_project: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -191,7 +191,7 @@ class StackService:
 
     def _containers(self, name: str) -> list[dict[str, Any]]:
         selector = {"label": f"{PROJECT}={name}"}
-        return self.engine.call(lambda c: c.containers(all=True, filters=selector))  # type: ignore[no-any-return]
+        return self.engine.call(lambda c: c.containers(all=True, filters=selector))
 
     def _managed_names(self) -> list[str]:
         if not self.root.is_dir():
@@ -426,21 +426,23 @@ class StackService:
         selector = {"label": f"{PROJECT}={name}"}
         ids = [r["Id"] for r in rows]
         self._each(ids, lambda c, cid: c.remove_container(cid, force=True, v=volumes))
-        for network in self.engine.call(lambda c: c.networks(filters=selector)):
-            self.engine.call(lambda c, nid=network["Id"]: c.remove_network(nid))
+        networks = self.engine.call(lambda c: c.networks(filters=selector))
+        self._each([n["Id"] for n in networks], lambda c, nid: c.remove_network(nid))
         if volumes:
             found = self.engine.call(lambda c: c.volumes(filters=selector)) or {}
-            for volume in found.get("Volumes") or []:
-                self.engine.call(lambda c, v=volume["Name"]: c.remove_volume(v))
+            names = [v["Name"] for v in found.get("Volumes") or []]
+            self._each(names, lambda c, name: c.remove_volume(name))
 
     def _each(self, ids: list[str], act: Callable[[Any, str], object]) -> None:
-        """``act(client, id)`` for every container concurrently; the first error is raised."""
+        """``act(client, id)`` for every id concurrently; the first error is raised."""
         if not ids:
             return
+
+        def one(item: str) -> object:
+            return self.engine.call(lambda c: act(c, item))
+
         with ThreadPoolExecutor(max_workers=min(len(ids), 8)) as pool:
-            futures = [pool.submit(self.engine.call, lambda c, cid=cid: act(c, cid)) for cid in ids]
-        for future in futures:
-            future.result()
+            list(pool.map(one, ids))
 
 
 def _member(row: dict[str, Any]) -> StackContainer:

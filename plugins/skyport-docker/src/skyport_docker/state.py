@@ -19,9 +19,9 @@ class DockerState:
 
     @property
     def settings(self) -> DockerSettings:
-        return self.skyport.settings  # type: ignore[no-any-return]
+        return self.skyport.settings
 
 
 def docker_state(skyport: PluginContext) -> DockerState:
     """The state ``startup`` created; route handlers get ``skyport`` injected."""
-    return skyport.state["docker"]  # type: ignore[no-any-return]
+    return skyport.state["docker"]

@@ -187,15 +187,15 @@ class EngineSampler:
         if strict:
             readings += [(target, self._read_api(target), "api") for target in by_api]
         elif len(by_api) == 1:
-            counters = self._read_api_if_running(by_api[0])
-            if counters is not None:
-                readings.append((by_api[0], counters, "api"))
+            found = self._read_api_if_running(by_api[0])
+            if found is not None:
+                readings.append((by_api[0], found, "api"))
         elif by_api:
             with ThreadPoolExecutor(min(API_WORKERS, len(by_api)), "docker-stats") as pool:
-                for target, counters in zip(by_api, pool.map(self._read_api_if_running, by_api),
-                                            strict=True):  # fmt: skip
-                    if counters is not None:
-                        readings.append((target, counters, "api"))
+                for target, found in zip(by_api, pool.map(self._read_api_if_running, by_api),
+                                         strict=True):  # fmt: skip
+                    if found is not None:
+                        readings.append((target, found, "api"))
         return readings
 
     def _locate(self, target: Target) -> CgroupPaths | None:
@@ -225,8 +225,8 @@ class EngineSampler:
     def _read_api(self, target: Target) -> Counters:
         def call(client: Any) -> dict[str, Any]:
             if version_lt(client.api_version, "1.41"):
-                return client.stats(target.id, stream=False)  # type: ignore[no-any-return]
-            return client.stats(target.id, stream=False, one_shot=True)  # type: ignore[no-any-return]
+                return client.stats(target.id, stream=False)
+            return client.stats(target.id, stream=False, one_shot=True)
 
         return counters_from_api(self.engine.call(call), own_network=target.own_network)
 
@@ -452,7 +452,7 @@ def stats_service(skyport: PluginContext) -> StatsService:
         service = skyport.state.get("docker.stats")
         if service is None:
             service = skyport.state["docker.stats"] = StatsService(skyport)
-        return service  # type: ignore[no-any-return]
+        return service
 
 
 def container_collector(skyport: PluginContext) -> MetricsCollector:

@@ -85,7 +85,7 @@ class DockerExecSession:
         self.container = container
         self.exec_id = exec_id
         self.sock = sock
-        self.raw = sock._sock if isinstance(sock, socket.SocketIO) else sock
+        self.raw: Any = getattr(sock, "_sock", sock) if isinstance(sock, socket.SocketIO) else sock
         self.exit_code: int | None = None
         self.pid: int | None = None
         """The shell's pid inside the container, once it has said it."""
@@ -197,7 +197,7 @@ class DockerExecSession:
 
     def _inspect(self) -> dict[str, Any] | None:
         try:
-            return self.engine.call(lambda c: c.exec_inspect(self.exec_id))  # type: ignore[no-any-return]
+            return self.engine.call(lambda c: c.exec_inspect(self.exec_id))
         except Exception:
             return None
 

@@ -58,7 +58,7 @@ def _stacks(skyport: PluginContext, engine: str | None) -> StackService:
 @get("/stacks", opt=READ, tags=TAGS, sync_to_thread=True)
 def list_stacks(skyport: Skyport, engine: EngineName = None) -> Response[list[StackSummary]]:
     """Every Compose stack (SkyPort's and others', by their labels); ``engine=all`` for all."""
-    return list_across(skyport, engine, lambda e: service(skyport, e).list())
+    return list_across(skyport, engine, lambda e: service(skyport, e).summaries())
 
 
 @post("/stacks", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=201)

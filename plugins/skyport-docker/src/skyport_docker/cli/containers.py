@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from cyclopts import Parameter
@@ -270,6 +270,11 @@ def kill(
     return _act(containers, "kill", engine, json, signal=signal)
 
 
+def _cell(index: int) -> Callable[[list[str]], str]:
+    """A ``top`` column: the row's ``index``-th field, or nothing."""
+    return lambda row: row[index] if index < len(row) else ""
+
+
 def _plain_action(action: str, summary: str) -> None:
     """Register ``<action> CONTAINER…``: one POST per container, no other option."""
 
@@ -393,10 +398,7 @@ def top(container: str, /, *, engine: EngineOpt = None, json: JsonFlag = False) 
     if json:
         print_json(answer)
         return
-    columns: list[Column] = [
-        (title, lambda row, i=i: row[i] if i < len(row) else "")
-        for i, title in enumerate(answer["titles"])
-    ]
+    columns: list[Column] = [(title, _cell(i)) for i, title in enumerate(answer["titles"])]
     print_table(answer["processes"], columns)
 
 
