@@ -259,20 +259,30 @@ class Client:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
     ) -> Any:
-        """Send one request; return the decoded answer or raise a :class:`ClientError`."""
+        """Send one request (a JSON body, or raw ``content`` such as a file).
+
+        Return the decoded answer or raise a :class:`ClientError`.
+        """
+        return _decode(self._send(method, path, json=json, params=params, content=content))
+
+    def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
+        """``GET`` a raw body (a file); errors are raised as :meth:`request` raises them."""
+        return self._send("GET", path, params=params).content
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         import httpx
 
         try:
-            response = self.http.request(method, path, json=json, params=params)
+            response = self.http.request(method, path, **kwargs)
         except httpx.TimeoutException:
             raise ServerUnreachable(self.url, "timed out") from None
         except httpx.TransportError as exc:
             raise ServerUnreachable(self.url, _reason(exc)) from None
-        body = _decode(response)
         if response.status_code >= 400:
-            raise error_for(response.status_code, body, self.url)
-        return body
+            raise error_for(response.status_code, _decode(response), self.url)
+        return response
 
     def get(self, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("GET", path, json=json, params=params)

@@ -5,32 +5,10 @@ from __future__ import annotations
 import posixpath
 import sys
 from pathlib import Path
-from typing import Any
 
 from skyport.cli.common import api
 from skyport.cli.output import CliError, JsonFlag, human_bytes, human_time, print_json, print_table
 from skyport_vps.cli.base import api_path, app
-
-
-def _transfer(
-    client: Any, method: str, path: str, params: dict[str, str], content: bytes | None = None
-) -> Any:
-    """A request whose body or answer is raw bytes; API errors raised as usual."""
-    import httpx
-
-    from skyport.client import ServerUnreachable, error_for
-
-    try:
-        response = client.http.request(method, path, params=params, content=content)
-    except httpx.TransportError as exc:
-        raise ServerUnreachable(client.url, str(exc) or type(exc).__name__) from None
-    if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = response.text
-        raise error_for(response.status_code, body, client.url)
-    return response
 
 
 @app.command
@@ -89,9 +67,9 @@ def put(
         remote = posixpath.join(remote, local.name)
     params = {"path": remote, **({"mode": mode} if mode else {})}
     with api() as client:
-        entry = _transfer(
-            client, "PUT", api_path("servers", name, "files", "content"), params, data
-        ).json()
+        entry = client.request(
+            "PUT", api_path("servers", name, "files", "content"), params=params, content=data
+        )
     if json:
         print_json(entry)
     else:
@@ -112,22 +90,18 @@ def get(name: str, remote: str, local: Path | None = None, /, *, json: JsonFlag 
         Where to write it (default: its name in this directory; "-" for standard output).
     """
     with api() as client:
-        response = _transfer(
-            client, "GET", api_path("servers", name, "files", "content"), {"path": remote}
+        data = client.download(
+            api_path("servers", name, "files", "content"), params={"path": remote}
         )
     if local is not None and str(local) == "-":
-        sys.stdout.buffer.write(response.content)
+        sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
     target = local or Path(posixpath.basename(remote.rstrip("/")) or "download")
     if target.is_dir():
         target = target / posixpath.basename(remote.rstrip("/"))
-    target.write_bytes(response.content)
+    target.write_bytes(data)
     if json:
-        print_json(
-            {"server": name, "path": remote, "local": str(target), "size": len(response.content)}
-        )
+        print_json({"server": name, "path": remote, "local": str(target), "size": len(data)})
     else:
-        print(
-            f"{name}:{remote} -> {target} ({human_bytes(len(response.content))})", file=sys.stderr
-        )
+        print(f"{name}:{remote} -> {target} ({human_bytes(len(data))})", file=sys.stderr)
