@@ -83,7 +83,10 @@ _containers_decoder = msgspec.json.Decoder(list[_RawContainer])
 
 
 def list_containers(
-    client: docker.APIClient, engine: str, all: bool, filters: dict[str, list[str]] | None
+    client: docker.APIClient,
+    engine: str,
+    all: bool = False,
+    filters: dict[str, list[str]] | None = None,
 ) -> list[ContainerSummary]:
     """One ``GET /containers/json`` (no per-container inspect), decoded straight to rows."""
     params: dict[str, Any] = {"all": 1 if all else 0}

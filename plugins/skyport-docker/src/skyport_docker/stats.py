@@ -34,6 +34,7 @@ from litestar.exceptions import ClientException, HTTPException, NotFoundExceptio
 
 from skyport.api import MetricsCollector, PluginContext
 from skyport_docker.cgroups import CgroupPaths, Counters, HostCgroups
+from skyport_docker.containers import list_containers
 from skyport_docker.engines import Engine
 from skyport_docker.state import docker_state
 
@@ -130,15 +131,8 @@ class EngineSampler:
 
     def running(self) -> list[Target]:
         """The running containers: one engine call, no per-container inspect."""
-        rows = self.engine.call(lambda client: client.containers())
-        return [
-            Target(
-                row["Id"],
-                (row.get("Names") or ["/" + row["Id"][:12]])[0].lstrip("/"),
-                (row.get("HostConfig") or {}).get("NetworkMode") != "host",
-            )
-            for row in rows
-        ]
+        rows = self.engine.call(lambda client: list_containers(client, self.engine.name))
+        return [Target(row.id, row.name or row.id[:12], "host" not in row.networks) for row in rows]
 
     def inspect(self, ref: str) -> Target:
         """The container ``ref`` (id, prefix or name); 404 if unknown, 409 if not running."""
