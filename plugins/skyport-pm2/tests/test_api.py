@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -136,6 +137,28 @@ def test_start_errors_name_the_problem(
     assert again.status_code == 409 and name in again.json()["detail"]
 
 
+def test_start_refuses_an_interpreter_or_a_name_it_cannot_use(
+    api: TestClient[Litestar], scripts: Path, unique: Callable[[str], str]
+) -> None:
+    script = str(scripts / "logger.js")
+    # pm2 itself starts it anyway: an "online" process without a pid that zeroes everyone's CPU
+    missing = api.post(
+        "/api/pm2/start", json={"script": script, "interpreter": "sp-no-such-interpreter"}
+    )
+    assert missing.status_code == 400, missing.text
+    assert missing.json()["detail"].startswith("interpreter: 'sp-no-such-interpreter'")
+    assert "PATH" in missing.json()["detail"]
+    assert rows_named(api, "logger") == []
+    for bad in ("a/b", " web", "", "x" * 129):
+        answer = api.post("/api/pm2/start", json={"script": script, "name": bad})
+        assert answer.status_code == 400, answer.text
+        detail = answer.json()["detail"]
+        assert detail.startswith("name: ") and "regex" not in detail, detail
+    name = unique("sh")
+    absolute = start_app(api, script=script, name=name, interpreter=shutil.which("node"))
+    assert absolute["processes"][0]["interpreter"] == shutil.which("node")
+
+
 def test_actions_by_name_and_id_and_unknown_processes(
     api: TestClient[Litestar], scripts: Path, unique: Callable[[str], str]
 ) -> None:
@@ -213,6 +236,11 @@ def test_cluster_mode_two_instances_reload_and_scale(
     down = api.post(f"/api/pm2/processes/{name}/scale", json={"instances": "-2"}).json()
     assert down["instances"] == 1 and len(down["removed"]) == 2
     assert len(rows_named(api, name)) == 1
+    too_far = api.post(f"/api/pm2/processes/{name}/scale", json={"instances": -5})
+    assert too_far.status_code == 400
+    assert too_far.json()["detail"] == (
+        "instances: -5 would leave -4 instances: keep between 1 and 256 (or delete)"
+    )
 
 
 def test_a_crasher_is_restarted_unless_autorestart_is_off(

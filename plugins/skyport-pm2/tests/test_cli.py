@@ -213,7 +213,8 @@ def test_remote_mode_lists_and_follows_logs(
     name = unique("remote")
     ok(cli("start", str(scripts / "logger.js"), "--name", name))
     assert [r["name"] for r in ok(cli("list", "--json")).json()] == [name]
-    command = [sys.executable, "-m", "skyport.cli", "pm2", "logs", name, "-f", "--lines", "0"]
+    wait_for(lambda: "warn" in ok(cli("logs", name, "--raw")).err, "a first warning")
+    command = [sys.executable, "-m", "skyport.cli", "pm2", "logs", name, "-f", "--lines", "1"]
     follower = subprocess.Popen(
         [*command, "--json"],
         stdout=subprocess.PIPE,
@@ -224,13 +225,17 @@ def test_remote_mode_lists_and_follows_logs(
     try:
         seen: list[dict[str, Any]] = []
         deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline and not any("warn" in s.get("data", "") for s in seen):
+        while time.monotonic() < deadline and sum("warn" in s["line"] for s in seen) < 2:
             line = follower.stdout.readline() if follower.stdout else ""
             if not line:
                 break
             seen.append(json.loads(line))
-        assert any(s["stream"] == "out" and "tick" in s["data"] for s in seen), seen
-        assert any(s["stream"] == "err" and "warn" in s["data"] for s in seen), seen
+        # past lines (from the files) and live ones (from the bus) look the same: one line each
+        assert {s["stream"] for s in seen[:2]} == {"out", "err"}, seen
+        assert any(s["stream"] == "out" and s["line"].startswith("tick") for s in seen), seen
+        assert any(s["stream"] == "err" and s["line"].startswith("warn") for s in seen), seen
+        assert all("\n" not in s["line"] for s in seen), seen
+        assert all(set(s) - {"at"} == {"name", "pm_id", "stream", "line"} for s in seen), seen
         assert {s["name"] for s in seen} == {name}
     finally:
         follower.send_signal(signal.SIGINT)

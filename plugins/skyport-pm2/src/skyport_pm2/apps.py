@@ -22,7 +22,7 @@ from litestar.exceptions import ClientException
 
 from skyport_pm2.daemon import Pm2Home
 
-NAME_PATTERN = r"^[^\s/\\][^/\\]{0,127}$"
+NAME = re.compile(r"[^\s/\\][^/\\]{0,127}")
 INTERPRETERS = {
     ".js": "node",
     ".cjs": "node",
@@ -53,7 +53,8 @@ class StartRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Ecosystem: start only these apps (``--only``)."""
     environment: str | None = None
     """Ecosystem: the ``env_<name>`` section to apply (``--env``)."""
-    name: Annotated[str, msgspec.Meta(pattern=NAME_PATTERN)] | None = None
+    name: str | None = None
+    """1 to 128 characters, no ``/`` or ``\\``; default: the script's name."""
     args: list[str] | str | None = None
     cwd: str | None = None
     interpreter: str | None = None
@@ -79,9 +80,7 @@ def resolve_app(request: StartRequest, home: Pm2Home, base_env: dict[str, str]) 
     assert request.script is not None
     cwd = _directory(request.cwd, request.script)
     script = _script_path(request.script, cwd)
-    name = request.name or Path(request.script).stem or Path(request.script).name
-    if name == "all" or name.isdigit():
-        raise invalid("name", f"{name!r} would be taken for a process id or 'all': pick a name")
+    name = _name(request.name, request.script)
     interpreter = request.interpreter or _interpreter_for(script)
     node = Path(interpreter).name in ("node", "nodejs") or interpreter.endswith("/node")
     clustered = request.instances is not None and node  # pm2 start -i N: cluster mode
@@ -118,6 +117,8 @@ def resolve_app(request: StartRequest, home: Pm2Home, base_env: dict[str, str]) 
     }
     if exec_mode == "fork" and request.instances is None:
         app["merge_logs"] = True  # one fork: pm2 names its logs without the id
+    if not node:
+        _check_interpreter(interpreter, app["env"].get("PATH"))
     if interpreter.startswith("python"):
         app["env"]["PYTHONUNBUFFERED"] = "1"
     if request.max_memory_restart is not None:
@@ -154,6 +155,27 @@ def check_cron(pattern: str) -> str:
     if len(fields) not in (5, 6) or not all(CRON_FIELD.match(f) for f in fields):
         raise invalid("cron_restart", f"{pattern!r} is not a cron pattern like '0 3 * * *'")
     return " ".join(fields)
+
+
+def _name(name: str | None, script: str) -> str:
+    if name is None:
+        name = Path(script).stem or Path(script).name
+    elif not NAME.fullmatch(name):
+        raise invalid("name", f"{name!r}: 1 to 128 characters, no / or \\, no leading space")
+    if name == "all" or name.isdigit():
+        raise invalid("name", f"{name!r} would be taken for a process id or 'all': pick a name")
+    return name
+
+
+def _check_interpreter(interpreter: str, path: str | None) -> None:
+    """pm2 starts an app whose interpreter is missing all the same (online, without a pid)."""
+    if interpreter == "none":
+        return
+    if "/" in interpreter:
+        if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
+            raise invalid("interpreter", f"{interpreter!r} is not an executable file")
+    elif shutil.which(interpreter, path=path) is None:
+        raise invalid("interpreter", f"{interpreter!r} is not on the app's PATH: install it")
 
 
 def _directory(cwd: str | None, script: str) -> Path:

@@ -380,24 +380,25 @@ def logs(
                 print_json(answer)
             else:
                 for line in answer["lines"]:
-                    _print_output(line, line["line"] + "\n", raw)
+                    _print_output(line, raw)
             return
         try:
             for item in _follow(client, ref, lines):
                 if json:
                     print(jsonlib.dumps(item, ensure_ascii=False), flush=True)
                 else:
-                    text = item["line"] + "\n" if "line" in item else item["data"]
-                    _print_output(item, text if text.endswith("\n") else text + "\n", raw)
+                    _print_output(item, raw)
         except KeyboardInterrupt:
             return
 
 
 def _follow(client: Any, ref: str, lines: int) -> Iterator[dict[str, Any]]:
-    """Past lines, then live output from ``pm2.logs:<ref>``.
+    """Past lines, then live output from ``pm2.logs:<ref>``, one line per item.
 
     The topic is subscribed to first, then the files are read: live output
     stamped before the files were read is already in them and is skipped.
+    Live chunks are cut into lines shaped as the past ones (plus ``at``), so
+    ``--json`` prints one kind of object.
     """
     feed = client.subscribe([f"pm2.logs:{ref}"])
     early: list[dict[str, Any]] = []
@@ -412,17 +413,22 @@ def _follow(client: Any, ref: str, lines: int) -> Iterator[dict[str, Any]]:
         live = (m["data"] for m in feed if "topic" in m)
         for data in itertools.chain(early, live):
             if data.get("at", 0) >= past["at"]:
-                yield data
+                yield from _live_lines(data)
     finally:
         feed.close()
 
 
-def _print_output(item: dict[str, Any], text: str, raw: bool) -> None:
+def _live_lines(chunk: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A chunk of live output (``{..., data, at}``) as lines (``{..., line, at}``)."""
+    fields = {key: chunk[key] for key in ("name", "pm_id", "stream")}
+    for line in str(chunk.get("data", "")).splitlines():
+        yield {**fields, "line": line, "at": chunk.get("at")}
+
+
+def _print_output(item: dict[str, Any], raw: bool) -> None:
     stream = sys.stderr if item.get("stream") == "err" else sys.stdout
     prefix = "" if raw else f"{item['pm_id']}|{item['name']} | "
-    if prefix:
-        text = "".join(prefix + line for line in text.splitlines(keepends=True))
-    stream.write(text)
+    stream.write(f"{prefix}{item['line']}\n")
     stream.flush()
 
 

@@ -333,9 +333,12 @@ def _target_count(target: int | str, current: int) -> int:
         number = int(text)
     except ValueError:
         raise invalid("instances", f"{target!r} is not N, +N or -N") from None
-    wanted = current + number if text[:1] in "+-" else number
+    relative = text[:1] in "+-"
+    wanted = current + number if relative else number
     if not 1 <= wanted <= 256:
-        raise invalid("instances", f"{wanted} instances: keep between 1 and 256 (or delete)")
+        change = f"{text} would leave " if relative else ""
+        message = f"{change}{wanted} instances: keep between 1 and 256 (or delete)"
+        raise invalid("instances", message)
     return wanted
 
 
