@@ -364,6 +364,20 @@ def test_ecosystem_files_are_listed_and_started(
     assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
 
 
+def test_an_ecosystem_file_that_never_ends_is_a_400_before_the_client_gives_up(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    endless = tmp_path / "endless.config.js"
+    endless.write_text("while (true) {}")
+    for answer in (
+        api.get("/api/pm2/ecosystem", params={"file": str(endless)}),
+        api.post("/api/pm2/start", json={"ecosystem": str(endless)}),
+    ):
+        assert answer.status_code == 400, answer.text
+        # the CLI waits 30 s for an answer: a file may take far less to load
+        assert answer.json()["detail"] == f"ecosystem: {endless}: still running after 5 s"
+
+
 def test_save_then_resurrect(
     api: TestClient[Litestar], scripts: Path, unique: Callable[[str], str], daemon: Path
 ) -> None:

@@ -24,6 +24,9 @@ from skyport_pm2.apps import invalid
 from skyport_pm2.processes import REDACTED
 
 EXTENSIONS = (".json", ".js", ".cjs", ".mjs")
+LOAD_LIMIT = 5.0
+"""Seconds a ``.js`` file may take to load (a config loads in milliseconds): far less than
+the 30 s a client waits for the answer, so a file that never ends is a 400, not a time-out."""
 PRINT_EXPORTS = (
     "import(require('url').pathToFileURL(process.argv[1]))"
     ".then(m => process.stdout.write(JSON.stringify(m.default ?? m)))"
@@ -70,7 +73,7 @@ async def read_apps(file: Path, node: str, limit: float) -> list[dict[str, Any]]
         except (OSError, ValueError) as exc:
             raise invalid("ecosystem", f"{file}: {exc}") from None
     else:
-        config = await _node_exports(file, node, limit)
+        config = await _node_exports(file, node, min(limit, LOAD_LIMIT))
     apps = config.get("apps") if isinstance(config, dict) else config
     if isinstance(apps, dict):
         apps = [apps]
