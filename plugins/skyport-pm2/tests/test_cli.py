@@ -94,6 +94,17 @@ def test_start_list_describe_and_the_life_cycle(
     assert detail["env"]["API_KEY"] == "<redacted>"
     (revealed,) = ok(cli("describe", name, "--reveal-env", "--json")).json()
     assert revealed["env"]["API_KEY"] == "cli-secret"  # local mode acts as the first admin
+    # the app's own metrics show with their units, as pm2 describe shows them
+    wait_for(
+        lambda: "Heap Size" in ok(cli("describe", name, "--json")).json()[0]["metrics"],
+        "the app's metrics",
+    )
+    (metrics,) = ok(cli("describe", name, "--json")).json()
+    assert metrics["metric_units"]["Heap Size"] == "MiB"
+    heap = next(
+        line for line in ok(cli("describe", name)).out.splitlines() if "metric Heap Size " in line
+    )
+    assert heap.endswith(" MiB"), heap
 
     assert ok(cli("stop", name, "--json")).json()[0]["status"] == "stopped"
     assert "online" in ok(cli("restart", str(pm_id))).out

@@ -274,10 +274,16 @@ def describe(ref: str, /, *, reveal_env: bool = False, json: JsonFlag = False) -
             print()
         env = proc.pop("env")
         metrics = proc.pop("metrics")
+        units = proc.pop("metric_units", {})
         shown = [(key, HUMAN.get(key, _same)(value)) for key, value in proc.items()]
         print_fields([(key.replace("_", " "), value) for key, value in shown])
         print_fields([(f"env {key}", value) for key, value in env.items()])
-        print_fields([(f"metric {key}", value) for key, value in metrics.items()])
+        print_fields(
+            [
+                (f"metric {key}", f"{value} {units[key]}" if key in units else value)
+                for key, value in metrics.items()
+            ]
+        )
 
 
 @app.command

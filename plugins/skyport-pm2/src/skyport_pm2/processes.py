@@ -80,6 +80,8 @@ class ProcessDetail(msgspec.Struct, frozen=True):
     node_version: str | None
     metrics: dict[str, Any]
     """The app's own metrics (``@pm2/io``), by name."""
+    metric_units: dict[str, str]
+    """The unit of each metric that has one (``MiB``, ``ms``, ``%`` …), by name."""
     env: dict[str, str]
     """The environment: keys with values :data:`REDACTED` unless revealed."""
     env_revealed: bool
@@ -154,6 +156,7 @@ def describe(proc: Proc, instances: int, reveal_env: bool = False) -> ProcessDet
         exit_code=_int_or_none(pm2_env.get("exit_code")),
         node_version=pm2_env.get("node_version"),
         metrics=_app_metrics(pm2_env.get("axm_monitor")),
+        metric_units=_metric_units(pm2_env.get("axm_monitor")),
         env=environment(proc, reveal_env),
         env_revealed=reveal_env,
     )
@@ -186,6 +189,16 @@ def _app_metrics(monitor: Any) -> dict[str, Any]:
     return {
         str(name): metric.get("value") if isinstance(metric, dict) else metric
         for name, metric in monitor.items()
+    }
+
+
+def _metric_units(monitor: Any) -> dict[str, str]:
+    if not isinstance(monitor, dict):
+        return {}
+    return {
+        str(name): str(metric["unit"])
+        for name, metric in monitor.items()
+        if isinstance(metric, dict) and metric.get("unit")
     }
 
 
