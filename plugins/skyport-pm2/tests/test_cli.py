@@ -136,14 +136,16 @@ def test_cluster_start_with_instances_args_and_scale(
 
 def test_logs_and_flush(cli: Run, scripts: Path, unique: Callable[[str], str]) -> None:
     name = unique("cli-logs")
-    ok(cli("start", str(scripts / "crasher.js"), "--name", name, "--no-autorestart"))
+    started = ok(cli("start", str(scripts / "crasher.js"), "--name", name, "--no-autorestart"))
+    pm_id = started.out.splitlines()[1].split()[0]
     wait_for(
         lambda: rpc_status(name) == "stopped",
         "the crasher to end",
     )
+    # as pm2 logs: every line on stdout (pipes see errors too); --raw keeps stderr apart
     shown = ok(cli("logs", name, "--lines", "5"))
-    assert shown.out.endswith(f"|{name} | about to crash\n")
-    assert shown.err.endswith(f"|{name} | crash: no reason\n")
+    assert shown.out.endswith(f"|{name} | about to crash\n{pm_id}|{name} | crash: no reason\n")
+    assert shown.err == ""
     raw = ok(cli("logs", name, "--raw"))
     assert (raw.out, raw.err) == ("about to crash\n", "crash: no reason\n")
     lines = ok(cli("logs", name, "--json")).json()["lines"]

@@ -375,7 +375,7 @@ def logs(
     follow
         Keep printing new output (Ctrl-C to stop).
     raw
-        Print the output only, without the "id|name |" prefix.
+        Print the output only, without the "id|name |" prefix (stderr's lines on stderr).
     """
     if lines < 0:
         raise CliError("--lines: must be 0 or more")
@@ -432,9 +432,13 @@ def _live_lines(chunk: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def _print_output(item: dict[str, Any], raw: bool) -> None:
-    stream = sys.stderr if item.get("stream") == "err" else sys.stdout
-    prefix = "" if raw else f"{item['pm_id']}|{item['name']} | "
-    stream.write(f"{prefix}{item['line']}\n")
+    """As pm2 logs: prefixed lines all on stdout (a pipe sees errors too); --raw err on stderr."""
+    if raw:
+        stream = sys.stderr if item.get("stream") == "err" else sys.stdout
+        stream.write(f"{item['line']}\n")
+    else:
+        stream = sys.stdout
+        stream.write(f"{item['pm_id']}|{item['name']} | {item['line']}\n")
     stream.flush()
 
 
