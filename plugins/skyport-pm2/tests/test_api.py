@@ -296,6 +296,8 @@ def test_environment_values_are_redacted_except_for_an_admin_asking(
     assert revealed["env"]["API_TOKEN"] == SECRET and revealed["env_revealed"] is True
     audit = api.get("/api/audit").text
     assert "pm2: reveal environment" in audit and name in audit and SECRET not in audit
+    (entry,) = api.get("/api/audit", params={"action": "pm2: reveal environment"}).json()["items"]
+    assert (entry["username"], entry["target"], entry["client"]) == ("admin", name, "testclient")
     operator = bearer(user_token("operator"))
     refused = api.get(f"/api/pm2/processes/{name}?reveal_env=true", headers=operator)
     assert refused.status_code == 403

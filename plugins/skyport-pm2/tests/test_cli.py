@@ -113,6 +113,9 @@ def test_start_list_describe_and_the_life_cycle(
     assert ok(cli("sendSignal", "SIGCONT", name, "--json")).json()[0]["name"] == name
     assert ok(cli("delete", name)).out == f"[{name}]({pm_id}) deleted\n"
     assert ok(cli("list")).out == "no PM2 process\n"
+    for action in ("stop", "restart", "delete"):
+        assert ok(cli(action, "all")).out == "no PM2 process\n"
+    assert ok(cli("stop", "all", "--json")).json() == []
 
 
 def test_cluster_start_with_instances_args_and_scale(

@@ -70,7 +70,10 @@ async def describe_process(
         raise PermissionDeniedException("reveal the environment of one process, not 'all'")
     details = await service(skyport).describe(name_or_id, reveal_env)
     if reveal_env:  # a read, but of secrets: it goes to the audit log like a change
-        await skyport.audit.record(request.user.username, "pm2: reveal environment", name_or_id)
+        client = request.client.host if request.client else ""
+        await skyport.audit.record(
+            request.user.username, "pm2: reveal environment", name_or_id, client=client
+        )
     return details
 
 

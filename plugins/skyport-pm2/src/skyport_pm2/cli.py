@@ -214,6 +214,8 @@ def _act(action: str, refs: Sequence[str], as_json: bool) -> int:
                 failed += 1
     if as_json:
         print_json(rows)
+    elif not rows and not failed:
+        print("no PM2 process")  # 'all' on an empty list, as pm2 warns
     elif action == "delete":
         for row in rows:
             print(f"[{row['name']}]({row['pm_id']}) deleted")
