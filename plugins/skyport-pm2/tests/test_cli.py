@@ -198,6 +198,16 @@ def test_errors_are_one_line(cli: Run, scripts: Path, monkeypatch: pytest.Monkey
     assert partly.code == 1 and partly.err.count("\n") == 2
 
 
+def test_an_unknown_start_option_is_refused_not_passed_to_the_script(
+    cli: Run, scripts: Path, unique: Callable[[str], str]
+) -> None:
+    name = unique("typo")
+    # as pm2 start: a typo (--instance for --instances) must not start the app with it as args
+    typo = cli("start", str(scripts / "logger.js"), "--name", name, "--instance", "2")
+    assert typo.code != 0 and "--instance" in typo.err, typo
+    assert ok(cli("list", "--json")).json() == []
+
+
 def test_cli_module_imports_nothing_heavy() -> None:
     code = (
         "import sys; import skyport_pm2.cli; "

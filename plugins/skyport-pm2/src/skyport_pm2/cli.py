@@ -47,7 +47,6 @@ CONFIG_SUFFIXES = (".json", ".config.js", ".config.cjs", ".config.mjs")
 """What pm2 takes for an ecosystem file rather than a script."""
 
 Refs = Annotated[tuple[str, ...], Parameter(help="Process names, ids, or 'all'.")]
-Rest = Annotated[str, Parameter(allow_leading_hyphen=True)]
 
 COLUMNS: list[Column] = [
     ("ID", lambda r: r["pm_id"]),
@@ -100,7 +99,7 @@ def list_(*, json: JsonFlag = False) -> None:
 def start(
     target: str,
     /,
-    *args: Rest,
+    *args: str,
     name: str | None = None,
     instances: Annotated[str | None, Parameter(name=["--instances", "-i"])] = None,
     watch: bool = False,
