@@ -528,3 +528,16 @@ def test_local_mode_server_warnings_are_one_line(capsys: pytest.CaptureFixture[s
         logging.getLogger("skyport.docker").info("not shown")
     err = capsys.readouterr().err
     assert err == "skyport: WARNING: docker engine x left out of a listing\n"
+
+
+def test_usage_errors_are_one_line_with_exit_2(cli: Run) -> None:
+    unknown = cli("users", "add", "--nosuch-flag")
+    assert unknown.code == 2 and unknown.out == ""
+    assert len(unknown.err.splitlines()) == 1
+    assert unknown.err.startswith("skyport: error: Unknown option: --nosuch-flag")
+    assert unknown.err.rstrip().endswith("(see 'skyport users add --help')")
+    bad = cli("metrics", "--count", "many")
+    assert bad.code == 2 and len(bad.err.splitlines()) == 1
+    assert "--count" in bad.err and "'skyport metrics --help'" in bad.err
+    nothing = cli("no-such-command")
+    assert nothing.code == 2 and "Unknown command" in one_line_error(nothing)

@@ -55,7 +55,8 @@ app.register_install_completion_command()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0, 1 on failure, 2 for bad settings or usage)."""
     try:
-        result = app(argv, result_action="return_value")
+        # Usage errors come back as exceptions, to be told in one line like the rest.
+        result = app(argv, result_action="return_value", print_error=False, exit_on_error=False)
         sys.stdout.flush()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -77,11 +78,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _explain(exc: Exception) -> tuple[str, int] | None:
     """The one-line message and exit code for an expected failure, else ``None``."""
+    from cyclopts import CycloptsError
+
     from skyport.cli.output import CliError
     from skyport.client import ClientError
     from skyport.config import ConfigError
     from skyport.plugins import PluginError
 
+    if isinstance(exc, CycloptsError):
+        words = [c for c in (exc.command_chain or ()) if c]
+        usage = " ".join(["skyport", *words, "--help"])
+        return f"{' '.join(str(exc).split())} (see '{usage}')", 2
     if isinstance(exc, CliError):
         return str(exc), exc.code
     if isinstance(exc, ClientError):
