@@ -41,13 +41,13 @@ class SignalRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def service(skyport: SkyportContext) -> Pm2Service:
-    return skyport.state["pm2"]  # type: ignore[no-any-return]
+    return skyport.state["pm2"]
 
 
 @get("/list", opt=READ, tags=TAGS)
 async def list_processes(skyport: SkyportContext) -> list[ProcessSummary]:
     """Every process the daemon manages (``pm2 list``)."""
-    return await service(skyport).list()
+    return await service(skyport).summaries()
 
 
 @post("/start", opt=WRITE, tags=TAGS, status_code=201)

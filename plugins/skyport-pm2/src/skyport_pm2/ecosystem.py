@@ -95,7 +95,7 @@ def describe_apps(file: Path, apps: list[dict[str, Any]], running: dict[str, int
                 cwd=app.get("cwd"),
                 instances=app.get("instances"),
                 exec_mode=app.get("exec_mode"),
-                env=dict.fromkeys(sorted(env), REDACTED),
+                env=dict.fromkeys(sorted(env or {}), REDACTED),
                 running=running.get(name, 0),
             )
         )

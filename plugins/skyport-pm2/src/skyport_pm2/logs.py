@@ -60,7 +60,11 @@ def last_lines(procs: list[Proc], count: int) -> Logs:
     for proc in procs:
         pm2_env = proc.get("pm2_env") or {}
         name, pm_id = str(proc.get("name")), int(proc.get("pm_id", pm2_env.get("pm_id", 0)))
-        for stream, key in (("out", "pm_out_log_path"), ("err", "pm_err_log_path")):
+        streams: tuple[tuple[Literal["out", "err"], str], ...] = (
+            ("out", "pm_out_log_path"),
+            ("err", "pm_err_log_path"),
+        )
+        for stream, key in streams:
             path = pm2_env.get(key)
             if not path or path in seen or path == os.devnull:
                 continue
@@ -115,7 +119,7 @@ def live_output(topic: str, data: Any) -> LiveOutput | None:
         return None
     process = data.get("process") or {}
     try:
-        pm_id = int(process.get("pm_id"))
+        pm_id = int(process.get("pm_id"))  # type: ignore[arg-type]  # None: TypeError below
     except (TypeError, ValueError):
         return None
     at = data.get("at")

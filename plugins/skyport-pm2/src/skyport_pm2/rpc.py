@@ -60,7 +60,11 @@ class RpcClient:
 
     @property
     def connected(self) -> bool:
-        return self._writer is not None and not self._writer.is_closing()
+        return self._open_writer() is not None
+
+    def _open_writer(self) -> asyncio.StreamWriter | None:
+        writer = self._writer
+        return writer if writer is not None and not writer.is_closing() else None
 
     async def call(self, method: str, arg: Any = None, wait: float | None = None) -> Any:
         """Run ``method(arg)`` in the daemon; its result, or an :class:`RpcFailure`."""
@@ -97,11 +101,11 @@ class RpcClient:
         self._fail_pending("the connection was closed")
 
     async def _connection(self) -> asyncio.StreamWriter:
-        if self.connected:
-            return self._writer  # type: ignore[return-value]
+        if (open_writer := self._open_writer()) is not None:
+            return open_writer
         async with self._connecting:
-            if self.connected:
-                return self._writer  # type: ignore[return-value]
+            if (open_writer := self._open_writer()) is not None:
+                return open_writer
             try:
                 reader, writer = await asyncio.wait_for(
                     asyncio.open_unix_connection(self.path, limit=READ_CHUNK), self.timeout

@@ -143,7 +143,7 @@ class Pm2Service:
 
     # -- reading -----------------------------------------------------------------------
 
-    async def list(self) -> list[ProcessSummary]:
+    async def summaries(self) -> list[ProcessSummary]:
         return summaries(await self.monitor_data())
 
     async def select(self, ref: str, procs: list[Proc] | None = None) -> list[Proc]:
@@ -198,7 +198,7 @@ class Pm2Service:
             for item in started or []
             if isinstance(item, dict) and isinstance(item.get("pm2_env"), dict)
         )
-        return StartResult(ids, [s for s in await self.list() if s.pm_id in ids])
+        return StartResult(ids, [s for s in await self.summaries() if s.pm_id in ids])
 
     async def _start_ecosystem(self, request: StartRequest) -> StartResult:
         file = ecosystem.check_file(request.ecosystem or "")
@@ -218,7 +218,7 @@ class Pm2Service:
         except CommandFailed as exc:
             raise ClientException(f"{file.name}: {exc}") from None
         wanted = set(request.only or names)
-        rows = [row for row in await self.list() if row.name in wanted]
+        rows = [row for row in await self.summaries() if row.name in wanted]
         return StartResult(sorted(r.pm_id for r in rows if r.pm_id not in before), rows)
 
     async def act(self, ref: str, action: Action) -> list[ProcessSummary]:
@@ -229,7 +229,7 @@ class Pm2Service:
             await self._act_on(int(proc["pm_id"]), action, proc)
         if action == "delete":
             return list(before.values())
-        return [row for row in await self.list() if row.pm_id in before]
+        return [row for row in await self.summaries() if row.pm_id in before]
 
     async def _act_on(self, pm_id: int, action: Action, proc: Proc) -> None:
         status = (proc.get("pm2_env") or {}).get("status")
@@ -256,6 +256,12 @@ class Pm2Service:
             if "unknown" in str(exc):
                 raise NotFoundException(f"no PM2 process with id {pm_id}") from None
             raise ClientException(f"PM2 refused: {exc}", status_code=409) from None
+
+    async def _signal(self, pm_id: int, name: str) -> None:
+        async def send() -> Any:
+            return await self.call("sendSignalToProcessId", {"process_id": pm_id, "signal": name})
+
+        await self._daemon_action(pm_id, send)
 
     async def scale(self, ref: str, target: int | str) -> ScaleResult:
         """``pm2 scale NAME N`` (or ``+N``, ``-N``): duplicate or delete instances."""
@@ -285,15 +291,9 @@ class Pm2Service:
         name = _signal_name(signal)
         procs = await self.select(ref)
         for proc in procs:
-            pm_id = int(proc["pm_id"])
-            await self._daemon_action(
-                pm_id,
-                lambda pm_id=pm_id: self.call(
-                    "sendSignalToProcessId", {"process_id": pm_id, "signal": name}
-                ),
-            )
+            await self._signal(int(proc["pm_id"]), name)
         ids = {int(p["pm_id"]) for p in procs}
-        return [row for row in await self.list() if row.pm_id in ids]
+        return [row for row in await self.summaries() if row.pm_id in ids]
 
     async def flush(self, ref: str) -> Flushed:
         """Empty the log files, as ``pm2 flush`` does (the CLI truncates them itself too)."""
@@ -307,13 +307,13 @@ class Pm2Service:
 
     async def resurrect(self) -> list[ProcessSummary]:
         await self._run_or_503("resurrect")
-        return await self.list()
+        return await self.summaries()
 
     async def ecosystem(self, path: str) -> ecosystem.Ecosystem:
         file = ecosystem.check_file(path)
         declared = await ecosystem.read_apps(file, self.settings.node, self.settings.timeout)
         running: dict[str, int] = {}
-        for row in await self.list():
+        for row in await self.summaries():
             running[row.name] = running.get(row.name, 0) + 1
         return ecosystem.describe_apps(file, declared, running)
 

@@ -51,7 +51,8 @@ def process_event(topic: str, data: Any) -> ProcessEvent | None:
         return ProcessEvent("daemon:connected", now)
     if topic != "process:event" or not isinstance(data, dict):
         return None
-    process = data.get("process") if isinstance(data.get("process"), dict) else {}
+    found = data.get("process")
+    process: dict[str, Any] = found if isinstance(found, dict) else {}
     pm_id = process.get("pm_id")
     at = data.get("at")
     return ProcessEvent(
