@@ -259,6 +259,27 @@ def test_run_in_the_foreground_prints_the_output_and_exits_with_its_code(
         engine.inspect_container(gone)
 
 
+def test_run_and_exec_give_everything_after_the_operand_to_the_command(
+    sp: Run, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    # as docker: options end at IMAGE; -l is ls's here, not --label
+    listing = sp("run", "--rm", "--network", "none", "-l", LABEL_ARG, TEST_IMAGE, "ls", "-l", "/")
+    assert listing.code == 0 and "drwx" in listing.out, listing
+    words = ("-l", "/etc", "--name", "x", "-d", "--rm", "-e", "--json", "-it", "--")
+    run_args = ("run", "--rm", "--network=none", "-l", LABEL_ARG, TEST_IMAGE, "printf", "%s|")
+    echoed = sp(*run_args, *words)
+    assert (echoed.code, echoed.out) == (0, "|".join(words) + "|\n"), echoed  # a log line
+    name = make_container()["Name"].lstrip("/")
+    executed = sp("exec", "-u", "0", name, "printf", "%s|", *words)
+    assert (executed.code, executed.out) == (0, "|".join(words) + "|"), executed
+    helped = sp(*run_args[:-2], "--", "printf", "%s|", "--help", "-h")
+    assert (helped.code, helped.out) == (0, "--help|-h|\n"), helped  # after --: the command's
+    unknown = sp("run", "--no-such-option", TEST_IMAGE, "true")
+    assert "--no-such-option" in one_line_error(unknown)
+    assert "skyport docker run --help" in unknown.err
+    assert "IMAGE" in ok(sp("run", "--help")).out
+
+
 def test_run_reports_bad_specs_and_name_conflicts(
     sp: Run, make_container: Callable[..., dict[str, Any]]
 ) -> None:

@@ -21,6 +21,11 @@ from skyport_docker.cli import (  # noqa: F401 - importing them registers their 
     stats,
     volumes,
 )
-from skyport_docker.cli.base import app
+from skyport_docker.cli.base import app as commands
+
+app = commands.meta
+"""The ``docker`` group as its meta app, which ends ``run``'s and ``exec``'s options at their
+operand (:func:`~skyport_docker.cli.base.options_end_at_operand`) before the commands parse."""
+app.help = commands.help
 
 __all__ = ["app"]

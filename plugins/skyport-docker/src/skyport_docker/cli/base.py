@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from cyclopts import App, Parameter
+from cyclopts import UNSET, App, CycloptsError, Parameter
+from cyclopts.argument import ArgumentCollection
 
 from skyport.cli.common import api
 from skyport.cli.output import (
@@ -53,7 +54,79 @@ Force = Annotated[bool, Parameter(name=["--force", "-f"])]
 All = Annotated[bool, Parameter(name=["--all", "-a"])]
 Filters = Annotated[list[str] | None, Parameter(name=["--filter", "-f"])]
 Rest = Annotated[str, Parameter(allow_leading_hyphen=True)]
-"""The command line after an image or container (``sh -c 'echo hi'``)."""
+"""The command line after an image or container (``sh -c 'echo hi'``), taken verbatim."""
+
+END_OF_OPTIONS = "--"
+OPERAND_ENDS_OPTIONS = frozenset({"run", "exec"})
+"""Commands that stop reading options at their first operand, as docker's do:
+``run [OPTIONS] IMAGE [COMMAND] [ARG...]``, ``exec [OPTIONS] CONTAINER COMMAND [ARG...]``."""
+
+
+@app.meta.default
+def _docker(*tokens: Annotated[str, Parameter(show=False, allow_leading_hyphen=True)]) -> Any:
+    """Every ``skyport docker`` command line passes here first (a cyclopts meta app)."""
+    try:
+        return app(
+            options_end_at_operand(tokens),
+            result_action="return_value",
+            print_error=False,
+            exit_on_error=False,
+        )
+    except CycloptsError as exc:
+        exc.command_chain = ("docker", *(exc.command_chain or ()))
+        raise
+
+
+def options_end_at_operand(tokens: Sequence[str]) -> list[str]:
+    """``run``/``exec``: put the end of options (``--``) right after IMAGE or CONTAINER.
+
+    Everything after the operand is then the container's command, verbatim:
+    in ``run IMG ls -l /etc`` the ``-l`` is ``ls``'s, not ``--label``. The
+    options before it are matched with the command's own cyclopts parameters
+    (flags, ``--key=value``, grouped short flags such as ``-dit``); an
+    unknown option ends the scan and is left for cyclopts to report. A ``--``
+    right after the operand is taken as that end (``run IMG -- cmd --help``:
+    the core's ``--help`` shows this help wherever it is, unless after ``--``).
+    """
+    tokens = list(tokens)
+    if not tokens or tokens[0] not in OPERAND_ENDS_OPTIONS:
+        return tokens
+    options = app[tokens[0]].assemble_argument_collection()
+    index = 1
+    while index < len(tokens):
+        word = tokens[index]
+        if word == END_OF_OPTIONS:
+            return tokens
+        if word == "-" or not word.startswith("-"):
+            rest = tokens[index + 1 :]
+            if rest[:1] == [END_OF_OPTIONS]:  # the user's own: IMAGE -- COMMAND
+                return tokens
+            return [*tokens[: index + 1], END_OF_OPTIONS, *rest]
+        takes_value = _takes_value(options, word)
+        if takes_value is None:
+            return tokens
+        index += 2 if takes_value else 1
+    return tokens
+
+
+def _takes_value(options: ArgumentCollection, token: str) -> bool | None:
+    """Whether option ``token`` takes the next token as its value; ``None``: unknown."""
+    name, attached, _ = token.partition("=")
+    try:
+        _, _, implicit = options.match(name)
+        return not attached and implicit is UNSET
+    except ValueError:
+        if token.startswith("--"):
+            return None
+    # grouped short options (-dit): flags, then maybe one taking the rest or the next token
+    for position, char in enumerate(token[1:], start=1):
+        try:
+            _, _, implicit = options.match(f"-{char}")
+        except ValueError:
+            return None
+        if implicit is UNSET:
+            return position == len(token) - 1
+    return False
 
 
 def api_path(*parts: str) -> str:

@@ -124,8 +124,8 @@ def run(
 ) -> int:
     """Create and start a container; without -d, print its output until it exits.
 
-    Put "--" before a command whose options could be taken for ours:
-    skyport docker run -d busybox -- ls --name x
+    As with docker, options go before IMAGE: everything after it is the
+    container's command, as typed (skyport docker run --rm busybox ls -l /).
 
     Parameters
     ----------
@@ -416,6 +416,9 @@ def exec_(
     json: JsonFlag = False,
 ) -> int:
     """Run a command in a running container; its exit code is the command's.
+
+    As with docker, options go before CONTAINER: everything after it is the
+    command, as typed.
 
     Without -i/-t the command runs to its end, then its output is printed.
     With -it it runs on an interactive terminal: the local terminal goes
