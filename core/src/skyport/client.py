@@ -27,7 +27,7 @@ import os
 import queue
 import ssl
 from collections.abc import Generator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     import httpx
@@ -138,6 +138,14 @@ def error_for(status: int, body: Any, url: str) -> ClientError:
 
 
 # -- the client -----------------------------------------------------------------
+
+
+class Reply(NamedTuple):
+    """A decoded answer and its HTTP headers (see :meth:`Client.request_with_headers`)."""
+
+    body: Any
+    headers: Mapping[str, str]
+    """Case-insensitive: ``reply.headers.get("x-docker-unavailable")``."""
 
 
 class Client:
@@ -265,7 +273,23 @@ class Client:
 
         Return the decoded answer or raise a :class:`ClientError`.
         """
-        return _decode(self._send(method, path, json=json, params=params, content=content))
+        return self.request_with_headers(
+            method, path, json=json, params=params, content=content
+        ).body
+
+    def request_with_headers(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> Reply:
+        """As :meth:`request`, with the response headers too (for hints a route sends there,
+        such as the docker plugin's ``X-Docker-Unavailable``)."""
+        response = self._send(method, path, json=json, params=params, content=content)
+        return Reply(_decode(response), response.headers)
 
     def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
         """``GET`` a raw body (a file); errors are raised as :meth:`request` raises them."""

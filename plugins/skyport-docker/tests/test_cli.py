@@ -33,6 +33,13 @@ OURS = f"label={LABEL_ARG}"
 WAIT = 20.0
 
 
+class Terminal(io.StringIO):
+    """Standard input that says it is a terminal (for the CLI's questions)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 class Result(NamedTuple):
     code: int
     out: str
@@ -51,13 +58,13 @@ def cli(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Run:
-    """``cli("docker", "ps", stdin="...")`` → exit code, stdout, stderr (local mode)."""
+    """``cli("docker", "ps", stdin="...", tty=False)`` → exit code, stdout, stderr (local mode)."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")  # a broken plugin fails loudly
     monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello")
 
-    def run(*args: str, stdin: str = "") -> Result:
+    def run(*args: str, stdin: str = "", tty: bool = False) -> Result:
         capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        monkeypatch.setattr("sys.stdin", (Terminal if tty else io.StringIO)(stdin))
         code = main(list(args))
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
@@ -434,12 +441,42 @@ def test_stats_once(sp: Run, make_container: Callable[..., dict[str, Any]]) -> N
     assert one[0].split()[:3] == ["CONTAINER", "ID", "NAME"] and container["Id"][:12] in one[1]
 
 
-def test_container_prune_removes_stopped_containers(
+def test_container_prune_asks_first_as_docker_does(
     sp: Run, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
 ) -> None:
     stopped = make_container(start=False)
-    answer = ok(sp("container", "prune", "--filter", OURS, "--json")).json()
+    prune = ("container", "prune", "--filter", OURS, "--json")
+    piped = sp(*prune)  # no terminal to ask on, no --force: nothing removed
+    assert "add --force" in one_line_error(piped) and piped.code == 1
+    declined = sp(*prune, tty=True, stdin="n\n")
+    assert declined.code == 1 and declined.out == "", declined
+    assert declined.err.startswith(
+        "WARNING! This will remove all stopped containers.\n"
+        "Are you sure you want to continue? [y/N] skyport: error: "
+    ), declined.err
+    assert "nothing was removed" in declined.err.splitlines()[-1]
+    assert engine.inspect_container(stopped["Id"])  # still there
+    answer = ok(sp(*prune, tty=True, stdin="y\n")).json()
     assert stopped["Id"] in answer["deleted"]
+    again = make_container(start=False)
+    forced = ok(sp("container", "prune", "-f", "--filter", OURS))
+    assert f"Deleted: {again['Id']}" in forced.out.splitlines()
+    misread = sp("container", "prune", "-f", OURS)  # -f is --force: no filter, so refused
+    assert OURS in one_line_error(misread) and misread.code == 2
+
+
+def test_every_prune_refuses_without_a_terminal_or_force(
+    sp: Run, engine: docker.APIClient, unique: Callable[[str], str]
+) -> None:
+    for kind in ("image", "volume", "network"):
+        refused = sp(kind, "prune", "--json")
+        assert f"{kind} prune" in one_line_error(refused) and "--force" in refused.err, kind
+    asked = sp("image", "prune", "-a", tty=True, stdin="\n")
+    assert asked.code == 1 and "images without at least one container" in asked.err
+    name = unique("cli-prune")
+    engine.create_volume(name, labels=LABEL)
+    answer = ok(sp("volume", "prune", "--force", "--filter", OURS, "--json")).json()
+    assert name in answer["deleted"]
 
 
 # -- images ------------------------------------------------------------------------------------
@@ -697,3 +734,33 @@ def test_remote_mode_lists_follows_logs_and_opens_a_terminal(
     assert shell.code == 3 and "remote 42" in shell.out, shell
     missing = sp("stop", "sp-no-such-container-cli")
     assert "sp-no-such-container-cli" in one_line_error(missing)
+
+
+def test_listings_across_engines_name_the_engines_left_out(
+    sp: Run, tmp_path: Path, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    container = make_container()
+    ok(sp("engine", "add", "dead", f"unix://{tmp_path}/no-engine.sock", "--no-check"))
+    warning = "skyport: warning: engine dead is unavailable and was left out\n"
+    for listing in (
+        ("ps", "--filter", OURS),
+        ("images",),
+        ("volume", "ls"),
+        ("network", "ls"),
+        ("stack", "ls"),
+        ("stats", "--no-stream"),
+    ):
+        result = ok(sp(*listing, "--engine", "all"))
+        # once; the in-process server's own log line about it is api/common.py's to quieten
+        assert result.err.count(warning) == 1 and result.err.endswith(warning), listing
+    rows = ok(sp("ps", "--json", "--engine", "all", "--filter", OURS)).json()
+    assert [row["id"] for row in rows] == [container["Id"]]
+    assert ok(sp("ps", "--engine", "local")).err == ""
+
+
+def test_remote_listing_across_engines_names_the_engines_left_out(
+    sp: Run, remote: LiveServer, tmp_path: Path
+) -> None:
+    ok(sp("engine", "add", "gone", f"unix://{tmp_path}/no-engine.sock", "--no-check"))
+    result = ok(sp("volume", "ls", "-q", "--engine", "all"))
+    assert result.err.count("skyport: warning: engine gone is unavailable and was left out\n") == 1

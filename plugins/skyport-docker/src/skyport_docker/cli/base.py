@@ -18,6 +18,7 @@ from skyport.cli.output import (
     human_bytes,
     human_duration,
     print_json,
+    warn,
 )
 
 app = App(
@@ -39,6 +40,8 @@ for _group in (container_app, image_app, volume_app, network_app, stack_app, eng
     app.command(_group)
 
 PREFIX = "/api/docker"
+UNAVAILABLE_HEADER = "X-Docker-Unavailable"
+"""The engines a listing across engines (``--engine all``) had to leave out."""
 CLEAR = "\x1b[H\x1b[2J"
 
 EngineOpt = Annotated[
@@ -53,6 +56,9 @@ Quiet = Annotated[bool, Parameter(name=["--quiet", "-q"])]
 Force = Annotated[bool, Parameter(name=["--force", "-f"])]
 All = Annotated[bool, Parameter(name=["--all", "-a"])]
 Filters = Annotated[list[str] | None, Parameter(name=["--filter", "-f"])]
+PruneFilters = Annotated[list[str] | None, Parameter(name="--filter")]
+"""A prune's ``--filter`` is long-only: there ``-f`` is ``--force``, as in docker."""
+PruneForce = Annotated[bool, Parameter(name=["--force", "-f"], help="Do not ask to confirm.")]
 Rest = Annotated[str, Parameter(allow_leading_hyphen=True)]
 """The command line after an image or container (``sh -c 'echo hi'``), taken verbatim."""
 
@@ -147,6 +153,23 @@ def query_params(engine: str | None = None, **values: Any) -> dict[str, Any]:
     return params
 
 
+def get_listing(
+    client: Any, path: str, params: dict[str, Any], *, told: set[str] | None = None
+) -> Any:
+    """GET a listing; warn on stderr about each engine the API left out of it.
+
+    ``told`` (a live ``stats``) holds the engines already warned about, so
+    that each is named once.
+    """
+    reply = client.request_with_headers("GET", path, params=params)
+    told = set() if told is None else told
+    for name in reply.headers.get(UNAVAILABLE_HEADER, "").split(","):
+        if name and name not in told:
+            told.add(name)
+            warn(f"warning: engine {name} is unavailable and was left out")
+    return reply.body
+
+
 def fields(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -219,6 +242,37 @@ def for_each(
     if as_json and answers:
         print_json(answers[0] if len(refs) == 1 else answers)
     return 1 if failed else 0
+
+
+def prune(
+    kind: str,
+    removes: str,
+    *,
+    force: bool,
+    engine: str | None,
+    as_json: bool,
+    **query: Any,
+) -> None:
+    """``<kind> prune``: docker's question (unless ``--force``), then the API's prune.
+
+    ``removes`` completes "WARNING! This will remove …". Without a terminal
+    to ask on, only ``--force`` prunes; ``--json`` changes nothing about that.
+    """
+    if not force:
+        _confirm(f"{kind} prune", f"WARNING! This will remove {removes}.")
+    with api() as client:
+        answer = client.post(api_path(f"{kind}s", "prune"), params=query_params(engine, **query))
+    print_pruned(answer, as_json)
+
+
+def _confirm(command: str, warning: str) -> None:
+    """Ask on the terminal (on stderr, so stdout stays the answer's); refuse unless "y"."""
+    if not sys.stdin.isatty():
+        raise CliError(f"{command}: no terminal to confirm on: add --force to go ahead")
+    print(f"{warning}\nAre you sure you want to continue? [y/N] ", end="", file=sys.stderr)
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise CliError(f"{command} cancelled: nothing was removed")
 
 
 def print_pruned(answer: dict[str, Any], as_json: bool) -> None:

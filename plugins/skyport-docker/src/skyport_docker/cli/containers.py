@@ -22,6 +22,8 @@ from skyport_docker.cli.base import (
     Filters,
     Force,
     ListEngine,
+    PruneFilters,
+    PruneForce,
     Quiet,
     Rest,
     add_inspect,
@@ -31,8 +33,9 @@ from skyport_docker.cli.base import (
     container_app,
     fields,
     for_each,
+    get_listing,
     key_values,
-    print_pruned,
+    prune,
     query_params,
     trunc,
     with_engine,
@@ -85,7 +88,7 @@ def ps(
         Do not shorten ids, images and commands.
     """
     with api() as client:
-        rows = client.get(api_path("ps"), params=query_params(engine, all=all, filters=filter))
+        rows = get_listing(client, api_path("ps"), query_params(engine, all=all, filters=filter))
     if json:
         print_json(rows)
     elif quiet:
@@ -369,19 +372,22 @@ for _group in (app, container_app):
 
 
 @container_app.command(name="prune")
-def container_prune(*, filter: Filters = None, engine: EngineOpt = None, json: JsonFlag = False):
-    """Remove every stopped container.
+def container_prune(
+    *,
+    force: PruneForce = False,
+    filter: PruneFilters = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Remove every stopped container (after asking, unless -f).
 
     Parameters
     ----------
     filter
         Only those matching, e.g. label=a=b or until=24h (repeatable).
     """
-    with api() as client:
-        answer = client.post(
-            api_path("containers", "prune"), params=query_params(engine, filters=filter)
-        )
-    print_pruned(answer, json)
+    removes = "all stopped containers"
+    prune("container", removes, force=force, engine=engine, as_json=json, filters=filter)
 
 
 @app.command

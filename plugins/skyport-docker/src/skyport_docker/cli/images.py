@@ -22,6 +22,8 @@ from skyport_docker.cli.base import (
     Filters,
     Force,
     ListEngine,
+    PruneFilters,
+    PruneForce,
     Quiet,
     add_inspect,
     ago,
@@ -29,9 +31,10 @@ from skyport_docker.cli.base import (
     app,
     fields,
     for_each,
+    get_listing,
     image_app,
     image_path,
-    print_pruned,
+    prune,
     query_params,
     short_id,
     trunc,
@@ -70,7 +73,9 @@ def images(
         Filter as docker does: reference=busybox*, dangling=true, label=a=b (repeatable).
     """
     with api() as client:
-        rows = client.get(api_path("images"), params=query_params(engine, all=all, filters=filter))
+        rows = get_listing(
+            client, api_path("images"), query_params(engine, all=all, filters=filter)
+        )
     if json:
         print_json(rows)
     elif quiet:
@@ -186,11 +191,12 @@ def history(
 def image_prune(
     *,
     all: All = False,
-    filter: Filters = None,
+    force: PruneForce = False,
+    filter: PruneFilters = None,
     engine: EngineOpt = None,
     json: JsonFlag = False,
 ) -> None:
-    """Remove dangling images (with -a: every image no container uses).
+    """Remove dangling images (with -a: every image no container uses), after asking unless -f.
 
     Parameters
     ----------
@@ -199,11 +205,12 @@ def image_prune(
     filter
         Only those matching, e.g. label=a=b or until=24h (repeatable).
     """
-    with api() as client:
-        answer = client.post(
-            api_path("images", "prune"), params=query_params(engine, all=all, filters=filter)
-        )
-    print_pruned(answer, json)
+    removes = (
+        "all images without at least one container associated to them"
+        if all
+        else "all dangling images"
+    )
+    prune("image", removes, force=force, engine=engine, as_json=json, all=all, filters=filter)
 
 
 @app.command

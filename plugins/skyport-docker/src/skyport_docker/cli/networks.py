@@ -18,14 +18,17 @@ from skyport_docker.cli.base import (
     EngineOpt,
     Filters,
     ListEngine,
+    PruneFilters,
+    PruneForce,
     Quiet,
     add_inspect,
     api_path,
     fields,
     for_each,
+    get_listing,
     key_values,
     network_app,
-    print_pruned,
+    prune,
     query_params,
     with_engine,
 )
@@ -52,7 +55,7 @@ def network_ls(
         Do not shorten ids.
     """
     with api() as client:
-        rows = client.get(api_path("networks"), params=query_params(engine, filters=filter))
+        rows = get_listing(client, api_path("networks"), query_params(engine, filters=filter))
     if json:
         print_json(rows)
         return
@@ -144,19 +147,22 @@ def network_rm(*networks: str, engine: EngineOpt = None, json: JsonFlag = False)
 
 
 @network_app.command(name="prune")
-def network_prune(*, filter: Filters = None, engine: EngineOpt = None, json: JsonFlag = False):
-    """Remove the networks no container uses.
+def network_prune(
+    *,
+    force: PruneForce = False,
+    filter: PruneFilters = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Remove the networks no container uses (after asking, unless -f).
 
     Parameters
     ----------
     filter
         Only those matching, e.g. label=a=b or until=24h (repeatable).
     """
-    with api() as client:
-        answer = client.post(
-            api_path("networks", "prune"), params=query_params(engine, filters=filter)
-        )
-    print_pruned(answer, json)
+    removes = "all custom networks not used by at least one container"
+    prune("network", removes, force=force, engine=engine, as_json=json, filters=filter)
 
 
 add_inspect(

@@ -21,6 +21,7 @@ from skyport_docker.cli.base import (
     Quiet,
     api_path,
     fields,
+    get_listing,
     key_values,
     query_params,
     stack_app,
@@ -118,7 +119,7 @@ def stack_ls(*, quiet: Quiet = False, engine: ListEngine = None, json: JsonFlag 
         Only print stack names.
     """
     with api() as client:
-        rows = client.get(api_path("stacks"), params=query_params(engine))
+        rows = get_listing(client, api_path("stacks"), query_params(engine))
     if json:
         print_json(rows)
     elif quiet:

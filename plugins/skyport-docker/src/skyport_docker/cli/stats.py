@@ -23,6 +23,7 @@ from skyport_docker.cli.base import (
     ListEngine,
     api_path,
     app,
+    get_listing,
     query_params,
     with_engine,
 )
@@ -75,11 +76,12 @@ def stats(
     if no_stream:
         count = 1
     redraw = sys.stdout.isatty() and not json and count != 1
+    told: set[str] = set()
     with api() as client:
         seen = 0
         try:
             while True:
-                rows = _stats_rows(client, containers, engine)
+                rows = _stats_rows(client, containers, engine, told)
                 seen += 1
                 if json:
                     print(jsonlib.dumps(rows, ensure_ascii=False), flush=True)
@@ -97,9 +99,11 @@ def stats(
             return
 
 
-def _stats_rows(client: Any, containers: Sequence[str], engine: str | None) -> list[Any]:
+def _stats_rows(
+    client: Any, containers: Sequence[str], engine: str | None, told: set[str]
+) -> list[Any]:
     if not containers:
-        return list(client.get(api_path("stats"), params=query_params(engine)))
+        return list(get_listing(client, api_path("stats"), query_params(engine), told=told))
     if engine == "all":
         raise CliError("--engine all lists every container; name one engine with containers")
     return [

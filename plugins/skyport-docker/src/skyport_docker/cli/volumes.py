@@ -18,13 +18,16 @@ from skyport_docker.cli.base import (
     Filters,
     Force,
     ListEngine,
+    PruneFilters,
+    PruneForce,
     Quiet,
     add_inspect,
     api_path,
     fields,
     for_each,
+    get_listing,
     key_values,
-    print_pruned,
+    prune,
     query_params,
     volume_app,
     with_engine,
@@ -49,7 +52,7 @@ def volume_ls(
         Filter as docker does: dangling=true, label=a=b, name=data (repeatable).
     """
     with api() as client:
-        rows = client.get(api_path("volumes"), params=query_params(engine, filters=filter))
+        rows = get_listing(client, api_path("volumes"), query_params(engine, filters=filter))
     if json:
         print_json(rows)
     elif quiet:
@@ -122,19 +125,22 @@ def volume_rm(
 
 
 @volume_app.command(name="prune")
-def volume_prune(*, filter: Filters = None, engine: EngineOpt = None, json: JsonFlag = False):
-    """Remove the volumes no container uses.
+def volume_prune(
+    *,
+    force: PruneForce = False,
+    filter: PruneFilters = None,
+    engine: EngineOpt = None,
+    json: JsonFlag = False,
+) -> None:
+    """Remove the volumes no container uses (after asking, unless -f).
 
     Parameters
     ----------
     filter
         Only those matching, e.g. label=a=b (repeatable).
     """
-    with api() as client:
-        answer = client.post(
-            api_path("volumes", "prune"), params=query_params(engine, filters=filter)
-        )
-    print_pruned(answer, json)
+    removes = "all local volumes not used by at least one container"
+    prune("volume", removes, force=force, engine=engine, as_json=json, filters=filter)
 
 
 add_inspect(volume_app, "volume", lambda ref: api_path("volumes", ref), "Volume names.")
