@@ -441,6 +441,23 @@ def test_stats_once(sp: Run, make_container: Callable[..., dict[str, Any]]) -> N
     assert one[0].split()[:3] == ["CONTAINER", "ID", "NAME"] and container["Id"][:12] in one[1]
 
 
+def test_live_stats_redraw_in_place_on_a_terminal_and_append_otherwise(
+    sp: Run, monkeypatch: pytest.MonkeyPatch, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    name = make_container("sleep 3600")["Name"].lstrip("/")
+    live = ("stats", "-n", "3", "--interval", "0.05", name)
+    piped = ok(sp(*live)).out
+    assert "\x1b" not in piped and piped.count("CONTAINER ID") == 3
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    drawn = ok(sp(*live)).out
+    assert drawn.count("\x1b[2J") == 1  # the screen is cleared once, then drawn over
+    frames = drawn.removeprefix("\x1b[2J").split("\x1b[H")
+    assert frames[0] == "" and len(frames) == 4
+    for frame in frames[1:]:
+        assert frame.startswith("CONTAINER ID") and frame.endswith("\x1b[K\n\x1b[J")
+        assert frame.count("CONTAINER ID") == 1 and name in frame
+
+
 def test_container_prune_asks_first_as_docker_does(
     sp: Run, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
 ) -> None:
@@ -566,9 +583,14 @@ def test_network_ls_create_rm(
     assert name in one_line_error(missing) and "HTTP 404" in missing.err
 
 
-def test_inspect_shows_the_engines_json_for_each_kind(
+def test_inspect_shows_json_for_each_kind_as_its_help_says(
     sp: Run, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
 ) -> None:
+    for command in (("inspect",), ("image", "inspect")):
+        assert "the engine's JSON" in ok(sp(*command, "--help")).out
+    for kind in ("volume", "network"):  # reshaped by SkyPort: the help must not claim otherwise
+        helped = " ".join(ok(sp(kind, "inspect", "--help")).out.split())
+        assert "SkyPort's shape" in helped and "not the engine's" in helped
     container = make_container()
     name = container["Name"].lstrip("/")
     assert ok(sp("inspect", name)).json()["Id"] == container["Id"]

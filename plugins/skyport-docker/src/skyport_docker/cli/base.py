@@ -42,7 +42,6 @@ for _group in (container_app, image_app, volume_app, network_app, stack_app, eng
 PREFIX = "/api/docker"
 UNAVAILABLE_HEADER = "X-Docker-Unavailable"
 """The engines a listing across engines (``--engine all``) had to leave out."""
-CLEAR = "\x1b[H\x1b[2J"
 
 EngineOpt = Annotated[
     str | None,
@@ -285,8 +284,14 @@ def print_pruned(answer: dict[str, Any], as_json: bool) -> None:
         print(f"Total reclaimed space: {human_bytes(answer['space_reclaimed'])}")
 
 
-def add_inspect(group: App, what: str, path: Callable[[str], str], refs: str) -> None:
-    """Register ``inspect REF…`` on ``group``: each ``what``'s details, the engine's JSON."""
+ENGINE_JSON = "the engine's JSON"
+SUMMARY_JSON = "JSON, in SkyPort's shape (name, driver, labels …, engine), not the engine's"
+
+
+def add_inspect(
+    group: App, what: str, path: Callable[[str], str], refs: str, shows: str = ENGINE_JSON
+) -> None:
+    """Register ``inspect REF…`` on ``group``: each ``what``'s details as ``shows`` says."""
 
     def inspect(*names: str, engine: EngineOpt = None) -> int:
         return for_each(
@@ -296,7 +301,7 @@ def add_inspect(group: App, what: str, path: Callable[[str], str], refs: str) ->
             what=what,
         )
 
-    inspect.__doc__ = f"""Show {what}s' details: the engine's JSON.
+    inspect.__doc__ = f"""Show {what}s' details: {shows}.
 
     Parameters
     ----------

@@ -15,6 +15,7 @@ from skyport.cli.output import (
     print_table,
 )
 from skyport_docker.cli.base import (
+    SUMMARY_JSON,
     EngineOpt,
     Filters,
     ListEngine,
@@ -166,5 +167,9 @@ def network_prune(
 
 
 add_inspect(
-    network_app, "network", lambda ref: api_path("networks", ref), "Networks, by name or id."
+    network_app,
+    "network",
+    lambda ref: api_path("networks", ref),
+    "Networks, by name or id.",
+    SUMMARY_JSON,
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json as jsonlib
 import sys
 import time
@@ -19,7 +21,6 @@ from skyport.cli.output import (
     print_table,
 )
 from skyport_docker.cli.base import (
-    CLEAR,
     ListEngine,
     api_path,
     app,
@@ -56,6 +57,9 @@ def stats(
 ) -> None:
     """Show running containers' CPU, memory, network and block I/O, live or once.
 
+    Live on a terminal, each reading is drawn over the last; otherwise (a
+    pipe, a file) the readings follow one another.
+
     Parameters
     ----------
     containers
@@ -86,17 +90,31 @@ def stats(
                 if json:
                     print(jsonlib.dumps(rows, ensure_ascii=False), flush=True)
                 else:
-                    if redraw:
-                        print(CLEAR, end="")
-                    print_table(
-                        rows, with_engine(STATS_COLUMNS, engine), empty="no running containers"
-                    )
+                    table = _table(rows, with_engine(STATS_COLUMNS, engine))
+                    sys.stdout.write(_in_place(table, first=seen == 1) if redraw else table)
                     sys.stdout.flush()
                 if count is not None and seen >= count:
                     return
                 time.sleep(interval)
         except KeyboardInterrupt:
             return
+
+
+CLEAR_SCREEN, HOME, ERASE_LINE, ERASE_BELOW = "\x1b[2J", "\x1b[H", "\x1b[K", "\x1b[J"
+
+
+def _table(rows: list[Any], columns: list[Column]) -> str:
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        print_table(rows, columns, empty="no running containers")
+    return text.getvalue()
+
+
+def _in_place(table: str, *, first: bool) -> str:
+    """Draw over the previous reading, as ``docker stats`` does: from the top left,
+    each line erased to its end, then what is left below (the screen is cleared once)."""
+    lines = "".join(f"{line}{ERASE_LINE}\n" for line in table.splitlines())
+    return (CLEAR_SCREEN if first else "") + HOME + lines + ERASE_BELOW
 
 
 def _stats_rows(

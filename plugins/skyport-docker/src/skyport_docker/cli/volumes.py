@@ -14,6 +14,7 @@ from skyport.cli.output import (
     print_table,
 )
 from skyport_docker.cli.base import (
+    SUMMARY_JSON,
     EngineOpt,
     Filters,
     Force,
@@ -143,4 +144,6 @@ def volume_prune(
     prune("volume", removes, force=force, engine=engine, as_json=json, filters=filter)
 
 
-add_inspect(volume_app, "volume", lambda ref: api_path("volumes", ref), "Volume names.")
+add_inspect(
+    volume_app, "volume", lambda ref: api_path("volumes", ref), "Volume names.", SUMMARY_JSON
+)
