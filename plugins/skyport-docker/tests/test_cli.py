@@ -142,6 +142,12 @@ def test_root_help_lists_docker_without_loading_it() -> None:
     assert done.stdout.rstrip().endswith("LOADED []")
 
 
+def test_groups_without_a_command_show_their_usage(sp: Run) -> None:
+    assert sp().out.startswith("Usage: skyport docker COMMAND\n")
+    assert sp("container").out.startswith("Usage: skyport docker container COMMAND\n")
+    assert ok(sp("stack", "--help")).out.startswith("Usage: skyport docker stack COMMAND\n")
+
+
 # -- containers ------------------------------------------------------------------------------
 
 

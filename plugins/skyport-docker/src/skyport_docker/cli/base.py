@@ -22,7 +22,8 @@ from skyport.cli.output import (
 )
 
 app = App(
-    name="docker",
+    # what its usage lines start with: the meta app below runs it as an app of its own
+    name="skyport docker",
     help="Docker containers, images, volumes, networks, compose stacks and engines.",
     default_parameter=Parameter(negative=()),
 )
