@@ -765,7 +765,10 @@ def test_remote_mode_lists_follows_logs_and_opens_a_terminal(
 
 
 def test_listings_across_engines_name_the_engines_left_out(
-    sp: Run, tmp_path: Path, make_container: Callable[..., dict[str, Any]]
+    sp: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_container: Callable[..., dict[str, Any]],
 ) -> None:
     container = make_container()
     ok(sp("engine", "add", "dead", f"unix://{tmp_path}/no-engine.sock", "--no-check"))
@@ -781,6 +784,10 @@ def test_listings_across_engines_name_the_engines_left_out(
         result = ok(sp(*listing, "--engine", "all"))
         # once; the in-process server's own log line about it is api/common.py's to quieten
         assert result.err.count(warning) == 1 and result.err.endswith(warning), listing
+    live = ("stats", "-n", "2", "--interval", "0.05", "--engine", "all")
+    assert ok(sp(*live)).err.count(warning) == 1  # appended readings: said once
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert ok(sp(*live)).err.count(warning) == 2  # under each reading drawn over the last
     rows = ok(sp("ps", "--json", "--engine", "all", "--filter", OURS)).json()
     assert [row["id"] for row in rows] == [container["Id"]]
     assert ok(sp("ps", "--engine", "local")).err == ""

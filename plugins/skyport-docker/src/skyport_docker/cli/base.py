@@ -154,20 +154,25 @@ def query_params(engine: str | None = None, **values: Any) -> dict[str, Any]:
 
 
 def get_listing(
-    client: Any, path: str, params: dict[str, Any], *, told: set[str] | None = None
+    client: Any, path: str, params: dict[str, Any], *, left_out: set[str] | None = None
 ) -> Any:
     """GET a listing; warn on stderr about each engine the API left out of it.
 
-    ``told`` (a live ``stats``) holds the engines already warned about, so
-    that each is named once.
+    With ``left_out`` (a live ``stats``), those engines are added to it
+    instead, for the caller to warn about when it suits the display.
     """
     reply = client.request_with_headers("GET", path, params=params)
-    told = set() if told is None else told
-    for name in reply.headers.get(UNAVAILABLE_HEADER, "").split(","):
-        if name and name not in told:
-            told.add(name)
-            warn(f"warning: engine {name} is unavailable and was left out")
+    missing = {name for name in reply.headers.get(UNAVAILABLE_HEADER, "").split(",") if name}
+    if left_out is None:
+        warn_left_out(missing)
+    else:
+        left_out |= missing
     return reply.body
+
+
+def warn_left_out(engines: set[str]) -> None:
+    for name in sorted(engines):
+        warn(f"warning: engine {name} is unavailable and was left out")
 
 
 def fields(**values: Any) -> dict[str, Any]:

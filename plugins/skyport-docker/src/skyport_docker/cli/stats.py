@@ -26,6 +26,7 @@ from skyport_docker.cli.base import (
     app,
     get_listing,
     query_params,
+    warn_left_out,
     with_engine,
 )
 
@@ -85,7 +86,8 @@ def stats(
         seen = 0
         try:
             while True:
-                rows = _stats_rows(client, containers, engine, told)
+                left_out: set[str] = set()
+                rows = _stats_rows(client, containers, engine, left_out)
                 seen += 1
                 if json:
                     print(jsonlib.dumps(rows, ensure_ascii=False), flush=True)
@@ -93,6 +95,9 @@ def stats(
                     table = _table(rows, with_engine(STATS_COLUMNS, engine))
                     sys.stdout.write(_in_place(table, first=seen == 1) if redraw else table)
                     sys.stdout.flush()
+                # under each reading drawn in place (the next one erases it), else once
+                warn_left_out(left_out if redraw else left_out - told)
+                told |= left_out
                 if count is not None and seen >= count:
                     return
                 time.sleep(interval)
@@ -118,10 +123,11 @@ def _in_place(table: str, *, first: bool) -> str:
 
 
 def _stats_rows(
-    client: Any, containers: Sequence[str], engine: str | None, told: set[str]
+    client: Any, containers: Sequence[str], engine: str | None, left_out: set[str]
 ) -> list[Any]:
     if not containers:
-        return list(get_listing(client, api_path("stats"), query_params(engine), told=told))
+        params = query_params(engine)
+        return list(get_listing(client, api_path("stats"), params, left_out=left_out))
     if engine == "all":
         raise CliError("--engine all lists every container; name one engine with containers")
     return [
