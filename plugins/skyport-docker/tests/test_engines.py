@@ -399,13 +399,27 @@ def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) 
     dead = f"unix://{tmp_path / 'nothing.sock'}"
     answer = add(name="dead", url=dead)
     assert answer.status_code == 503, answer.text
-    assert dead in answer.json()["detail"]
+    assert answer.json()["detail"] == (
+        f"Docker engine 'dead' ({dead}) is unavailable: no such socket {tmp_path / 'nothing.sock'}"
+    )
+    refused = f"tcp://127.0.0.1:{free_port()}"
+    answer = add(name="refused", url=refused)
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["detail"] == (
+        f"Docker engine 'refused' ({refused}) is unavailable: connection refused"
+    )
     assert [e["name"] for e in api.get("/api/docker/engines").json()] == ["local"]
 
     # Unless asked not to check: then it is listed, and reported unavailable.
     assert add(name="later", url=dead, check=False).status_code == 201
     checked = {e["name"]: e for e in api.get("/api/docker/engines?check=true").json()}
     assert checked["later"]["available"] is False and dead in checked["later"]["error"]
+    assert checked["later"]["error"].endswith(f"is unavailable: no such socket {dead[7:]}")
+    with api.websocket_connect("/ws", headers=dict(api.headers)) as events:
+        events.send_json({"type": "subscribe", "topics": ["docker.events"]})
+        lost = next_event(events, lambda e: e["engine"] == "later" and e.get("Type") == "engine")
+    assert lost["Action"] == "disconnected"
+    assert lost["error"].endswith(f"is unavailable: no such socket {dead[7:]}")
     assert api.delete("/api/docker/engines/later").status_code == 204
 
 
@@ -529,6 +543,8 @@ def test_a_tcp_engine_with_mutual_tls(
     refused = api.post("/api/docker/engines", json={**body, "tls_ca": files["other_ca"]})
     assert refused.status_code == 503, refused.text
     assert tls_proxy.url in refused.json()["detail"]
+    assert "is unavailable: TLS certificate verify failed: " in refused.json()["detail"]
+    assert "SSL" not in refused.json()["detail"]
     # Without a client certificate the engine refuses the connection.
     anonymous = {"name": "anon", "url": tls_proxy.url, "tls_ca": files["ca"]}
     assert api.post("/api/docker/engines", json=anonymous).status_code == 503

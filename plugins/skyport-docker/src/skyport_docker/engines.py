@@ -10,6 +10,8 @@ engine — never a 500.
 from __future__ import annotations
 
 import contextlib
+import re
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -30,6 +32,13 @@ T = TypeVar("T")
 
 LOCAL = "local"
 SUPPORTED_SCHEMES = ("unix://", "ssh://", "tcp://", "http://", "https://", "npipe://")
+REQUEST_FAULT = re.compile(
+    r"unable to find (user|group)|no matching entries in (passwd|group) file"
+    r"|executable file not found|exec: \"[^\"]*\": |chdir to cwd|cannot mkdir: |not a directory"
+    r"|^ps: |error running ps",
+    re.IGNORECASE,
+)
+"""The engine's 500s that the request caused (a bad user, working dir, command, ``ps`` args)."""
 
 engines_table = sa.Table(
     "docker_engines",
@@ -122,9 +131,9 @@ class Engine:
             requests.exceptions.ReadTimeout,
             urllib3.exceptions.TimeoutError,
             TimeoutError,
-        ) as exc:
+        ):
             raise GatewayTimeout(
-                f"Docker engine {self.name!r} ({self.url}) did not answer in time: {exc}"
+                f"Docker engine {self.name!r} ({self.url}) did not answer in time"
             ) from None
         except (
             docker_errors.DockerException,
@@ -134,14 +143,14 @@ class Engine:
         ) as exc:
             self.reset()
             raise BackendUnavailable(
-                f"Docker engine {self.name!r} ({self.url})", _short(exc)
+                f"Docker engine {self.name!r} ({self.url})", connection_failure(exc, self.url)
             ) from None
         except Exception as exc:
             if not type(exc).__module__.startswith("paramiko"):  # ssh://: host key, auth …
                 raise
             self.reset()
             raise BackendUnavailable(
-                f"Docker engine {self.name!r} ({self.url})", _short(exc)
+                f"Docker engine {self.name!r} ({self.url})", connection_failure(exc, self.url)
             ) from None
 
     def reset(self) -> None:
@@ -166,19 +175,79 @@ class Engine:
 
 
 def _explain(exc: docker_errors.APIError) -> str:
-    return str(exc.explanation or exc)
+    return said_once(str(exc.explanation or exc))
+
+
+def said_once(message: str) -> str:
+    """``no such image: x: No such image: x`` → ``no such image: x`` (the engine repeats)."""
+    for match in re.finditer(": ", message):
+        head, tail = message[: match.start()], message[match.end() :]
+        if head.lower() == tail.lower():
+            return head
+    return message
+
+
+def connection_failure(exc: BaseException, url: str) -> str:
+    """Why the engine at ``url`` could not be reached, in words (no Python wrapping).
+
+    ``connection refused``, ``no such socket /x.sock``, ``timed out``,
+    ``TLS certificate verify failed: …`` — the innermost reason the transport
+    gave, found through the SDK's, requests' and urllib3's wrappers.
+    """
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate verify failed: {cause.verify_message or _ssl_text(cause)}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS: {_ssl_text(cause)}"
+    errors = [c for c in causes if isinstance(c, OSError)]
+    if any(isinstance(c, TimeoutError) for c in causes) or isinstance(
+        exc, requests.exceptions.Timeout
+    ):
+        return "timed out"
+    for error in errors:
+        if isinstance(error, FileNotFoundError) and url.startswith("unix://"):
+            return f"no such socket {url.removeprefix('unix://')}"
+    for error in reversed(errors):  # innermost first
+        text = error.strerror or str(error)
+        if text:
+            return text[0].lower() + text[1:]
+    return _short(exc)
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps (``__cause__``, ``reason``, exception arguments), outer first."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending and len(seen) < 32:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner = [getattr(current, "reason", None), *current.args, current.__cause__]
+        if not current.__suppress_context__:
+            inner.append(current.__context__)
+        pending.extend(e for e in inner if isinstance(e, BaseException))
+
+
+def _ssl_text(exc: ssl.SSLError) -> str:
+    """``[SSL: X] text (_ssl.c:1000)`` → ``text``."""
+    text = str(exc.args[1] if len(exc.args) > 1 else exc)
+    return re.sub(r"^\[SSL(: [A-Z0-9_]+)?\] | \(_ssl\.c:\d+\)$", "", text).strip()
 
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    text = text.removeprefix("Error while fetching server API version: ")
     return text if len(text) < 300 else text[:297] + "..."
 
 
 def _api_error(exc: docker_errors.APIError) -> HTTPException:
     status = exc.status_code or 502
     message = _explain(exc)
-    if status in (400, 401, 403, 409, 412):
-        return ClientException(message, status_code=status)
+    if status in (400, 401, 403, 409, 412) or (status == 500 and REQUEST_FAULT.search(message)):
+        return ClientException(message, status_code=400 if status == 500 else status)
     if status == 304:
         return ClientException(message or "nothing to do: already in that state", status_code=409)
     if status == 404:

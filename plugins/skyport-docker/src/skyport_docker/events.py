@@ -23,7 +23,7 @@ from typing import Any
 from docker.errors import DockerException
 
 from skyport.api import PluginContext
-from skyport_docker.engines import Engine
+from skyport_docker.engines import Engine, connection_failure
 from skyport_docker.state import docker_state
 
 log = logging.getLogger("skyport.docker")
@@ -84,7 +84,7 @@ class EngineWatcher:
                 if self.stopped.is_set():
                     return
                 if not failures:
-                    self._status("disconnected", _describe(exc))
+                    self._status("disconnected", _describe(exc, self.engine.url))
                 pause = RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)]
                 failures += 1
                 self.stopped.wait(pause)
@@ -194,6 +194,7 @@ def _close_stream(stream: Any) -> None:
         log.debug("closing an event stream failed", exc_info=True)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, url: str) -> str:
+    """An HTTP exception's detail, or why the stream from the engine at ``url`` broke."""
     detail = getattr(exc, "detail", None)
-    return str(detail or exc) or type(exc).__name__
+    return str(detail) if detail else connection_failure(exc, url)
