@@ -211,6 +211,7 @@ def test_list_images_with_tags_filters_and_engine(
     row = rows[0]
     assert test_image in row["tags"] and row["engine"] == "local"
     assert row["size"] > 0 and row["created"] > 0
+    assert row["containers"] is None or row["containers"] >= 0  # -1 (not counted) is null
 
     everywhere = api.get("/api/docker/images", params={"engine": "all"}).json()
     assert any(r["id"] == image_id and r["engine"] == "local" for r in everywhere)
@@ -234,6 +235,7 @@ def test_inspect_and_history_by_tag_or_id_and_unknown_is_404(
     for path in ("skyport-missing/none:1", "skyport-missing/none:1/history"):
         missing = api.get(f"/api/docker/images/{path}")
         assert missing.status_code == 404, missing.text
+        assert missing.json()["detail"].lower().count("no such image") == 1, missing.text
         assert "skyport-missing/none" in missing.json()["detail"]
     assert api.delete("/api/docker/images/skyport-missing/none:1").status_code == 404
 

@@ -43,8 +43,8 @@ class ImageSummary(msgspec.Struct, frozen=True):
     digests: list[str]
     created: int
     size: int
-    containers: int
-    """Containers using it, or -1 when the engine did not count."""
+    containers: int | None
+    """Containers using it; null when the engine did not count (it says -1)."""
     labels: dict[str, str]
     engine: str
 
@@ -95,6 +95,11 @@ def pull_jobs(skyport: Skyport) -> PullJobs:
     return jobs
 
 
+def _count(value: object) -> int | None:
+    """The engine's count, or None for its "not counted" (-1, or absent)."""
+    return value if isinstance(value, int) and value >= 0 else None
+
+
 def _summary(raw: dict[str, Any], engine: str) -> ImageSummary:
     tags = [t for t in raw.get("RepoTags") or [] if t != "<none>:<none>"]
     digests = [d for d in raw.get("RepoDigests") or [] if d != "<none>@<none>"]
@@ -104,7 +109,7 @@ def _summary(raw: dict[str, Any], engine: str) -> ImageSummary:
         digests,
         int(raw.get("Created") or 0),
         int(raw.get("Size") or 0),
-        int(raw.get("Containers", -1)),
+        _count(raw.get("Containers")),
         raw.get("Labels") or {},
         engine,
     )
