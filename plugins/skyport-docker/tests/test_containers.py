@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, login
 
 from .conftest import LABEL, RUN_ID
+from .test_engines import SocketProxy
 
 WAIT = 20.0
 
@@ -160,6 +162,32 @@ def test_unreachable_engine_is_503_naming_it_and_left_out_of_all(
     assert both.headers["x-docker-unavailable"] == "ghost"
     assert [r["engine"] for r in both.json()] == ["local"]
     assert ghost_app.get("/api/status").status_code == 200  # the rest keeps serving
+
+
+def test_an_engine_left_out_of_listings_is_logged_once_until_it_is_back(
+    ghost_app: TestClient[Litestar], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def list_all() -> Any:
+        listed = ghost_app.get("/api/docker/ps", params={"engine": "all"})
+        assert listed.status_code == 200, listed.text
+        return listed
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "skyport.docker"]
+
+    with caplog.at_level(logging.INFO, logger="skyport.docker"):
+        for _ in range(3):
+            assert list_all().headers["x-docker-unavailable"] == "ghost"
+        assert len(logged()) == 1 and "ghost left out of listings" in logged()[0]
+        assert "no such socket" in logged()[0]
+        proxy = SocketProxy(tmp_path / "ghost.sock")  # the engine behind the ghost's socket
+        proxy.start()
+        try:
+            for _ in range(2):
+                assert "x-docker-unavailable" not in list_all().headers
+        finally:
+            proxy.stop()
+        assert len(logged()) == 2 and "ghost answers again" in logged()[1]
 
 
 # -- run ----------------------------------------------------------------------------------
@@ -329,6 +357,25 @@ def test_run_body_validation_names_the_field(api: TestClient[Litestar]) -> None:
     assert wrong.status_code == 400 and "cpus" in wrong.text
     unknown = api.post("/api/docker/run", json={"image": "x", "bogus": 1})
     assert unknown.status_code == 400 and "bogus" in unknown.text
+
+
+def test_run_mistakes_the_engine_finds_at_start_are_400_with_its_message(
+    api: TestClient[Litestar],
+    engine: docker.APIClient,
+    test_image: str,
+    unique: Callable[[str], str],
+) -> None:
+    for field, value, said in [
+        ("user", "nosuchuser", "unable to find user nosuchuser"),
+        ("command", "nosuchcommand", "executable file not found"),
+        ("working_dir", "/bin/busybox", "not a directory"),
+    ]:
+        name = unique("bad")
+        body = {"image": test_image, "name": name, field: value, "network_mode": "none"}
+        answer = api.post("/api/docker/run", json={**body, "labels": LABEL})
+        assert answer.status_code == 400, (field, answer.text)
+        assert said in answer.json()["detail"]
+        assert not engine.containers(all=True, filters={"name": name})  # not left behind
 
 
 # -- inspect, actions, remove -------------------------------------------------------------
@@ -544,6 +591,9 @@ def test_top_lists_the_processes(
     assert any("sleep 3600" in row[command] for row in body["processes"])
     stopped = make_container("true", start=False)
     assert api.get(f"/api/docker/containers/{stopped['Id']}/top").status_code == 409
+    bogus = api.get(f"/api/docker/containers/{made['Id']}/top", params={"ps_args": "bogus"})
+    assert bogus.status_code == 400, bogus.text
+    assert bogus.json()["detail"].startswith("ps: ")
 
 
 def test_exec_returns_exit_code_and_output(
@@ -636,6 +686,19 @@ def test_scopes_guard_reading_writing_and_exec(
 
     anonymous = api.get("/api/docker/ps", headers={"Authorization": ""})
     assert anonymous.status_code == 401
+
+
+def test_environment_values_are_shown_only_to_writers(
+    api: TestClient[Litestar], make_container: Callable[..., dict[str, Any]]
+) -> None:
+    made = make_container("sleep 3600", environment=["DB_PASSWORD=s3cret=x", "EMPTY="])
+    path = f"/api/docker/containers/{made['Id']}"
+    seen = api.get(path, headers=bearer(user_token(api, "viewer"))).json()["Config"]["Env"]
+    assert "DB_PASSWORD=***" in seen and "EMPTY=***" in seen
+    assert not any("s3cret" in line for line in seen)
+    for headers in (bearer(user_token(api, "operator")), {}):
+        seen = api.get(path, headers=headers).json()["Config"]["Env"]
+        assert "DB_PASSWORD=s3cret=x" in seen
 
 
 def test_mutating_calls_are_audited(

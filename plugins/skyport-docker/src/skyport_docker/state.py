@@ -16,6 +16,8 @@ class DockerState:
     engines: EngineRegistry
     tasks: dict[str, Any] = field(default_factory=dict)
     """Background work by name (event watchers, pulls) for shutdown to stop."""
+    left_out: set[str] = field(default_factory=set)
+    """Engines ``engine=all`` listings leave out now (logged when this changes)."""
 
     @property
     def settings(self) -> DockerSettings:

@@ -15,7 +15,15 @@ from litestar import Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from skyport_docker import containers, specs
-from skyport_docker.api.common import Skyport, engine_for, list_across, parse_filters
+from skyport_docker.api.common import (
+    AuthRequest,
+    Skyport,
+    engine_for,
+    list_across,
+    parse_filters,
+    redacted_env_list,
+    sees_secrets,
+)
 from skyport_docker.containers import ContainerSummary, ExecResult, LogLine
 
 READ = {"scope": "docker:read"}
@@ -170,9 +178,20 @@ def _run_options(data: RunRequest) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @get("/containers/{id_or_name:str}", opt=READ, tags=TAGS, sync_to_thread=True)
-def inspect_container(skyport: Skyport, id_or_name: Ref, engine: Engine = None) -> dict[str, Any]:
-    """The engine's full description of the container (``docker inspect``)."""
-    return engine_for(skyport, engine).call(lambda c: c.inspect_container(id_or_name))
+def inspect_container(
+    skyport: Skyport, request: AuthRequest, id_or_name: Ref, engine: Engine = None
+) -> dict[str, Any]:
+    """The engine's full description of the container (``docker inspect``).
+
+    ``Config.Env`` values are ``***`` for callers without ``docker:write``.
+    """
+    found: dict[str, Any] = engine_for(skyport, engine).call(
+        lambda c: c.inspect_container(id_or_name)
+    )
+    config = found.get("Config") or {}
+    if config.get("Env") and not sees_secrets(request):
+        config["Env"] = redacted_env_list(config["Env"])
+    return found
 
 
 @delete("/containers/{id_or_name:str}", opt=WRITE, tags=TAGS, sync_to_thread=True)
