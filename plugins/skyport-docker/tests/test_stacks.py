@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from skyport.testing import bearer, login
 
-from .conftest import PROJECT, RUN_ID, TEST_IMAGE
+from .conftest import LABEL, PROJECT, RUN_ID, TEST_IMAGE
 
 SERVICES = """\
 version: "3.7"
@@ -120,19 +120,28 @@ def test_deploy_inspect_stop_start_update_and_remove(
     assert restarted.status_code == 200 and restarted.json()["running"] == 2
 
     # Update with new files and values, no pull: every service is recreated.
+    # The values given are merged over the earlier ones.
     before = {c["Id"] for c in project(engine, name)}
     updated = api.post(
         f"/api/docker/stacks/{name}/update",
         json={"compose": compose_file("SALUTE"), "env": {"SALUTE": "hi"}, "pull": False},
     )
     assert updated.status_code == 200, updated.text
-    assert updated.json()["env"] == {"SALUTE": "hi"}
+    assert updated.json()["env"] == {"GREETING": "hello 'brave' world", "SALUTE": "hi"}
     after = {c["Id"] for c in project(engine, name)}
     assert after and not after & before
     web = next(
         c for c in project(engine, name) if c["Labels"]["com.docker.compose.service"] == "web"
     )
     assert "SALUTE=hi" in engine.inspect_container(web["Id"])["Config"]["Env"]
+    # ... unless they are to replace them.
+    replaced = api.post(
+        f"/api/docker/stacks/{name}/update",
+        json={"env": {"SALUTE": "hey"}, "env_replace": True, "pull": False},
+    )
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["env"] == {"SALUTE": "hey"}
+    assert (folder / ".env").read_text() == "SALUTE=hey\n"
 
     # Pulling needs a registry, and none can be reached: a 4xx with its message ...
     failed = api.post(f"/api/docker/stacks/{name}/update", json={})
@@ -304,6 +313,41 @@ def test_an_outside_stack_whose_files_are_gone_is_driven_by_its_labels(
     assert engine.volumes(filters={"label": f"{PROJECT}={name}"})["Volumes"] in (None, [])
 
 
+def test_an_outside_stack_without_a_files_label_uses_its_working_dirs_compose_file(
+    api: TestClient[Litestar],
+    engine: docker.APIClient,
+    stack_names: Callable[[], str],
+    compose_tool: tuple[str, ...],
+    tmp_path: Path,
+) -> None:
+    name = stack_names()
+    for filename in ("compose.yml", "docker-compose.yaml", "docker-compose.yml"):
+        (tmp_path / filename).write_text("not: [the file Compose prefers\n")
+    (tmp_path / "compose.yaml").write_text(compose_file())
+    labels = {
+        **LABEL,
+        PROJECT: name,
+        "com.docker.compose.service": "worker",
+        "com.docker.compose.oneoff": "False",
+        "com.docker.compose.container-number": "1",
+        "com.docker.compose.project.working_dir": str(tmp_path),
+    }
+    created = engine.create_container(
+        TEST_IMAGE,
+        command=["sleep", "3600"],
+        name=f"{name}_worker_1",
+        labels=labels,
+        host_config=engine.create_host_config(network_mode="none"),
+    )
+    engine.start(created["Id"])
+
+    detail = api.get(f"/api/docker/stacks/{name}").json()
+    assert detail["config_files"] == [str(tmp_path / "compose.yaml")]
+    stopped = api.post(f"/api/docker/stacks/{name}/stop")  # Compose, with that file
+    assert stopped.status_code == 200, stopped.text
+    assert states(engine, name) == {"worker": "exited"}
+
+
 def test_listing_all_engines_marks_each_stack(
     api: TestClient[Litestar], stack_names: Callable[[], str]
 ) -> None:
@@ -332,3 +376,10 @@ def test_reading_needs_docker_read_and_changing_docker_write(
     assert refused.status_code == 403
     assert refused.json()["extra"]["missing_scope"] == "docker:write"
     assert api.delete(f"/api/docker/stacks/{name}", headers=viewer).status_code == 403
+
+    # Viewers see which .env keys a stack has, not their values; writers see them.
+    body = {"name": name, "compose": compose_file(), "env": {"GREETING": "x", "DB_PASSWORD": "pw"}}
+    assert api.post("/api/docker/stacks", json=body).status_code == 201
+    seen = api.get(f"/api/docker/stacks/{name}", headers=viewer).json()["env"]
+    assert seen == {"GREETING": "***", "DB_PASSWORD": "***"}
+    assert api.get(f"/api/docker/stacks/{name}").json()["env"] == body["env"]

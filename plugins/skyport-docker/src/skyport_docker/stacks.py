@@ -39,6 +39,9 @@ NUMBER = "com.docker.compose.container-number"
 ONEOFF = "com.docker.compose.oneoff"
 
 COMPOSE_FILE = "docker-compose.yml"
+"""The file SkyPort writes for a stack deployed through it."""
+COMPOSE_FILENAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+"""The files Compose looks for in a directory, in its order of preference."""
 ENV_FILE = ".env"
 MAX_COMPOSE_BYTES = 1 << 20
 NAME_RULE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -217,7 +220,7 @@ class StackService:
         else:
             status = "partial" if running else "stopped"
         labels = next((r.get("Labels") or {} for r in rows), {})
-        working_dir, files = _label_files(labels)
+        working_dir, files = _label_files(labels, self.engine.is_local)
         if managed:
             working_dir, files = str(self._dir(name)), [str(self._dir(name) / COMPOSE_FILE)]
         services = sorted({(r.get("Labels") or {}).get(SERVICE, "") for r in rows} - {""})
@@ -293,14 +296,21 @@ class StackService:
         compose: str | None = None,
         env: Mapping[str, str] | None = None,
         *,
+        env_replace: bool = False,
         pull: bool = True,
         ignore_pull_failures: bool = False,
     ) -> StackDetail:
-        """Optionally new files, then pull and recreate every service."""
+        """Optionally new files, then pull and recreate every service.
+
+        ``env`` values are merged over the ``.env`` kept so far; with
+        ``env_replace`` they replace it (``env_replace`` alone empties it).
+        """
         check_name(name)
         if compose is not None:
             check_compose(compose)
-        dotenv = env_text(env) if env is not None else None
+        if env_replace and env is None:
+            env = {}
+        env_text(env or {})  # 400 naming env before anything changes
         with _locked(self.engine.name, name):
             rows = self._containers(name)
             managed = self._is_managed(name)
@@ -321,10 +331,12 @@ class StackService:
             self.engine.call(lambda c: c.ping())
             backup = _read_files(cwd) if managed else None
             if backup is not None:
+                if env is not None and not env_replace:
+                    env = {**parse_env(backup[1]), **env}
                 _write(
                     cwd,
                     backup[0] if compose is None else compose,
-                    backup[1] if dotenv is None else dotenv,
+                    backup[1] if env is None else env_text(env),
                 )
             try:
                 self.compose.check(name, files, ["config", "-q"], cwd=cwd, project_dir=project_dir)
@@ -404,7 +416,7 @@ class StackService:
             return [folder / COMPOSE_FILE], folder, None
         if not self.engine.is_local or not rows:
             return None
-        working_dir, files = _label_files(rows[0].get("Labels") or {})
+        working_dir, files = _label_files(rows[0].get("Labels") or {}, local=True)
         if not working_dir or not files or not Path(working_dir).is_dir():
             return None
         paths = [Path(f) for f in files]
@@ -460,13 +472,25 @@ def _member(row: dict[str, Any]) -> StackContainer:
     )
 
 
-def _label_files(labels: Mapping[str, str]) -> tuple[str | None, list[str]]:
-    """The working dir and (absolute) config files a container's compose labels name."""
+def _label_files(labels: Mapping[str, str], local: bool) -> tuple[str | None, list[str]]:
+    """The working dir and (absolute) config files a container's compose labels name.
+
+    Without a config-files label, a ``local`` working dir's own compose file counts,
+    found as Compose finds it (:data:`COMPOSE_FILENAMES`).
+    """
     working_dir = labels.get(WORKING_DIR) or None
     files = [f for f in (labels.get(CONFIG_FILES) or "").split(",") if f]
     if working_dir:
         files = [str(Path(working_dir) / f) for f in files]
+        if not files and local:
+            found = find_compose_file(Path(working_dir))
+            files = [str(found)] if found else []
     return working_dir, files
+
+
+def find_compose_file(folder: Path) -> Path | None:
+    """The compose file Compose would use in ``folder`` (``compose.yaml`` first), if any."""
+    return next((folder / n for n in COMPOSE_FILENAMES if (folder / n).is_file()), None)
 
 
 def _declared_services(path: Path) -> list[str]:

@@ -13,7 +13,14 @@ from litestar import Response, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from skyport.api import PluginContext
-from skyport_docker.api.common import Skyport, engine_for, list_across
+from skyport_docker.api.common import (
+    AuthRequest,
+    Skyport,
+    engine_for,
+    list_across,
+    redacted_env_map,
+    sees_secrets,
+)
 from skyport_docker.engines import Engine
 from skyport_docker.stacks import StackDetail, StackService, StackSummary
 from skyport_docker.state import docker_state
@@ -41,6 +48,9 @@ class UpdateStack(msgspec.Struct, forbid_unknown_fields=True):
 
     compose: Annotated[str, msgspec.Meta(min_length=1)] | None = None
     env: dict[str, str] | None = None
+    """``.env`` values merged over the current ones (new keys added, given keys changed)."""
+    env_replace: bool = False
+    """``env`` replaces the whole ``.env`` instead (alone: empties it)."""
     pull: bool = True
     ignore_pull_failures: bool = False
     """Recreate with the images at hand when a pull fails (reported in ``warnings``)."""
@@ -70,9 +80,17 @@ def deploy_stack(
 
 
 @get("/stacks/{name:str}", opt=READ, tags=TAGS, sync_to_thread=True)
-def get_stack(skyport: Skyport, name: Name, engine: EngineName = None) -> StackDetail:
-    """A stack's services, containers and state (and its files if deployed here)."""
-    return _stacks(skyport, engine).get(name)
+def get_stack(
+    skyport: Skyport, request: AuthRequest, name: Name, engine: EngineName = None
+) -> StackDetail:
+    """A stack's services, containers and state (and its files if deployed here).
+
+    ``.env`` values are ``***`` for callers without ``docker:write``.
+    """
+    detail = _stacks(skyport, engine).get(name)
+    if not sees_secrets(request):
+        detail.env = redacted_env_map(detail.env)
+    return detail
 
 
 @post("/stacks/{name:str}/update", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
@@ -82,12 +100,13 @@ def update_stack(
     data: JSONBody[UpdateStack | None] = None,
     engine: EngineName = None,
 ) -> StackDetail:
-    """Optionally replace the compose file or ``.env``, then pull and recreate."""
+    """Optionally replace the compose file or change ``.env``, then pull and recreate."""
     body = data or UpdateStack()
     return _stacks(skyport, engine).update(
         name,
         body.compose,
         body.env,
+        env_replace=body.env_replace,
         pull=body.pull,
         ignore_pull_failures=body.ignore_pull_failures,
     )
