@@ -674,3 +674,5 @@ def test_an_ssh_engine_with_an_unknown_host_key_is_refused_with_503(
     answer = api.post("/api/docker/engines", json={"name": "unknown", "url": sshd.url})
     assert answer.status_code == 503, answer.text
     assert sshd.url in answer.json()["detail"]
+    reason = f"Server '[127.0.0.1]:{sshd.port}' not found in known_hosts"
+    assert answer.json()["detail"].endswith(f"is unavailable: {reason}")
