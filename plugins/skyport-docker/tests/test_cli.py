@@ -678,6 +678,34 @@ def test_stack_up_ls_ps_stop_start_down(
     assert stack_name not in ok(sp("stack", "ls", "-q")).out.split()
 
 
+def test_stack_up_finds_compose_yaml_and_its_env_here_and_update_merges_values(
+    sp: Run,
+    engine: docker.APIClient,
+    stack_name: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "compose.yaml").write_text(STACK)
+    (tmp_path / ".env").write_text("GREETING=hi from dot env\nOTHER=kept\n")
+    monkeypatch.chdir(tmp_path)
+    ok(sp("stack", "up", stack_name))
+    selector = {"label": f"com.docker.compose.project={stack_name}"}
+    [container] = engine.containers(filters=selector)
+    wait_for(lambda: b"hi from dot env" in engine.logs(container["Id"]), "the greeting")
+
+    ok(sp("stack", "update", stack_name, "--no-pull", "-e", "GREETING=merged"))
+    values = ok(sp("stack", "ps", stack_name, "--json")).json()["env"]
+    assert values == {"GREETING": "merged", "OTHER": "kept"}
+    ok(sp("stack", "update", stack_name, "--no-pull", "--replace-env", "-e", "GREETING=alone"))
+    assert ok(sp("stack", "ps", stack_name, "--json")).json()["env"] == {"GREETING": "alone"}
+    ok(sp("stack", "down", stack_name))
+
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    nothing = sp("stack", "up", "sp-nothing-here")
+    assert "no compose file here" in one_line_error(nothing)
+
+
 def test_stack_errors_are_one_line(sp: Run, tmp_path: Path) -> None:
     missing_file = sp("stack", "up", "sp-nothing", "-f", str(tmp_path / "none.yml"))
     assert "--file: cannot read" in one_line_error(missing_file)

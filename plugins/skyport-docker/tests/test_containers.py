@@ -350,6 +350,26 @@ def test_run_rejects_an_invalid_spec_naming_the_field(
     assert body["extra"] == {"field": field}
 
 
+def test_a_port_that_is_not_a_number_is_explained(
+    api: TestClient[Litestar], test_image: str
+) -> None:
+    body = {"image": test_image, "ports": ["abc:80"], "labels": LABEL}
+    response = api.post("/api/docker/run", json=body)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "'abc' is not a port number or range (1-65535)" in detail
+    assert "invalid literal" not in detail
+
+
+def test_logs_name_the_container_by_its_id(
+    api: TestClient[Litestar], make_container: Callable[..., dict[str, Any]]
+) -> None:
+    made = make_container("echo hello; sleep 3600")
+    name = made["Name"].lstrip("/")
+    answer = api.get(f"/api/docker/containers/{name}/logs").json()
+    assert answer["id"] == made["Id"]
+
+
 def test_run_body_validation_names_the_field(api: TestClient[Litestar]) -> None:
     missing = api.post("/api/docker/run", json={"name": "x"})
     assert missing.status_code == 400 and "image" in missing.text

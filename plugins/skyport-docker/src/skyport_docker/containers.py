@@ -251,8 +251,8 @@ class LineSplitter:
         return LogLine(stream, text)
 
 
-def read_logs(client: docker.APIClient, ref: str, **options: Any) -> list[LogLine]:
-    """The container's past log lines (``tail``, ``since``, ``until``, ``timestamps``)."""
+def read_logs(client: docker.APIClient, ref: str, **options: Any) -> tuple[str, list[LogLine]]:
+    """The container's id and past log lines (``tail``, ``since``, ``until``, ``timestamps``)."""
     info = client.inspect_container(ref)
     tty = bool((info.get("Config") or {}).get("Tty"))
     response = open_logs(client, info["Id"], follow=False, **options)
@@ -263,7 +263,7 @@ def read_logs(client: docker.APIClient, ref: str, **options: Any) -> list[LogLin
             lines.extend(splitter.feed(kind, data))
     finally:
         response.close()
-    return lines + splitter.flush()
+    return str(info["Id"]), lines + splitter.flush()
 
 
 class LogFollower:

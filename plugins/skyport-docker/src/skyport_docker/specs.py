@@ -107,6 +107,8 @@ def _port_range(text: str, allow_empty: bool) -> tuple[int, int] | None:
             return None
         raise ValueError("missing port")
     low, sep, high = text.partition("-")
+    if not (low.isdigit() and (high.isdigit() or not sep)):
+        raise ValueError(f"{text!r} is not a port number or range (1-65535)")
     start, end = int(low), int(high) if sep else int(low)
     if not (1 <= start <= end <= 65535):
         raise ValueError("ports are 1-65535")

@@ -341,8 +341,8 @@ def logs(
         "stderr": stderr,
     }
     target = engine_for(skyport, engine)
-    lines = target.call(lambda c: containers.read_logs(c, id_or_name, **options))
-    return Logs(id_or_name, lines)
+    container_id, lines = target.call(lambda c: containers.read_logs(c, id_or_name, **options))
+    return Logs(container_id, lines)
 
 
 @get("/containers/{id_or_name:str}/top", opt=READ, tags=TAGS, sync_to_thread=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 from cyclopts import Parameter
@@ -50,7 +51,7 @@ def stack_up(
     name: str,
     /,
     *,
-    file: Annotated[str, Parameter(name=["--file", "-f"])] = "docker-compose.yml",
+    file: Annotated[str | None, Parameter(name=["--file", "-f"])] = None,
     env_file: str | None = None,
     env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
     pull: bool = False,
@@ -64,14 +65,20 @@ def stack_up(
     name
         The stack's (compose project's) name.
     file
-        The compose file; "-" reads standard input.
+        The compose file; "-" reads standard input. Default: compose.yaml,
+        compose.yml, docker-compose.yaml or docker-compose.yml here, as Compose looks.
     env_file
-        A .env file with the values the compose file uses.
+        A .env file with the values the compose file uses (default: the .env
+        next to the compose file, if there is one).
     env
         A value, KEY=VALUE (repeatable; wins over --env-file).
     pull
         Pull every image first (by default only missing ones).
     """
+    file = file or _compose_file_here()
+    if env_file is None and file != "-":
+        beside = Path(file).parent / ".env"
+        env_file = str(beside) if beside.is_file() else None
     values = key_values(_env_lines(_read_text(env_file, "--env-file")), "--env-file")
     values.update(key_values(env, "--env"))
     body = fields(
@@ -80,6 +87,15 @@ def stack_up(
     with api() as client:
         answer = client.post(api_path("stacks"), json=body, params=query_params(engine))
     _stack_report(answer, json, "Stack {name} is up: {running} of {containers} containers running.")
+
+
+def _compose_file_here() -> str:
+    from skyport_docker.stacks import COMPOSE_FILENAMES, find_compose_file
+
+    found = find_compose_file(Path.cwd())
+    if found is None:
+        raise CliError(f"no compose file here ({', '.join(COMPOSE_FILENAMES)}): give one with -f")
+    return str(found)
 
 
 def _read_text(path: str | None, flag: str) -> str:
@@ -190,6 +206,7 @@ def stack_update(
     file: Annotated[str | None, Parameter(name=["--file", "-f"])] = None,
     env_file: str | None = None,
     env: Annotated[list[str] | None, Parameter(name=["--env", "-e"])] = None,
+    replace_env: bool = False,
     no_pull: bool = False,
     ignore_pull_failures: bool = False,
     engine: EngineOpt = None,
@@ -204,21 +221,26 @@ def stack_update(
     file
         A new compose file ("-" reads standard input).
     env_file
-        A new .env file.
+        Values to set, from a .env file (merged over the stack's values).
     env
-        A value, KEY=VALUE (repeatable; replaces the stack's values with --env-file's and these).
+        A value to set, KEY=VALUE (repeatable; merged over the stack's values, wins over
+        --env-file).
+    replace_env
+        Replace the stack's values with --env-file's and --env's instead of merging
+        (with neither: remove them all).
     no_pull
         Recreate with the images at hand.
     ignore_pull_failures
         Go on when a pull fails.
     """
     values: dict[str, str] | None = None
-    if env_file is not None or env:
+    if env_file is not None or env or replace_env:
         values = key_values(_env_lines(_read_text(env_file, "--env-file")), "--env-file")
         values.update(key_values(env, "--env"))
     body = fields(
         compose=_read_text(file, "--file") if file else None,
         env=values,
+        env_replace=replace_env or None,
         pull=False if no_pull else None,
         ignore_pull_failures=ignore_pull_failures or None,
     )
