@@ -8,7 +8,6 @@ tests (``PYTHON_KEYRING_BACKEND`` is the fail backend), so logins go to the
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import httpx
 import keyring
@@ -29,42 +28,19 @@ import pytest
 from keyring.backend import KeyringBackend
 
 from skyport import __version__
-from skyport.cli import credentials, main
+from skyport.cli import credentials
+from skyport.testing import CliResult, one_line_error
 
 from .conftest import ADMIN_PASSWORD, LiveServer, free_port
 
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
+Result = CliResult
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+def cli(run_cli: Run) -> Run:
     """``cli("users", "list", stdin="...")`` → exit code, stdout, stderr."""
-
-    def run(*args: str, stdin: str = "") -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
-def one_line_error(result: Result) -> str:
-    assert result.code != 0, result
-    assert result.err.startswith("skyport: error: "), result.err
-    assert result.err.count("\n") == 1, result.err
-    return result.err
+    return run_cli
 
 
 @pytest.fixture

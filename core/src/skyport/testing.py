@@ -6,12 +6,14 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 ``settings``/``make_settings``, ``plugin_manager``, ``app``, ``client``
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
-``bearer``, ``free_port``, ``LiveServer``, ``require_backend``, and
-``TerminalProbe`` (the browser's side of ``/ws/terminal``).
+``bearer``, ``free_port``, ``LiveServer``, ``require_backend``,
+``TerminalProbe`` (the browser's side of ``/ws/terminal``), and for the
+CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import queue
@@ -20,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -237,3 +239,52 @@ class TerminalProbe:
             while True:
                 self.next_frame(deadline)
         return closed.value
+
+
+class CliResult(NamedTuple):
+    """What one ``skyport …`` run gave: its exit code, standard output and error."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+class _TerminalInput(io.StringIO):
+    """Standard input that says it is a terminal (for the CLI's questions)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
+    """``run_cli("docker", "ps", stdin="…", tty=False)`` runs ``skyport docker ps`` in-process."""
+    from skyport.cli import main
+
+    def run(*args: str, stdin: str = "", tty: bool = False) -> CliResult:
+        capsys.readouterr()
+        monkeypatch.setattr("sys.stdin", (_TerminalInput if tty else io.StringIO)(stdin))
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def cli_ok(result: CliResult) -> CliResult:
+    """``result``, after checking that the command succeeded."""
+    assert result.code == 0, result
+    return result
+
+
+def one_line_error(result: CliResult) -> str:
+    """The error line of a failed command (checking it is one ``skyport: error:`` line)."""
+    assert result.code != 0, result
+    assert result.err.startswith("skyport: error: "), result.err
+    assert result.err.count("\n") == 1, result.err
+    return result.err

@@ -9,7 +9,6 @@ label ``skyport.test=<run id>`` (or is removed by the test).
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import logging
 import subprocess
@@ -17,13 +16,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import docker
 import pytest
 
-from skyport.cli import main
-from skyport.testing import ADMIN_PASSWORD, LiveServer
+from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error
+from skyport.testing import cli_ok as ok
 
 from .conftest import LABEL, RUN_ID, TEST_IMAGE
 
@@ -31,45 +30,16 @@ LABEL_ARG = f"skyport.test={RUN_ID}"
 OURS = f"label={LABEL_ARG}"
 """A --filter for what this test run made."""
 WAIT = 20.0
-
-
-class Terminal(io.StringIO):
-    """Standard input that says it is a terminal (for the CLI's questions)."""
-
-    def isatty(self) -> bool:
-        return True
-
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
+Result = CliResult
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(
-    engine: docker.APIClient,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Run:
+def cli(engine: docker.APIClient, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``cli("docker", "ps", stdin="...", tty=False)`` → exit code, stdout, stderr (local mode)."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")  # a broken plugin fails loudly
     monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello")
-
-    def run(*args: str, stdin: str = "", tty: bool = False) -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", (Terminal if tty else io.StringIO)(stdin))
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return run_cli
 
 
 def docker_cli(cli: Run) -> Run:
@@ -80,18 +50,6 @@ def docker_cli(cli: Run) -> Run:
 def sp(cli: Run) -> Run:
     """``sp("ps", "-a")`` is ``skyport docker ps -a``."""
     return docker_cli(cli)
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    return result
-
-
-def one_line_error(result: Result) -> str:
-    assert result.code != 0, result
-    assert result.err.startswith("skyport: error: "), result.err
-    assert result.err.count("\n") == 1, result.err
-    return result.err
 
 
 def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:

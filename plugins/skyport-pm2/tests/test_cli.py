@@ -8,7 +8,6 @@ real server and follows logs from a separate ``skyport`` process.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -18,31 +17,22 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from litestar import Litestar
 
-from skyport.cli import main
-from skyport.testing import ADMIN_PASSWORD, LiveServer
+from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error
+from skyport.testing import cli_ok as ok
 
 from .conftest import WAIT, pm2_binary, rpc, wait_for
 
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
+Result = CliResult
 Run = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(daemon: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
+def cli(daemon: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``cli("list", "--json")`` is ``skyport pm2 list --json``: exit code, stdout, stderr."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")
     monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello,docker,vps")
@@ -50,25 +40,9 @@ def cli(daemon: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     monkeypatch.setenv("SKYPORT_PM2__BIN", pm2_binary() or "")
 
     def run(*args: str, stdin: str = "", group: str = "pm2") -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main([group, *args] if group else list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+        return run_cli(*([group, *args] if group else args), stdin=stdin)
 
     return run
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    return result
-
-
-def one_line_error(result: Result) -> str:
-    assert result.code != 0, result
-    assert result.err.startswith("skyport: error: "), result.err
-    assert result.err.count("\n") == 1, result.err
-    return result.err
 
 
 def test_start_list_describe_and_the_life_cycle(

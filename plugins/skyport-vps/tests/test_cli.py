@@ -2,53 +2,32 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 
-from skyport.cli import main
+from skyport.testing import CliResult
+from skyport.testing import cli_ok as ok
 
 from .conftest import Keys, Sshd
 
-
-class Result(NamedTuple):
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
+Result = CliResult
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+def cli(run_cli: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """``cli("status", stdin="...")`` is ``skyport status``: exit code, stdout, stderr."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")
     monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello,docker,pm2,marketplace")
-
-    def run(*args: str, stdin: str = "") -> Result:
-        capsys.readouterr()
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
+    return run_cli
 
 
 @pytest.fixture
 def vps(cli: Any) -> Any:
     """``vps("servers")`` is ``skyport vps servers`` (local mode unless logged in)."""
     return lambda *args, **kwargs: cli("vps", *args, **kwargs)
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result
-    return result
 
 
 def test_servers_are_added_trusted_tested_and_removed(vps: Any, sshd: Sshd, keys: Keys) -> None:
