@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,16 +23,8 @@ from skyport.metrics.host import (
     _read_processes_psutil,
     host_collector,
 )
+from skyport.testing import wait_for
 from skyport.types import MetricsCollector
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Poll until ``condition()`` holds; ``timeout`` only guards against hanging."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("condition not reached")
-        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -97,7 +89,7 @@ def test_busy_process_raises_cpu_and_shows_in_top_cpu(busy_process: psutil.Proce
     collector = HostCollector(top_processes=50)
     start = cpu_seconds(busy_process)
     collector.collect()
-    wait_for(lambda: cpu_seconds(busy_process) - start >= 0.3)
+    wait_for(lambda: cpu_seconds(busy_process) - start >= 0.3, "0.3 s of CPU", timeout=30)
 
     metrics = collector.collect()
 

@@ -13,7 +13,6 @@ import importlib.metadata
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from skyport.api import SkyportContext
 from skyport.app import create_app
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginError, PluginManager
+from skyport.testing import wait_for
 from skyport.types import DashboardPanel, MetricsCollector, Migration, Permission
 
 from .conftest import ADMIN_PASSWORD, bearer, login
@@ -144,16 +144,6 @@ def running(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
-def until(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll ``condition()`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-    return result
-
-
 def flattened(exc: BaseException) -> list[BaseException]:
     """``exc`` and, for an exception group, every exception inside it."""
     if isinstance(exc, BaseExceptionGroup):
@@ -223,7 +213,7 @@ def test_collector_data_is_served_as_json_and_prometheus(admin: TestClient[Lites
     def sampled() -> Any:
         return admin.get("/api/metrics").json()["collectors"].get("throwaway")
 
-    assert until(sampled) == {"answer": 42, "ok": True}
+    assert wait_for(sampled, timeout=10) == {"answer": 42, "ok": True}
     text = admin.get("/metrics").text
     assert "skyport_throwaway_answer 42.0" in text
     assert "skyport_throwaway_ok 1.0" in text
@@ -560,7 +550,7 @@ def test_the_packaged_plugin_contributes_scopes_metrics_panel_and_topic(
             data = admin.get("/api/metrics").json()["collectors"].get("hello")
             return data if data and data["signatures"] else None
 
-        assert until(signatures) == {"signatures": 1, "guests": 1}
+        assert wait_for(signatures, timeout=10) == {"signatures": 1, "guests": 1}
         assert "skyport_hello_signatures 1.0" in admin.get("/metrics").text
 
 

@@ -7,7 +7,7 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
 ``bearer``, ``free_port``, ``LiveServer``, ``require_backend``,
-``TerminalProbe`` (the browser's side of ``/ws/terminal``), and for the
+``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, and for the
 CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``.
 """
 
@@ -37,6 +37,20 @@ from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
 
 ADMIN_PASSWORD = "admin-password-for-tests"  # noqa: S105 - tests only
+
+
+def wait_for(
+    check: Callable[[], Any], what: str = "condition", *, timeout: float = 20.0, every: float = 0.1
+) -> Any:
+    """Poll ``check`` until it returns something true, and return that; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out after {timeout:g} s waiting for {what} (last: {result!r})"
+            )
+        time.sleep(every)
+    return result
 
 
 def require_backend(available: bool, reason: str) -> None:

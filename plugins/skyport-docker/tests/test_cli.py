@@ -13,7 +13,6 @@ import json
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import docker
 import pytest
 
-from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error
+from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error, wait_for
 from skyport.testing import cli_ok as ok
 
 from .conftest import LABEL, RUN_ID, TEST_IMAGE
@@ -50,15 +49,6 @@ def docker_cli(cli: Run) -> Run:
 def sp(cli: Run) -> Run:
     """``sp("ps", "-a")`` is ``skyport docker ps -a``."""
     return docker_cli(cli)
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return result
 
 
 @pytest.fixture

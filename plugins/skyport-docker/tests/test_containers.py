@@ -18,24 +18,12 @@ from litestar.testing import TestClient
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.testing import ADMIN_PASSWORD, bearer, login
+from skyport.testing import ADMIN_PASSWORD, bearer, login, wait_for
 
 from .conftest import LABEL, RUN_ID
 from .test_engines import SocketProxy
 
 WAIT = 20.0
-
-
-def wait_for(check: Callable[[], Any], timeout: float = WAIT, what: str = "condition") -> Any:
-    """Poll ``check`` until it returns something true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def user_token(api: TestClient[Litestar], role: str) -> str:

@@ -27,10 +27,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import bearer
+from skyport.testing import bearer, wait_for
 
 from .conftest import BUSYBOX, LABEL
-from .test_containers import user_token, wait_for
+from .test_containers import user_token
 
 WAIT = 20.0
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"

@@ -27,7 +27,7 @@ from litestar.testing import TestClient
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.testing import ADMIN_PASSWORD, bearer, login
+from skyport.testing import ADMIN_PASSWORD, bearer, login, wait_for
 from skyport_docker.cgroups import HostCgroups
 from skyport_docker.engines import Engine
 from skyport_docker.settings import EngineConfig
@@ -47,17 +47,6 @@ UNITS = {
     "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
     "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
 }  # fmt: skip
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
-        time.sleep(every)
 
 
 def size(text: str) -> float:

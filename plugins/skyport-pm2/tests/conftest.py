@@ -129,15 +129,6 @@ def stop_daemon(home: Path, sig: int = signal.SIGTERM) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-    return result
-
-
 @pytest.fixture(scope="session")
 def pm2_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A private PM2_HOME with a running daemon, killed at the end of the session."""

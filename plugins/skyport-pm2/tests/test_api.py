@@ -14,9 +14,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import bearer, free_port
+from skyport.testing import bearer, free_port, wait_for
 
-from .conftest import rows_named, rpc, start_app, wait_for
+from .conftest import rows_named, rpc, start_app
 
 SECRET = "hunter2-do-not-show"
 

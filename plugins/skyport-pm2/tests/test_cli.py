@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error
+from skyport.testing import ADMIN_PASSWORD, CliResult, LiveServer, one_line_error, wait_for
 from skyport.testing import cli_ok as ok
 
-from .conftest import WAIT, pm2_binary, rpc, wait_for
+from .conftest import WAIT, pm2_binary, rpc
 
 Result = CliResult
 Run = Callable[..., Result]
