@@ -11,7 +11,6 @@ import contextlib
 import datetime
 import getpass
 import os
-import queue
 import shutil
 import socket
 import ssl
@@ -40,6 +39,7 @@ from skyport.testing import (
     require_backend,
 )
 
+from .test_events_terminal import next_event
 from .test_stacks import compose_file, states
 
 ENGINE_SOCKET = "/var/run/docker.sock"
@@ -331,20 +331,6 @@ def subscribe_events(api: TestClient[Litestar]) -> WebSocketTestSession:
     ws.send_json({"type": "subscribe", "topics": ["docker.events"]})
     assert ws.receive_json(timeout=WAIT)["type"] == "subscribed"
     return ws
-
-
-def next_event(
-    ws: WebSocketTestSession, wanted: Callable[[dict[str, Any]], bool], timeout: float = WAIT
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            message = ws.receive_json(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError("no such docker event in time") from None
-        data = message.get("data")
-        if message.get("topic") == "docker.events" and isinstance(data, dict) and wanted(data):
-            return data
 
 
 # -- the tests -------------------------------------------------------------------------------
