@@ -1,39 +1,93 @@
 """What plugin authors import: the markers, the contract's types and helpers.
 
 ``from skyport.api import hookimpl, MetricsCollector, Permission, …``
+
+Each name is imported when it is first asked for, so a plugin module that
+only declares its hooks (as ``skyport <plugin> --help`` imports it) does not
+pull in Litestar, cryptography or the PTY code it never uses.
 """
 
-from litestar.di import NamedDependency
-from litestar.params import SkipValidation
+from __future__ import annotations
 
-from skyport import hookimpl
-from skyport.auth.principal import Principal
-from skyport.context import PluginContext
-from skyport.errors import BackendUnavailable
-from skyport.secretbox import SecretBox, SecretDecryptError
-from skyport.terminals.handover import OutputHandover
-from skyport.terminals.pty_session import PtySession
-from skyport.types import (
-    AppTemplate,
-    DashboardPanel,
-    Deployer,
-    DeployResult,
-    MarketplaceSource,
-    MetricsCollector,
-    Migration,
-    PanelAction,
-    PanelColumn,
-    Permission,
-    TemplateEnv,
-    TemplatePort,
-    TerminalProvider,
-    TerminalSession,
-    TerminalSize,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-SkyportContext = NamedDependency[SkipValidation[PluginContext]]
-"""Annotate a route handler's ``skyport`` parameter with this to receive the
-plugin's :class:`PluginContext` (the core injects it into every plugin route)."""
+if TYPE_CHECKING:
+    from litestar.di import NamedDependency
+    from litestar.params import SkipValidation
+
+    from skyport import hookimpl
+    from skyport.auth.principal import Principal
+    from skyport.context import PluginContext
+    from skyport.errors import BackendUnavailable
+    from skyport.secretbox import SecretBox, SecretDecryptError
+    from skyport.terminals.handover import OutputHandover
+    from skyport.terminals.pty_session import PtySession
+    from skyport.types import (
+        AppTemplate,
+        DashboardPanel,
+        Deployer,
+        DeployResult,
+        MarketplaceSource,
+        MetricsCollector,
+        Migration,
+        PanelAction,
+        PanelColumn,
+        Permission,
+        TemplateEnv,
+        TemplatePort,
+        TerminalProvider,
+        TerminalSession,
+        TerminalSize,
+    )
+
+    SkyportContext = NamedDependency[SkipValidation[PluginContext]]
+
+_HOMES = {
+    "AppTemplate": "skyport.types",
+    "DashboardPanel": "skyport.types",
+    "Deployer": "skyport.types",
+    "DeployResult": "skyport.types",
+    "MarketplaceSource": "skyport.types",
+    "MetricsCollector": "skyport.types",
+    "Migration": "skyport.types",
+    "PanelAction": "skyport.types",
+    "PanelColumn": "skyport.types",
+    "Permission": "skyport.types",
+    "TemplateEnv": "skyport.types",
+    "TemplatePort": "skyport.types",
+    "TerminalProvider": "skyport.types",
+    "TerminalSession": "skyport.types",
+    "TerminalSize": "skyport.types",
+    "hookimpl": "skyport",
+    "Principal": "skyport.auth.principal",
+    "PluginContext": "skyport.context",
+    "BackendUnavailable": "skyport.errors",
+    "SecretBox": "skyport.secretbox",
+    "SecretDecryptError": "skyport.secretbox",
+    "OutputHandover": "skyport.terminals.handover",
+    "PtySession": "skyport.terminals.pty_session",
+}
+"""Where each public name lives."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SkyportContext":
+        # Annotate a route handler's ``skyport`` parameter with this to receive the
+        # plugin's PluginContext (the core injects it into every plugin route).
+        from litestar.di import NamedDependency
+        from litestar.params import SkipValidation
+
+        from skyport.context import PluginContext
+
+        value: Any = NamedDependency[SkipValidation[PluginContext]]
+    elif name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+    else:
+        raise AttributeError(f"module 'skyport.api' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AppTemplate",

@@ -775,3 +775,17 @@ def test_remote_listing_across_engines_names_the_engines_left_out(
     ok(sp("engine", "add", "gone", f"unix://{tmp_path}/no-engine.sock", "--no-check"))
     result = ok(sp("volume", "ls", "-q", "--engine", "all"))
     assert result.err.count("skyport: warning: engine gone is unavailable and was left out\n") == 1
+
+
+def test_group_help_imports_neither_the_server_nor_the_sdk() -> None:
+    probe = (
+        "import sys\n"
+        "from skyport.cli import main\n"
+        "main(['docker', '--help'])\n"
+        "heavy = {'litestar', 'docker', 'cryptography', 'paramiko'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
