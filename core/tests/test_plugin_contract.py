@@ -2,8 +2,9 @@
 
 Throwaway plugins are defined right here and registered with a fresh
 :class:`PluginManager`; the packaged example plugin ``skyport-hello``
-(tests/plugins/skyport-hello, a dev dependency of the workspace) is found
-through its real entry point.
+(tests/plugins/skyport-hello, installed for the tests that ask for the
+``example_plugin`` fixture, never into the workspace) is found through its real
+entry point.
 """
 
 from __future__ import annotations
@@ -434,6 +435,7 @@ def test_two_plugins_with_one_name_are_an_error() -> None:
         manager.register(Throwaway(), name="twin")
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_an_in_process_plugin_cannot_take_an_installed_plugin_name() -> None:
     manager = PluginManager(strict=False, use_entry_points=True)
     with pytest.raises(
@@ -474,6 +476,7 @@ def app_permissions(client: TestClient[Litestar]) -> set[str]:
     return set(client.app.state.services.registry.permissions)
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_skyport_disable_plugins_turns_off_an_installed_plugin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -492,14 +495,22 @@ def test_skyport_disable_plugins_turns_off_an_installed_plugin(
 # -- the packaged example plugin, through its entry point --------------------------------
 
 
+def test_the_example_plugin_is_not_installed_in_the_workspace() -> None:
+    """A developer's ``skyport`` in the workspace shows no example plugin."""
+    assert "hello" not in {ep.name for ep in importlib.metadata.entry_points(group="skyport")}
+
+
+@pytest.mark.usefixtures("example_plugin")
 def test_the_packaged_plugin_is_installed_from_this_repository() -> None:
     dist = importlib.metadata.distribution("skyport-hello")
     origin = json.loads(dist.read_text("direct_url.json") or "{}")
     assert Path(urlsplit(origin["url"]).path) == HELLO_DIR
+    assert dist.requires == ["skyport-core<0.2,>=0.1"]
     (entry,) = [ep for ep in dist.entry_points if ep.group == "skyport"]
     assert (entry.name, entry.value) == ("hello", "skyport_hello.plugin")
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_the_packaged_plugin_is_discovered_through_its_entry_point() -> None:
     manager = PluginManager(strict=True, use_entry_points=True).load()
     record = manager.records["hello"]
@@ -510,6 +521,7 @@ def test_the_packaged_plugin_is_discovered_through_its_entry_point() -> None:
     assert record.summary.startswith("Greet people")
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_the_packaged_plugin_serves_its_routes_with_its_settings(
     make_settings: Callable[..., Settings],
 ) -> None:
@@ -528,6 +540,7 @@ def test_the_packaged_plugin_serves_its_routes_with_its_settings(
         assert admin.post("/api/hello/guests", json={"name": ""}).status_code == 400
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_the_packaged_plugin_contributes_scopes_metrics_panel_and_topic(
     make_settings: Callable[..., Settings],
 ) -> None:
@@ -554,6 +567,7 @@ def test_the_packaged_plugin_contributes_scopes_metrics_panel_and_topic(
         assert "skyport_hello_signatures 1.0" in admin.get("/metrics").text
 
 
+@pytest.mark.usefixtures("example_plugin")
 def test_the_packaged_plugin_command_calls_the_server(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -567,13 +581,16 @@ def test_the_packaged_plugin_command_calls_the_server(
     assert capsys.readouterr().out.splitlines()[-1] == "Bonjour, Ada!"
 
 
-def test_the_packaged_plugin_command_runs_as_skyport_hello(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    from skyport.cli import main
-
-    assert main(["hello", "sign", "Grace"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "Hello, Grace!"
+@pytest.mark.usefixtures("example_plugin")
+def test_the_packaged_plugin_command_runs_as_skyport_hello() -> None:
+    # A new process: the command line lists the installed plugins when it starts.
+    result = subprocess.run(
+        [sys.executable, "-m", "skyport.cli", "hello", "sign", "Grace"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "Hello, Grace!"
 
 
 # -- the package itself ---------------------------------------------------------------------
@@ -595,7 +612,7 @@ def test_the_installed_skyport_is_this_repository() -> None:
     """Not the unrelated project called "skyport" on PyPI."""
     import skyport
 
-    dist = importlib.metadata.distribution("skyport")
+    dist = importlib.metadata.distribution("skyport-core")
     origin = json.loads(dist.read_text("direct_url.json") or "{}")
     assert Path(urlsplit(origin["url"]).path) == REPO / "core"
     assert origin["dir_info"]["editable"] is True

@@ -33,7 +33,7 @@ def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("skyport")
+        return version("skyport-core")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0.0.0"
 
