@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -33,6 +34,7 @@ from skyport.auth.users import UserBook
 from skyport.broker import Broker
 from skyport.config import Settings, load_settings
 from skyport.context import CoreServices, PluginContext
+from skyport.datadir import prepare_data_dir
 from skyport.errors import unexpected_error
 from skyport.metrics.history import MetricsHistory
 from skyport.metrics.hub import MetricsHub
@@ -62,6 +64,7 @@ def create_app(
         disabled=settings.plugins.disabled, strict=settings.plugins.strict
     )
     manager.load()
+    prepare_data_dir(settings.data_path, settings.database_url)
     database = Database(settings.database_url)
     broker = Broker()
     registry = Registry()
@@ -137,6 +140,7 @@ def create_app(
             *plugin_routers,
         ],
         middleware=[
+            *_trusted_proxies(settings),
             DefineMiddleware(SkyportAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
             AuditMiddleware,
         ],
@@ -177,6 +181,17 @@ def _provide(context: PluginContext) -> Provide:
         return context
 
     return Provide(plugin_context, use_cache=True, sync_to_thread=False)
+
+
+def _trusted_proxies(settings: Settings) -> list[DefineMiddleware]:
+    """Behind the reverse proxies of ``server.forwarded_allow_ips``, the client is the
+    address their ``X-Forwarded-For`` gives (anyone else's header is ignored)."""
+    if not settings.server.forwarded_allow_ips:
+        return []
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    proxies: Any = ProxyHeadersMiddleware  # a plain ASGI middleware: typed for uvicorn's ASGI
+    return [DefineMiddleware(proxies, trusted_hosts=list(settings.server.forwarded_allow_ips))]
 
 
 def _secure_cookies(settings: Settings) -> bool:

@@ -34,6 +34,9 @@ class ServerSettings(msgspec.Struct, forbid_unknown_fields=True):
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
     certfile: str | None = None
     keyfile: str | None = None
+    forwarded_allow_ips: list[str] = msgspec.field(default_factory=list)
+    """Reverse proxies (addresses or networks) whose ``X-Forwarded-For`` names the client;
+    empty: the client is whoever connects."""
 
 
 class DatabaseSettings(msgspec.Struct, forbid_unknown_fields=True):

@@ -33,6 +33,7 @@ from litestar.testing import TestClient
 from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from skyport.app import create_app
+from skyport.cli.serve import uvicorn_options
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
 
@@ -163,12 +164,15 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn server on a free loopback port, in a background thread."""
+    """A real uvicorn server on a free loopback port, in a background thread, configured
+    as ``skyport serve`` configures it (apart from the address)."""
 
     def __init__(self, app: Litestar) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        options = uvicorn_options(app.state.settings.server)
+        options.update(host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(app, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_409_CONFLICT
 
 from skyport.audit import AuditPage
@@ -21,6 +21,8 @@ ADMIN = {"scope": "users:admin"}
 Username = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+ROW_MAX = 2**63 - 1
+"""The largest integer a database column (SQLite INTEGER, PostgreSQL BIGINT) holds."""
 
 
 class NewUser(msgspec.Struct, forbid_unknown_fields=True):
@@ -33,6 +35,8 @@ class UserChange(msgspec.Struct, forbid_unknown_fields=True):
     role: RoleName | None = None
     password: Password | None = None
     disabled: bool | None = None
+    revoke_tokens: bool = False
+    """Revoke the user's API tokens too (a password change alone leaves them working)."""
 
 
 class RoleBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,7 +100,8 @@ class UsersController(Controller):
         username: FromPath[str],
         data: JSONBody[UserChange],
     ) -> User:
-        """Change a user's role, password or disabled flag; their sessions end."""
+        """Change a user's role, password or disabled flag; their sessions end (their API
+        tokens too with ``revoke_tokens``)."""
         auth = _auth(request)
         current = await _user_or_404(request, username)
         if data.role is not None:
@@ -111,8 +116,9 @@ class UsersController(Controller):
         except AccountError as exc:
             raise ClientException(str(exc)) from None
         assert user is not None
-        if data.password is not None or data.disabled or data.role is not None:
-            await auth.revoke_user_sessions(user.id)
+        changed = data.password is not None or bool(data.disabled) or data.role is not None
+        if changed or data.revoke_tokens:
+            await auth.revoke_user(user.id, end_sessions=changed, revoke_tokens=data.revoke_tokens)
         return user
 
     @delete("/{username:str}", status_code=HTTP_204_NO_CONTENT)
@@ -123,7 +129,7 @@ class UsersController(Controller):
         user = await _user_or_404(request, username)
         if user.role == "admin" and await auth.users.count_admins() <= 1:
             raise ClientException("refusing to remove the last active admin", status_code=409)
-        await auth.revoke_user_sessions(user.id)
+        await auth.revoke_user(user.id)
         await auth.users.delete(username)
 
 
@@ -195,7 +201,11 @@ class GrantsController(Controller):
         )
 
     @delete("/{grant_id:int}", status_code=HTTP_204_NO_CONTENT)
-    async def remove_grant(self, request: Request[Any, Any, Any], grant_id: FromPath[int]) -> None:
+    async def remove_grant(
+        self,
+        request: Request[Any, Any, Any],
+        grant_id: Annotated[int, PathParameter(ge=1, le=ROW_MAX)],
+    ) -> None:
         if not await request.app.state.services.grants.remove(grant_id):
             raise NotFoundException(f"no grant {grant_id}")
 
@@ -204,7 +214,7 @@ class GrantsController(Controller):
 async def audit_log(
     request: Request[Any, Any, Any],
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-    offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=ROW_MAX)] = 0,
     username: FromQuery[str | None] = None,
     action: FromQuery[str | None] = None,
 ) -> AuditPage:

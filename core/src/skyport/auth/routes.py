@@ -19,7 +19,6 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from skyport.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_address
-from skyport.auth.passwords import verify_password
 from skyport.auth.principal import Principal
 from skyport.auth.ratelimit import TooManyAttempts
 from skyport.auth.service import ApiToken, AuthService, InvalidCredentials
@@ -64,6 +63,8 @@ class CreatedToken(msgspec.Struct, frozen=True):
 class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
     current_password: Secret
     new_password: Secret
+    revoke_tokens: bool = False
+    """Revoke your API tokens too (by default they keep working after a password change)."""
 
 
 def user_info(principal: Principal) -> UserInfo:
@@ -149,16 +150,24 @@ async def me(request: Request[Principal, Any, Any]) -> UserInfo:
 async def change_password(
     request: Request[Principal, Any, Any], data: JSONBody[PasswordChange]
 ) -> None:
-    """Change your own password; every other session of yours ends."""
-    auth = _auth(request)
-    found = await auth.users.password_hash(request.user.username)
-    if not found or not verify_password(found[1], data.current_password):
-        raise PermissionDeniedException("current password is wrong")
+    """Change your own password. Every session of yours ends, this one included; your
+    API tokens keep working unless ``revoke_tokens`` is true."""
     try:
-        await auth.users.update(request.user.username, password=data.new_password)
+        await _auth(request).change_password(
+            request.user,
+            data.current_password,
+            data.new_password,
+            client_address(request),
+            revoke_tokens=data.revoke_tokens,
+        )
+    except TooManyAttempts as exc:
+        raise TooManyRequestsException(
+            str(exc), headers={"Retry-After": str(exc.retry_after)}
+        ) from None
+    except InvalidCredentials:
+        raise PermissionDeniedException("current password is wrong") from None
     except AccountError as exc:
-        raise ClientException(str(exc)) from None
-    await auth.revoke_user_sessions(request.user.user_id)
+        raise ClientException(str(exc), extra={"field": "new_password"}) from None
 
 
 @get("/tokens", opt={"scope": "auth:self"})

@@ -79,6 +79,11 @@ class AuthService:
             settings.login_attempts_per_client,
             settings.login_window_seconds,
         )
+        self.password_limiter = LoginLimiter(
+            settings.login_attempts_per_user,
+            settings.login_attempts_per_client,
+            settings.login_window_seconds,
+        )
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lookups: dict[str, asyncio.Future[Principal]] = {}
 
@@ -86,7 +91,8 @@ class AuthService:
 
     async def login(self, username: str, password: str, client: str) -> LoginResult:
         """Check a password and open a session; rate limited per user and client."""
-        self.limiter.check(username, client)
+        if backoff := self.limiter.check(username, client):
+            await asyncio.sleep(backoff)
         found = await self.users.password_hash(username)
         user, stored = found if found else (None, None)
         usable = stored if user and not user.disabled else None
@@ -94,8 +100,22 @@ class AuthService:
             self.limiter.failed(username, client)
             raise InvalidCredentials
         assert user is not None
-        self.limiter.succeeded(username)
+        self.limiter.succeeded(username, client)
         return await self.open_session(user, client, "session")
+
+    async def change_password(
+        self, principal: Principal, current: str, new: str, client: str, *, revoke_tokens: bool
+    ) -> None:
+        """Change one's own password; every session of the user ends (and, when asked,
+        every API token). Each attempt counts against the limiter, right or wrong."""
+        if backoff := self.password_limiter.check(principal.username, client):
+            await asyncio.sleep(backoff)
+        self.password_limiter.failed(principal.username, client)
+        found = await self.users.password_hash(principal.username)
+        if not found or not await asyncio.to_thread(verify_password, found[1], current):
+            raise InvalidCredentials
+        await self.users.update(principal.username, password=new)
+        await self.revoke_user(principal.user_id, revoke_tokens=revoke_tokens)
 
     async def open_session(self, user: User, client: str, method: AuthMethod) -> LoginResult:
         now = time.time()
@@ -141,13 +161,21 @@ class AuthService:
             )
         self.invalidate()
 
-    async def revoke_user_sessions(self, user_id: int) -> None:
+    async def revoke_user(
+        self, user_id: int, *, end_sessions: bool = True, revoke_tokens: bool = False
+    ) -> None:
+        """End every session of the user and/or revoke all their API tokens."""
+        tables = [sessions] if end_sessions else []
+        if revoke_tokens:
+            tables.append(api_tokens)
+        now = time.time()
         async with self.database.begin() as conn:
-            await conn.execute(
-                sessions.update()
-                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
-            )
+            for table in tables:
+                await conn.execute(
+                    table.update()
+                    .where(table.c.user_id == user_id, table.c.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
         self.invalidate()
 
     def csrf_token(self, session_id: str) -> str:

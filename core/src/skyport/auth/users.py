@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -69,7 +70,7 @@ class UserBook:
             raise UserExists(f"user {username!r} already exists")
         values = {
             "username": username,
-            "password_hash": hash_password(password),
+            "password_hash": await asyncio.to_thread(hash_password, password),
             "role": role,
             "disabled": False,
             "created_at": time.time(),
@@ -96,7 +97,7 @@ class UserBook:
         if password is not None:
             if problem := password_problem(password):
                 raise AccountError(problem)
-            values["password_hash"] = hash_password(password)
+            values["password_hash"] = await asyncio.to_thread(hash_password, password)
         if values:
             async with self.database.begin() as conn:
                 await conn.execute(

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skyport.cli.output import CliError
 
+if TYPE_CHECKING:
+    from skyport.config import ServerSettings
+
 APP_FACTORY = "skyport.app:create_app"
+MAX_HEADER_BYTES = 64 * 1024
+"""Request line and headers together; a larger request gets a 400 before it is read further."""
+MAX_WEBSOCKET_MESSAGE = 1024 * 1024
 
 
 def serve(
@@ -50,13 +56,7 @@ def serve(
 
     import uvicorn
 
-    options: dict[str, Any] = {
-        "host": server.host,
-        "port": server.port,
-        "ssl_certfile": server.certfile,
-        "ssl_keyfile": server.keyfile,
-        "proxy_headers": False,
-    }
+    options = uvicorn_options(server)
     scheme = "https" if server.certfile else "http"
     print(f"SkyPort serving on {scheme}://{_shown_host(server.host)}:{server.port}", flush=True)
     if reload:
@@ -72,6 +72,24 @@ def serve(
     except PluginError as exc:
         raise CliError(str(exc), code=2) from None
     uvicorn.run(application, **options)
+
+
+def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
+    """How uvicorn serves SkyPort: h11, which caps the size of a request's headers.
+
+    uvicorn's own proxy handling stays off: the app takes the client from
+    ``X-Forwarded-For`` itself, only from ``server.forwarded_allow_ips``.
+    """
+    return {
+        "host": server.host,
+        "port": server.port,
+        "ssl_certfile": server.certfile,
+        "ssl_keyfile": server.keyfile,
+        "http": "h11",
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "ws_max_size": MAX_WEBSOCKET_MESSAGE,
+        "proxy_headers": False,
+    }
 
 
 def _server_overrides(
