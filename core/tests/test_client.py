@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +30,7 @@ from skyport.client import (
 from skyport.config import Settings, load_settings
 from skyport.errors import BackendUnavailable
 from skyport.plugins import PluginManager
+from skyport.testing import wait_for
 
 from .conftest import ADMIN_PASSWORD, LiveServer, free_port
 
@@ -155,6 +157,27 @@ def test_remote_subscribe_yields_the_ack_then_samples(remote_admin: Client) -> N
     messages.close()  # type: ignore[attr-defined]
     assert first == {"type": "subscribed", "topics": ["metrics"]}
     assert sample["data"]["collector"] == "host"
+
+
+@pytest.mark.parametrize("mode", ["remote", "local"])
+def test_a_feed_changes_topics_and_is_closed_from_another_thread(
+    mode: str, request: pytest.FixtureRequest
+) -> None:
+    client: Client = request.getfixturevalue("remote_admin" if mode == "remote" else "local")
+    feed = client.feed(["no-such-topic"])
+    messages = iter(feed)
+    assert next(messages)["type"] == "error"  # not strict: errors are messages
+    feed.subscribe(["metrics"])
+    assert next(messages) == {"type": "subscribed", "topics": ["metrics"]}
+    first_host_sample(messages)
+    feed.unsubscribe(["metrics"])
+    seen: list[dict[str, Any]] = []
+    reader = threading.Thread(target=lambda: seen.extend(messages))
+    reader.start()
+    wait_for(lambda: {"type": "unsubscribed", "topics": ["metrics"]} in seen, "unsubscribed")
+    feed.close()
+    reader.join(timeout=15)
+    assert not reader.is_alive()  # the loop ended quietly, with no error
 
 
 def test_forbidden_names_the_missing_scope(remote_admin: Client, live_server: LiveServer) -> None:

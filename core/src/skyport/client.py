@@ -337,58 +337,19 @@ class Client:
         error reply (unknown topic, missing scope) raises instead. The
         connection closes when the iterator is closed or garbage-collected.
         """
-        request = {"type": "subscribe", "topics": list(topics)}
-        frames = (
-            self._local_frames(request) if self.mode == "local" else self._remote_frames(request)
-        )
+        feed = self.feed(topics, strict=strict)
         try:
-            for raw in frames:
-                message = jsonlib.loads(raw)
-                if strict and isinstance(message, dict) and message.get("type") == "error":
-                    raise _topic_error(str(message.get("message", "subscription refused")))
-                yield message
+            yield from feed
         finally:
-            frames.close()  # not left to the garbage collector: a traceback may hold it
+            feed.close()  # not left to the garbage collector: a traceback may hold it
 
-    def _remote_frames(self, request: dict[str, Any]) -> Generator[str | bytes, None, None]:
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect as ws_connect
-
-        target = "ws" + self.url.removeprefix("http") + "/ws"
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            socket = ws_connect(
-                target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=self._tls
-            )
-        except InvalidStatus as exc:
-            raise self._refused(f"HTTP {exc.response.status_code}") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise ServerUnreachable(self.url, _reason(exc)) from None
-        with socket:
-            try:
-                socket.send(jsonlib.dumps(request))
-                while True:
-                    yield socket.recv()
-            except ConnectionClosed as exc:
-                if exc.rcvd is None:
-                    raise ServerUnreachable(self.url, "connection lost") from None
-                if exc.rcvd.code not in (1000, 1001):
-                    raise self._closed(exc.rcvd.code, exc.rcvd.reason) from None
-            except OSError as exc:
-                raise ServerUnreachable(self.url, f"connection lost: {_reason(exc)}") from None
-
-    def _local_frames(self, request: dict[str, Any]) -> Generator[str | bytes, None, None]:
-        with _LocalSocket(self.http, dict(self.http.headers)) as socket:
-            if socket.refused is not None:
-                raise self._closed(*socket.refused)
-            socket.send_text(jsonlib.dumps(request))
-            while True:
-                message = socket.receive()
-                if message["type"] == "websocket.close":
-                    if message.get("code", 1000) not in (1000, 1001):
-                        raise self._closed(message.get("code"), message.get("reason") or "")
-                    return
-                yield message.get("text") or message.get("bytes") or "null"
+    def feed(self, topics: Iterable[str] = (), *, strict: bool = False) -> Feed:
+        """Open ``/ws`` subscribed to ``topics``; see :class:`Feed` (topics can change later)."""
+        feed = Feed(self, strict=strict)
+        topics = list(topics)
+        if topics:
+            feed.subscribe(topics)
+        return feed
 
     def _closed(self, code: int | None, reason: str) -> ClientError:
         if code == 1013:
@@ -449,6 +410,134 @@ def normalize_url(url: str) -> str:
     if "://" not in url:
         url = f"http://{url}"
     return url.rstrip("/")
+
+
+class Feed:
+    """One ``/ws`` connection (see :meth:`Client.feed`).
+
+    Iterating yields every message the server sends until the connection
+    ends; :meth:`subscribe` and :meth:`unsubscribe` change the topics on the
+    way. :meth:`close` may be called from any thread: a loop reading the
+    feed in another thread then ends quietly. A connection that is lost or
+    refused raises a :class:`ClientError`; with ``strict`` so does an error
+    reply (unknown topic, missing scope).
+    """
+
+    def __init__(self, client: Client, *, strict: bool = False) -> None:
+        self._strict = strict
+        self._closing = False
+        self._link: _FeedLink = (
+            _LocalFeedLink(client) if client.mode == "local" else _RemoteFeedLink(client)
+        )
+
+    def subscribe(self, topics: Iterable[str]) -> None:
+        self._send("subscribe", topics)
+
+    def unsubscribe(self, topics: Iterable[str]) -> None:
+        self._send("unsubscribe", topics)
+
+    def _send(self, kind: str, topics: Iterable[str]) -> None:
+        self._link.send(jsonlib.dumps({"type": kind, "topics": list(topics)}))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        while True:
+            try:
+                raw = self._link.receive()
+            except ClientError:
+                if self._closing:
+                    return
+                raise
+            if raw is None:
+                return
+            message = jsonlib.loads(raw)
+            if self._strict and isinstance(message, dict) and message.get("type") == "error":
+                raise _topic_error(str(message.get("message", "subscription refused")))
+            yield message
+
+    def close(self) -> None:
+        self._closing = True
+        self._link.close()
+
+    def __enter__(self) -> Feed:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _FeedLink(Protocol):
+    def send(self, text: str) -> None: ...
+
+    def receive(self) -> str | bytes | None:
+        """The next frame; ``None`` once the server closed normally."""
+
+    def close(self) -> None: ...
+
+
+class _RemoteFeedLink:
+    def __init__(self, client: Client) -> None:
+        from websockets.exceptions import InvalidHandshake, InvalidStatus
+        from websockets.sync.client import connect as ws_connect
+
+        self._client = client
+        target = "ws" + client.url.removeprefix("http") + "/ws"
+        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+        try:
+            self._socket = ws_connect(
+                target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
+            ).__enter__()  # left by close()
+        except InvalidStatus as exc:
+            raise client._refused(f"HTTP {exc.response.status_code}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            raise ServerUnreachable(client.url, _reason(exc)) from None
+
+    def send(self, text: str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            self._socket.send(text)
+        except (ConnectionClosed, OSError) as exc:
+            raise ServerUnreachable(self._client.url, f"connection lost: {_reason(exc)}") from None
+
+    def receive(self) -> str | bytes | None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            return self._socket.recv()
+        except ConnectionClosed as exc:
+            if exc.rcvd is None:
+                raise ServerUnreachable(self._client.url, "connection lost") from None
+            if exc.rcvd.code not in (1000, 1001):
+                raise self._client._closed(exc.rcvd.code, exc.rcvd.reason) from None
+            return None
+        except OSError as exc:
+            raise ServerUnreachable(self._client.url, f"connection lost: {_reason(exc)}") from None
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class _LocalFeedLink:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._socket = _LocalSocket(client.http, dict(client.http.headers)).__enter__()
+        if self._socket.refused is not None:
+            self._socket.__exit__(None, None, None)
+            raise client._closed(*self._socket.refused)
+
+    def send(self, text: str) -> None:
+        self._socket.send_text(text)
+
+    def receive(self) -> str | bytes | None:
+        message = self._socket.receive()
+        if message["type"] == "websocket.close":
+            if message.get("code", 1000) not in (1000, 1001):
+                raise self._client._closed(message.get("code"), message.get("reason") or "")
+            return None
+        return message.get("text") or message.get("bytes") or "null"
+
+    def close(self) -> None:
+        self._socket.__exit__(None, None, None)
 
 
 # -- helpers ------------------------------------------------------------------
