@@ -40,6 +40,7 @@ _COMMANDS = {
     "status": ("skyport.cli.session:status", "Show server version, host, uptime and plugins."),
     "metrics": ("skyport.cli.metrics:metrics", "Show host metrics, once or live (--watch)."),
     "terminal": ("skyport.cli.terminal_cmd:terminal", "Open an interactive terminal (host, …)."),
+    "tui": ("skyport.cli.tui_cmd:tui", "Open the full-screen terminal UI (live, k9s-style keys)."),
     "plugins": ("skyport.cli.plugins_cmd:plugins", "List plugins: loaded, failed, disabled."),
     "users": ("skyport.cli.users:app", "Manage user accounts."),
     "tokens": ("skyport.cli.tokens:app", "Create, list and revoke your API tokens."),

@@ -1,0 +1,216 @@
+"""What every area screen shares: live topics while visible, API calls off the UI thread,
+write actions shown only to users who may take them, and the filtered table of list screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input
+
+from skyport.client import Client, ClientError
+from skyport.tui.screens.detail import DocumentScreen
+from skyport.tui.widgets import Confirm, FilterBar, ScreenBar, StatusLine
+
+if TYPE_CHECKING:
+    from skyport.tui.app import SkyportTui
+
+T = TypeVar("T")
+SETTLE = 0.3
+"""Seconds :meth:`AreaScreen.reload_soon` waits (events come in bursts)."""
+
+
+class AreaScreen(Screen[None]):
+    """A top-level screen (one per area: overview, containers, …).
+
+    Subclasses name the ``TOPICS`` they follow while shown (``on_topic`` gets
+    their messages), load their data in ``reload``, and map in ``WRITES`` the
+    actions that change something to the scope each needs (hidden from users without it).
+    """
+
+    AREA: ClassVar[str]
+    TOPICS: ClassVar[tuple[str, ...]] = ()
+    WRITES: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        super().__init__(classes=f"area {self.AREA}")
+        self._unwatch: list[Callable[[], None]] = []
+        self._soon: Any = None
+
+    @property
+    def tui(self) -> SkyportTui:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ScreenBar(self.AREA)
+        yield from self.body()
+        yield StatusLine(classes="status-line")
+        yield Footer(compact=True)
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    # -- live while shown ---------------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        if self.tui.client is not None:
+            self.start()
+
+    def on_screen_suspend(self) -> None:
+        if not isinstance(self.app.screen, ModalScreen):  # a dialog on top: keep following
+            self.stop()
+
+    def start(self) -> None:
+        """Follow this screen's topics and load its data (when shown, once connected)."""
+        if self._unwatch or self.tui.live is None:
+            return
+        self._unwatch = [self.tui.live.watch(t, self.on_topic) for t in self.TOPICS]
+        self.reload()
+
+    def stop(self) -> None:
+        for unwatch in self._unwatch:
+            unwatch()
+        self._unwatch = []
+
+    def on_unmount(self) -> None:
+        self.stop()
+
+    def on_topic(self, message: dict[str, Any]) -> None:
+        """A message of one of ``TOPICS`` (or the server's reply about it)."""
+        if message.get("type") == "error":
+            self.tui.report(str(message.get("message")), problem=True)
+
+    def reload(self) -> None:
+        """Load what the screen shows (called when shown and after actions)."""
+
+    def reload_soon(self) -> None:
+        """:meth:`reload` in a moment, once for a burst of events."""
+        if self._soon is not None:
+            self._soon.stop()
+        self._soon = self.set_timer(SETTLE, self.reload)
+
+    # -- the API, off the UI thread --------------------------------------------------
+
+    def api(
+        self,
+        call: Callable[[Client], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        done: str | None = None,
+    ) -> None:
+        """Run ``call(client)`` in a thread; ``then(result)`` on the UI; failures in the
+        status line (``done`` there on success)."""
+        client = self.tui.client
+        if client is None:
+            self.tui.report("not connected yet", problem=True)
+            return
+        tui = self.tui
+
+        def work() -> None:
+            try:
+                result = call(client)
+            except ClientError as exc:
+                tui.call_from_thread(tui.report, str(exc), problem=True)
+                return
+            if then is not None:
+                tui.call_from_thread(then, result)
+            if done:
+                tui.call_from_thread(tui.report, done)
+
+        self.run_worker(work, thread=True, group="api")
+
+    def describe(self, title: str, path: str) -> None:
+        """Show the JSON document at ``path`` (``docker inspect``, ``pm2 describe`` …)."""
+
+        def show(document: Any) -> None:
+            self.app.push_screen(DocumentScreen(title, document))
+
+        self.api(lambda c: c.get(path), show)
+
+    def act(self, question: str, call: Callable[[Client], object], done: str) -> None:
+        """Ask ``question``; on yes make the call, then say ``done`` and load again."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.api(call, lambda _: self.reload(), done=done)
+
+        self.app.push_screen(Confirm(question), answered)
+
+    # -- who may do what ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False hides the key altogether: a viewer sees no write actions
+        return self.tui.may(self.WRITES.get(action))
+
+
+class Row(NamedTuple):
+    """One table row: its key (an id), its cells, and the text the filter searches."""
+
+    key: str
+    cells: tuple[Any, ...]
+    text: str
+
+
+class ListScreen(AreaScreen):
+    """A table of resources, filtered as you type after ``/``; keeps the cursor on its row."""
+
+    COLUMNS: ClassVar[tuple[str, ...]]
+    BINDINGS: ClassVar[list[Any]] = [Binding("slash", "filter", "Filter")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[Row] = []
+
+    def body(self) -> ComposeResult:
+        table: DataTable[Any] = DataTable(cursor_type="row", classes="list")
+        table.add_columns(*self.COLUMNS)
+        yield table
+        bar = FilterBar()
+        bar.display = False
+        yield bar
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one(DataTable)
+
+    @property
+    def filter_text(self) -> str:
+        return self.query_one(FilterBar).value.strip().lower()
+
+    def show(self, rows: Iterable[Row]) -> None:
+        """Replace the rows (kept to filter them again)."""
+        self.rows = list(rows)
+        self.draw()
+
+    def draw(self) -> None:
+        table, wanted, keep = self.table, self.filter_text, self.selected
+        table.clear()
+        for row in self.rows:
+            if not wanted or wanted in row.text.lower():
+                table.add_row(*row.cells, key=row.key)
+        if keep is not None and keep in table.rows:
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
+
+    @property
+    def selected(self) -> str | None:
+        """The key of the row under the cursor."""
+        table = self.table
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def action_filter(self) -> None:
+        bar = self.query_one(FilterBar)
+        bar.display = True
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if isinstance(event.input, FilterBar):
+            self.draw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if isinstance(event.input, FilterBar):
+            self.table.focus()
