@@ -338,7 +338,7 @@ def test_help_lists_plugin_groups_without_importing_plugins(program_env: dict[st
         "code = main(['--help'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ("
         "'fakeplug_mod', 'brokenplug_mod', 'clash_mod', 'litestar', 'uvicorn', 'sqlalchemy',"
-        " 'httpx', 'keyring', 'websockets', 'msgspec'))\n"
+        " 'httpx', 'keyring', 'websockets', 'msgspec', 'textual'))\n"
         "print('IMPORTED', heavy)\n"
         "sys.exit(code)\n"
     )

@@ -7,12 +7,14 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
 ``bearer``, ``free_port``, ``LiveServer``, ``require_backend``,
-``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, and for the
-CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``.
+``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, for the
+CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``, and
+for the TUI ``tui_pilot`` and ``pilot_wait``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -20,9 +22,9 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 import pytest
@@ -36,6 +38,9 @@ from skyport.app import create_app
 from skyport.cli.serve import uvicorn_options
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 ADMIN_PASSWORD = "admin-password-for-tests"  # noqa: S105 - tests only
 
@@ -167,8 +172,8 @@ class LiveServer:
     """A real uvicorn server on a free loopback port, in a background thread, configured
     as ``skyport serve`` configures it (apart from the address)."""
 
-    def __init__(self, app: Litestar) -> None:
-        self.port = free_port()
+    def __init__(self, app: Litestar, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         options = uvicorn_options(app.state.settings.server)
         options.update(host="127.0.0.1", port=self.port, log_level="warning")
@@ -306,3 +311,29 @@ def one_line_error(result: CliResult) -> str:
     assert result.err.startswith("skyport: error: "), result.err
     assert result.err.count("\n") == 1, result.err
     return result.err
+
+
+@contextlib.asynccontextmanager
+async def tui_pilot(
+    url: str, token: str, size: tuple[int, int] = (80, 24)
+) -> AsyncIterator[Pilot[None]]:
+    """``skyport tui`` against the server at ``url`` as the holder of ``token``, headless,
+    driven by Textual's pilot (``pilot.app`` is the :class:`~skyport.tui.app.SkyportTui`)."""
+    from skyport.client import Client
+    from skyport.tui.app import SkyportTui
+
+    app = SkyportTui(lambda: Client.remote(url, token))
+    async with app.run_test(size=size) as pilot:
+        yield pilot
+
+
+async def pilot_wait(
+    pilot: Pilot[Any], check: Callable[[], Any], what: str, *, seconds: float = 20.0
+) -> Any:
+    """As :func:`wait_for`, letting the app run between checks."""
+    deadline = time.monotonic() + seconds
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+        await pilot.pause(0.1)
+    return result

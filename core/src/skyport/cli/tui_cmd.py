@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from skyport.cli.output import CliError
 
 INSTALL_HINT = "pip install 'skyport-core[tui]'"
@@ -16,10 +14,15 @@ def tui() -> None:
     It uses the server you logged in to (or SKYPORT_URL), else this machine's
     data in-process, as every other command does.
     """
-    if importlib.util.find_spec("textual") is None:
-        raise CliError(f"the terminal UI needs Textual, which is not installed: {INSTALL_HINT}")
+    try:
+        from skyport.tui.app import run
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] != "textual":
+            raise
+        raise CliError(
+            f"the terminal UI needs Textual, which is not installed: {INSTALL_HINT}"
+        ) from None
     from skyport.client import connect
     from skyport.config import load_settings
-    from skyport.tui.app import run
 
     run(lambda: connect(load_settings()))
