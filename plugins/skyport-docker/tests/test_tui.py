@@ -1,0 +1,137 @@
+"""The docker plugin's screens in ``skyport tui``, against a real server and the real engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import docker
+import httpx
+import pytest
+from litestar import Litestar
+from textual.pilot import Pilot
+from textual.widgets import DataTable, RichLog
+
+from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.tui.screens.containers import ContainersScreen
+from skyport.tui.screens.detail import LogScreen
+from skyport.tui.widgets import Confirm
+
+GRACEFUL = "trap 'exit 0' TERM; while true; do sleep 1; done"
+"""A PID 1 that stops at once when asked (a bare sleep would wait for the engine's kill)."""
+
+
+@pytest.fixture
+def server(docker_app: Litestar) -> Iterator[LiveServer]:
+    with LiveServer(docker_app) as live:
+        yield live
+
+
+def token_for(server: LiveServer, role: str = "admin") -> str:
+    with httpx.Client(base_url=server.url) as http:
+        token = login(http, "admin", ADMIN_PASSWORD)
+        if role == "admin":
+            return token
+        body = {"username": role, "password": f"{role}-password", "role": role}
+        assert http.post("/api/users", json=body, headers=bearer(token)).status_code == 201
+        return login(http, role, f"{role}-password")
+
+
+async def containers_screen(pilot: Pilot[Any]) -> ContainersScreen:
+    app = pilot.app
+    await pilot_wait(pilot, lambda: any(a.name == "containers" for a in app.areas), "the area")
+    await pilot.press("2")
+    return await pilot_wait(
+        pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen, "the screen"
+    )
+
+
+def cells(screen: ContainersScreen, container_id: str) -> dict[str, str] | None:
+    """The row of the container, by column name (None while it is not listed)."""
+    table: DataTable[Any] = screen.table
+    if container_id not in table.rows:
+        return None
+    row = table.get_row(container_id)
+    return {name: str(cell) for name, cell in zip(screen.COLUMNS, row, strict=True)}
+
+
+def select(screen: ContainersScreen, container_id: str) -> None:
+    screen.table.move_cursor(row=screen.table.get_row_index(container_id), animate=False)
+
+
+async def test_a_running_container_shows_live_figures_and_is_stopped_from_the_tui(
+    server: LiveServer, make_container: Callable[..., dict[str, Any]], engine: docker.APIClient
+) -> None:
+    container = make_container(GRACEFUL)
+    ref = container["Id"]
+    async with tui_pilot(server.url, token_for(server)) as pilot:
+        screen = await containers_screen(pilot)
+        row = await pilot_wait(
+            pilot, lambda: (r := cells(screen, ref)) and r["CPU%"] != "-" and r, "live figures"
+        )
+        assert row["NAME"] == container["Name"].lstrip("/") and row["STATE"] == "running"
+        assert row["MEM"].endswith("B")
+        select(screen, ref)
+        await pilot.press("t")
+        assert isinstance(pilot.app.screen, Confirm)  # asked first
+        await pilot.press("y")
+        await pilot_wait(
+            pilot, lambda: not engine.inspect_container(ref)["State"]["Running"], "stop"
+        )
+        await pilot_wait(pilot, lambda: (cells(screen, ref) or {}).get("STATE") == "exited", "row")
+        assert "stopped" in pilot.app.status[0]
+
+
+async def test_typing_a_filter_narrows_the_list(
+    server: LiveServer, make_container: Callable[..., dict[str, Any]], unique: Callable[[str], str]
+) -> None:
+    wanted = make_container(name=unique("wanted"))["Id"]
+    other = make_container(name=unique("other"))["Id"]
+    async with tui_pilot(server.url, token_for(server)) as pilot:
+        screen = await containers_screen(pilot)
+        await pilot_wait(pilot, lambda: cells(screen, wanted) and cells(screen, other), "both")
+        await pilot.press("slash", *"wanted")
+        assert cells(screen, wanted) is not None and cells(screen, other) is None
+        await pilot.press("escape")  # clears the filter
+        assert cells(screen, other) is not None
+
+
+async def test_logs_follow_live(
+    server: LiveServer, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    ref = make_container("i=0; while true; do i=$((i+1)); echo line-$i; sleep 0.2; done")["Id"]
+    async with tui_pilot(server.url, token_for(server)) as pilot:
+        screen = await containers_screen(pilot)
+        await pilot_wait(pilot, lambda: cells(screen, ref), "the container")
+        select(screen, ref)
+        await pilot.press("l")
+        logs = await pilot_wait(
+            pilot, lambda: isinstance(pilot.app.screen, LogScreen) and pilot.app.screen, "logs"
+        )
+
+        def numbers() -> list[int]:
+            lines = logs.query_one(RichLog).lines
+            return [int(s.text.strip().removeprefix("line-")) for s in lines if s.text.strip()]
+
+        first = await pilot_wait(pilot, lambda: numbers(), "the first lines")
+        await pilot_wait(pilot, lambda: len(numbers()) >= len(first) + 5, "live lines")
+        seen = numbers()
+        assert seen == list(range(seen[0], seen[0] + len(seen)))  # none lost, none twice
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
+
+
+async def test_a_viewer_sees_no_write_actions(
+    server: LiveServer, make_container: Callable[..., dict[str, Any]], engine: docker.APIClient
+) -> None:
+    ref = make_container(GRACEFUL)["Id"]
+    async with tui_pilot(server.url, token_for(server, "viewer")) as pilot:
+        screen = await containers_screen(pilot)
+        await pilot_wait(pilot, lambda: cells(screen, ref), "the container")
+        shown = {b.binding.action for b in pilot.app.active_bindings.values()}
+        assert {"logs", "inspect"} <= shown
+        assert not shown & {"start", "stop", "restart", "remove", "shell"}
+        select(screen, ref)
+        await pilot.press("t", "ctrl+d")
+        assert pilot.app.screen is screen  # no question asked, nothing done
+        assert engine.inspect_container(ref)["State"]["Running"]
