@@ -125,10 +125,9 @@ class OverviewScreen(AreaScreen):
         self.query_one("#cpu", Panel).show(
             Text.assemble(
                 ("CPU ", "bold"),
-                f"{cpu['percent']:5.1f}% of {cpu['count']}  ",
+                f"{cpu['percent']:5.1f}%  ",
                 ("load ", "dim"),
-                f"{load['min1']:.2f} {load['min5']:.2f} {load['min15']:.2f}  ",
-                (clock, "dim"),
+                f"{load['min1']:.2f} {load['min5']:.2f} {load['min15']:.2f}",
             ),
             cpu["percent"],
         )
@@ -150,6 +149,8 @@ class OverviewScreen(AreaScreen):
                 f"{human_duration(host['uptime_seconds']).split()[0]}  ",
                 f"{host['process_count']} ",
                 ("procs\n", "dim"),
+                ("at ", "dim"),
+                f"{clock}  ",
                 ("disks ", "dim"),
                 disks,
             )

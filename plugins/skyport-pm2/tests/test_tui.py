@@ -1,0 +1,84 @@
+"""The PM2 screen of ``skyport tui``, against a real server and the real PM2 daemon."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from textual.widgets import RichLog
+
+from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.tui.screens.detail import LogScreen
+from skyport.tui.screens.pm2 import Pm2Screen
+
+from .conftest import rpc
+
+
+@pytest.fixture
+def server(pm2_app: Litestar) -> Iterator[LiveServer]:
+    with LiveServer(pm2_app) as live:
+        yield live
+
+
+@pytest.fixture
+def token(server: LiveServer) -> str:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        return login(http, "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def logger(server: LiveServer, token: str, scripts: Path, unique: Callable[[str], str]) -> str:
+    """A process printing ``tick N`` ten times a second; its name."""
+    name = unique("logger")
+    body = {"script": str(scripts / "logger.js"), "name": name}
+    answer = httpx.post(f"{server.url}/api/pm2/start", json=body, headers=bearer(token))
+    assert answer.status_code == 201, answer.text
+    return name
+
+
+def row_of(screen: Pm2Screen, name: str) -> dict[str, str] | None:
+    for key in screen.table.rows:
+        row = dict(zip(screen.COLUMNS, map(str, screen.table.get_row(key)), strict=True))
+        if row["NAME"] == name:
+            return row
+    return None
+
+
+async def test_processes_are_listed_restarted_and_their_logs_follow_live(
+    server: LiveServer, token: str, logger: str, daemon: Path
+) -> None:
+    name = logger
+    async with tui_pilot(server.url, token) as pilot:
+        app = pilot.app
+        await pilot_wait(pilot, lambda: any(a.name == "pm2" for a in app.areas), "the area")
+        await pilot.press("colon", *"pm2", "enter")
+        screen: Pm2Screen = await pilot_wait(
+            pilot, lambda: isinstance(app.screen, Pm2Screen) and app.screen, "the screen"
+        )
+        row = await pilot_wait(pilot, lambda: row_of(screen, name), "the process")
+        assert row["STATUS"] == "online" and row["RESTARTS"] == "0"
+        pid_before = await asyncio.to_thread(_pid, daemon, name)
+        await pilot.press("r", "y")
+        await pilot_wait(pilot, lambda: (row_of(screen, name) or {}).get("RESTARTS") == "1", "1")
+        assert await asyncio.to_thread(_pid, daemon, name) != pid_before  # the daemon restarted it
+
+        await pilot.press("l")
+        logs: LogScreen = await pilot_wait(
+            pilot, lambda: isinstance(app.screen, LogScreen) and app.screen, "the log"
+        )
+
+        def ticks() -> list[int]:
+            texts = [s.text.strip() for s in logs.query_one(RichLog).lines]
+            return [int(t.removeprefix("tick ")) for t in texts if t.startswith("tick ")]
+
+        count = len(await pilot_wait(pilot, ticks, "past lines"))
+        await pilot_wait(pilot, lambda: len(ticks()) >= count + 5, "live lines")
+
+
+def _pid(daemon: Path, name: str) -> Any:
+    return next(p["pid"] for p in rpc(daemon, "getMonitorData", {}) if p["name"] == name)

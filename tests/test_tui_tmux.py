@@ -1,0 +1,75 @@
+"""``skyport tui`` as a person runs it: in a real terminal (tmux), keys typed, screen read.
+
+In-process mode (no server configured) with the installed plugins and the
+real Docker engine; pm2 is left out (it would start a daemon of its own).
+The tmux server is a private one (its own socket), killed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from skyport.testing import require_backend, wait_for
+
+CPU = re.compile(r"CPU\s+\d+\.\d%\s+load \d")
+SAMPLED = re.compile(r"at \d\d:\d\d:\d\d")
+
+
+class Tmux:
+    """A private tmux server (its own socket) running one 80x24 session, ``tui``."""
+
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "tui")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    require_backend(
+        shutil.which("tmux") is not None, "tmux is not installed (apt-get install tmux)"
+    )
+    require_backend(
+        os.path.exists("/var/run/docker.sock"), "no Docker engine at /var/run/docker.sock"
+    )
+    session = Tmux(f"skyport-test-{secrets.token_hex(4)}")
+    yield session
+    subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True, timeout=30)
+
+
+def test_skyport_tui_in_a_terminal_shows_live_cpu_switches_to_containers_and_quits(
+    tmux: Tmux,
+) -> None:
+    # tmux starts the program from its server's environment: pass what the test set.
+    env = {n: v for n, v in os.environ.items() if n.startswith(("SKYPORT_", "HOME", "XDG_"))}
+    env |= {"SKYPORT_DISABLE_PLUGINS": "pm2", "TERM": "xterm-256color"}
+    command = f"{sys.executable} -m skyport.cli tui; echo TUI-EXITED-$?; sleep 60"
+    options = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+    tmux("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", *options, command)
+
+    first = wait_for(lambda: SAMPLED.search(tmux.screen()), "live figures", timeout=60).group()
+    assert CPU.search(tmux.screen())
+    wait_for(lambda: (m := SAMPLED.search(tmux.screen())) and m.group() != first, "a new sample")
+    assert "Containers" in tmux.screen().splitlines()[0]
+
+    tmux("send-keys", "-t", "tui", "2")
+    wait_for(lambda: re.search(r"NAME\s+IMAGE\s+STATE\s+CPU%", tmux.screen()), "containers")
+
+    tmux("send-keys", "-t", "tui", "q")
+    wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0")
