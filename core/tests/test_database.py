@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,34 +13,9 @@ from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.store import Database
-from skyport.testing import require_backend
 from skyport.types import Migration
 
 from .conftest import ADMIN_PASSWORD, bearer, login
-
-POSTGRES_URL = os.environ.get("SKYPORT_TEST_POSTGRES_URL", "")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL of an empty database, dropped after the test."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        return
-    require_backend(
-        bool(POSTGRES_URL),
-        "no PostgreSQL server (set SKYPORT_TEST_POSTGRES_URL; .ci/run starts one)",
-    )
-    name = f"skyport_{secrets.token_hex(6)}"
-    admin_db = Database(POSTGRES_URL)
-    async with admin_db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield str(sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-    async with admin_db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin_db.dispose()
 
 
 def _notes_table(conn: sa.Connection) -> None:

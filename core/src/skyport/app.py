@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -27,6 +28,7 @@ from skyport.auth import admin_routes
 from skyport.auth import routes as auth_routes
 from skyport.auth.grants import ResourceGrants
 from skyport.auth.keys import derive_key, load_master_key
+from skyport.auth.live import LiveSessions
 from skyport.auth.middleware import AuditMiddleware, SkyportAuthMiddleware
 from skyport.auth.roles import RoleBook
 from skyport.auth.service import AuthService
@@ -84,6 +86,7 @@ def create_app(
     auth = AuthService(
         database, settings.auth, derive_key(master_key, "jwt"), users, RoleBook(database, registry)
     )
+    live_sessions = LiveSessions(auth, settings.auth.revocation_check_seconds)
     history = (
         MetricsHistory(interval=settings.metrics.interval) if settings.metrics.history else None
     )
@@ -110,9 +113,13 @@ def create_app(
             _announce_admin_password(generated)
         await manager.call_each_async("startup", context_for)
         await hub.start()
+        watcher = asyncio.create_task(live_sessions.run())
         try:
             yield
         finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
             await hub.stop()
             await manager.call_each_async("shutdown", context_for)
             await broker.close()
@@ -156,6 +163,7 @@ def create_app(
         contexts=contexts,
         broker=broker,
         auth=auth,
+        live_sessions=live_sessions,
         audit=services.audit,
         hub=hub,
         history=history,

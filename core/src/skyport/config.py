@@ -50,6 +50,9 @@ class AuthSettings(msgspec.Struct, forbid_unknown_fields=True):
     login_attempts_per_user: Annotated[int, msgspec.Meta(ge=1)] = 5
     login_attempts_per_client: Annotated[int, msgspec.Meta(ge=1)] = 20
     login_window_seconds: Annotated[int, msgspec.Meta(ge=1)] = 60
+    revocation_check_seconds: Annotated[float, msgspec.Meta(ge=0.2, le=60)] = 2.0
+    """How often open WebSockets and terminals re-read their session (revocations made on
+    another server of a cluster reach them within this time)."""
     secure_cookie: bool | None = None
     """Mark the session cookie Secure; default: when serving TLS."""
 

@@ -3,23 +3,30 @@
 The client sends ``{"type": "subscribe", "topics": [...]}`` or
 ``{"type": "unsubscribe", "topics": [...]}``; the server answers
 ``{"type": "subscribed", "topics": [...]}`` (and ``{"type": "error", ...}``
-for topics that do not exist or need a scope the user lacks), then sends
+for topics that do not exist or need a scope the user lacks, checked against
+the user's current scopes at every subscribe), then sends
 ``{"topic": ..., "data": ...}`` for every message published on them. A
-client that cannot keep up is disconnected with close code 1013.
+client that cannot keep up is disconnected with close code 1013; when the
+session or token behind the socket is revoked, 4401; when the user loses
+scopes, 4403 (see :mod:`skyport.auth.live`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any, Literal
 
 import msgspec
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
+from skyport.auth.live import LiveConnection, LiveSessions
 from skyport.auth.principal import Principal
 from skyport.broker import Broker, Subscriber
+
+log = logging.getLogger("skyport.realtime")
 
 CLOSE_TOO_SLOW = 1013
 MAX_TOPICS = 256
@@ -42,21 +49,28 @@ def _reply(kind: str, **fields: Any) -> str:
 async def live(socket: WebSocket[Principal, Any, Any]) -> None:
     """Subscribe to live topics; see the module documentation for the protocol."""
     broker: Broker = socket.app.state.broker
+    live_sessions: LiveSessions = socket.app.state.live_sessions
     await socket.accept()
     subscriber = Subscriber()
-    sender = asyncio.create_task(_send_frames(socket, subscriber))
-    receiver = asyncio.create_task(_handle_requests(socket, broker, subscriber))
-    evicted = asyncio.create_task(subscriber.evicted.wait())
-    tasks = {sender, receiver, evicted}
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await broker.drop(subscriber)
-        if subscriber.evicted.is_set():
+    with live_sessions.track(socket.user) as connection:
+        sender = asyncio.create_task(_send_frames(socket, subscriber))
+        receiver = asyncio.create_task(
+            _handle_requests(socket, broker, subscriber, live_sessions, connection)
+        )
+        evicted = asyncio.create_task(subscriber.evicted.wait())
+        revoked = asyncio.create_task(connection.ended.wait())
+        tasks = {sender, receiver, evicted, revoked}
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await broker.drop(subscriber)
             with contextlib.suppress(Exception):
-                await socket.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
+                if connection.ended.is_set():
+                    await socket.close(connection.code, connection.reason)
+                elif subscriber.evicted.is_set():
+                    await socket.close(CLOSE_TOO_SLOW, "client too slow; reconnect")
 
 
 async def _send_frames(socket: WebSocket[Any, Any, Any], subscriber: Subscriber) -> None:
@@ -66,9 +80,12 @@ async def _send_frames(socket: WebSocket[Any, Any, Any], subscriber: Subscriber)
 
 
 async def _handle_requests(
-    socket: WebSocket[Principal, Any, Any], broker: Broker, subscriber: Subscriber
+    socket: WebSocket[Principal, Any, Any],
+    broker: Broker,
+    subscriber: Subscriber,
+    live_sessions: LiveSessions,
+    connection: LiveConnection,
 ) -> None:
-    principal = socket.user
     while True:
         try:
             raw = await socket.receive_data(mode="text")
@@ -82,6 +99,14 @@ async def _handle_requests(
         if message.type == "ping":
             subscriber.offer(_reply("pong"))
         elif message.type == "subscribe":
+            try:
+                principal = await live_sessions.refresh(connection)
+            except Exception:
+                log.exception("cannot check %s's session", connection.principal.username)
+                subscriber.offer(_reply("error", message="cannot check your session; retry"))
+                continue
+            if principal is None:
+                return
             await _subscribe(broker, subscriber, principal, message.topics)
         else:
             for topic in message.topics:

@@ -16,7 +16,8 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import jwt
 import msgspec
@@ -84,6 +85,8 @@ class AuthService:
             settings.login_attempts_per_client,
             settings.login_window_seconds,
         )
+        self.on_change: list[Callable[[], None]] = []
+        """Called after every logout, revocation or account change made here."""
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._lookups: dict[str, asyncio.Future[Principal]] = {}
 
@@ -270,6 +273,8 @@ class AuthService:
     def invalidate(self) -> None:
         """Forget cached principals (after a logout, revocation or account change)."""
         self._cache.clear()
+        for listener in self.on_change:
+            listener()
 
     async def _from_session(self, token: str) -> Principal:
         try:
@@ -285,54 +290,50 @@ class AuthService:
         except jwt.PyJWTError:
             raise Unauthenticated("invalid token") from None
         async with self.database.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(sessions.c.revoked_at, sessions.c.expires_at, users)
-                    .join(users, users.c.id == sessions.c.user_id)
-                    .where(sessions.c.id == claims["sid"])
-                )
-            ).first()
-        if row is None or row.revoked_at is not None or row.expires_at < time.time():
-            raise Unauthenticated("session ended; log in again")
-        if row.disabled:
-            raise Unauthenticated("account disabled")
-        user = User(row.id, row.username, row.role, False, row.created_at)
-        return await self._principal(user, claims.get("amr", "session"), session_id=claims["sid"])
+            row = (await conn.execute(_SESSIONS.where(sessions.c.id == claims["sid"]))).first()
+        if problem := _session_problem(row):
+            raise Unauthenticated(problem)
+        scopes = await self.roles.scopes(row.role)
+        return _session_principal(row, scopes, claims.get("amr", "session"))
 
     async def _from_api_token(self, credential: str) -> Principal:
         token_id, _, secret = credential.removeprefix(TOKEN_PREFIX).partition("_")
         async with self.database.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(
-                        api_tokens.c.secret_hash,
-                        api_tokens.c.scopes,
-                        api_tokens.c.expires_at,
-                        api_tokens.c.revoked_at,
-                        users,
-                    )
-                    .join(users, users.c.id == api_tokens.c.user_id)
-                    .where(api_tokens.c.id == token_id)
-                )
-            ).first()
+            row = (await conn.execute(_TOKENS.where(api_tokens.c.id == token_id))).first()
         if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
             raise Unauthenticated("invalid token")
-        if row.revoked_at is not None:
-            raise Unauthenticated("API token revoked")
-        if row.expires_at is not None and row.expires_at < time.time():
-            raise Unauthenticated("API token expired")
-        if row.disabled:
-            raise Unauthenticated("account disabled")
+        if problem := _token_problem(row):
+            raise Unauthenticated(problem)
         async with self.database.begin() as conn:
             await conn.execute(
                 api_tokens.update()
                 .where(api_tokens.c.id == token_id)
                 .values(last_used_at=time.time())
             )
-        user = User(row.id, row.username, row.role, False, row.created_at)
-        owner = await self._principal(user, "token", token_id=token_id)
-        granted = frozenset(s for s in row.scopes if owner.has_scope(s))
-        return msgspec.structs.replace(owner, scopes=granted)
+        return _token_principal(row, await self.roles.scopes(row.role))
+
+    async def recheck(self, principals: Iterable[Principal]) -> dict[str, Principal | None]:
+        """What each principal is now, by :func:`credential_key`: ``None`` when its session
+        or token no longer works. One query per kind of credential, however many."""
+        wanted = list(principals)
+        keys = sorted({credential_key(p) for p in wanted})
+        found: dict[str, Any] = {}
+        async with self.database.connect() as conn:
+            for kind, query, column in (
+                ("session", _SESSIONS, sessions.c.id),
+                ("token", _TOKENS, api_tokens.c.id),
+            ):
+                ids = [k.removeprefix(f"{kind}:") for k in keys if k.startswith(f"{kind}:")]
+                for chunk in _chunks(ids):
+                    rows = await conn.execute(query.where(column.in_(chunk)))
+                    found.update((f"{kind}:{getattr(r, f'{kind}_id')}", r) for r in rows)
+        scopes = {role: await self.roles.scopes(role) for role in {r.role for r in found.values()}}
+        current: dict[str, Principal | None] = {}
+        for principal in wanted:
+            key = credential_key(principal)
+            row = found.get(key)
+            current[key] = None if row is None else _renewed(principal, row, scopes[row.role])
+        return current
 
     async def _principal(
         self,
@@ -352,6 +353,63 @@ class AuthService:
             session_id=session_id,
             token_id=token_id,
         )
+
+
+_SESSIONS = sa.select(
+    sessions.c.id.label("session_id"), sessions.c.revoked_at, sessions.c.expires_at, users
+).join(users, users.c.id == sessions.c.user_id)
+_TOKENS = sa.select(
+    api_tokens.c.id.label("token_id"),
+    api_tokens.c.secret_hash,
+    api_tokens.c.scopes.label("token_scopes"),
+    api_tokens.c.expires_at,
+    api_tokens.c.revoked_at,
+    users,
+).join(users, users.c.id == api_tokens.c.user_id)
+
+
+def credential_key(principal: Principal) -> str:
+    """Names the session or API token behind a principal."""
+    if principal.token_id:
+        return f"token:{principal.token_id}"
+    return f"session:{principal.session_id}"
+
+
+def _renewed(principal: Principal, row: sa.Row[Any], scopes: frozenset[str]) -> Principal | None:
+    """``principal`` as its session or token row says it is now (None: no longer valid)."""
+    if principal.token_id:
+        return None if _token_problem(row) else _token_principal(row, scopes)
+    return None if _session_problem(row) else _session_principal(row, scopes, principal.method)
+
+
+def _session_problem(row: sa.Row[Any] | None) -> str | None:
+    if row is None or row.revoked_at is not None or row.expires_at < time.time():
+        return "session ended; log in again"
+    return "account disabled" if row.disabled else None
+
+
+def _token_problem(row: sa.Row[Any]) -> str | None:
+    if row.revoked_at is not None:
+        return "API token revoked"
+    if row.expires_at is not None and row.expires_at < time.time():
+        return "API token expired"
+    return "account disabled" if row.disabled else None
+
+
+def _session_principal(row: sa.Row[Any], scopes: frozenset[str], method: AuthMethod) -> Principal:
+    return Principal(row.id, row.username, row.role, scopes, method, session_id=row.session_id)
+
+
+def _token_principal(row: sa.Row[Any], owner_scopes: frozenset[str]) -> Principal:
+    """A token holds its own scopes as far as its owner still holds them."""
+    owner = Principal(row.id, row.username, row.role, owner_scopes, "token")
+    granted = frozenset(s for s in row.token_scopes if owner.has_scope(s))
+    return msgspec.structs.replace(owner, scopes=granted, token_id=row.token_id)
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _digest(secret: str) -> str:

@@ -22,7 +22,9 @@ Protocol, once connected:
   A malformed control message gets one and the session goes on; a failure
   gets one followed by a close: 4400 bad query parameters, 4404 unknown
   provider, 4403 missing scope, 1011 the provider could not open the
-  terminal or failed during the session. Unauthenticated connections are
+  terminal or failed during the session; 4401 the session or token was
+  revoked, 4403 the user lost scopes meanwhile (see :mod:`skyport.auth.live`:
+  the program is hung up within seconds). Unauthenticated connections are
   refused before they are accepted.
 
 Every session is audited: ``terminal.open <provider>`` when it starts (or
@@ -42,6 +44,7 @@ import msgspec
 from litestar import Request, WebSocket, get, websocket
 from litestar.exceptions import HTTPException, WebSocketDisconnect
 
+from skyport.auth.live import LiveConnection
 from skyport.auth.middleware import client_address
 from skyport.auth.principal import Principal
 from skyport.types import TerminalProvider, TerminalSession, TerminalSize
@@ -143,7 +146,8 @@ async def terminal_socket(socket: WebSocket[Principal, Any, Any]) -> None:
     started = time.monotonic()
     outcome, failure = "exit", None
     try:
-        outcome = await _bridge(socket, session)
+        with socket.app.state.live_sessions.track(principal) as connection:
+            outcome = await _bridge(socket, session, connection)
     except Exception as exc:
         log.exception("terminal %r failed", name)
         failure = Refused(CLOSE_FAILED, f"terminal failed: {_describe(exc)}")
@@ -151,6 +155,8 @@ async def terminal_socket(socket: WebSocket[Principal, Any, Any]) -> None:
         code = await _close_session(session)
         duration = time.monotonic() - started
         await audit.record("close", _close_result(outcome, failure, code, duration))
+    if outcome == "revoked":
+        failure = Refused(connection.code, connection.reason)
     if failure:
         await _refuse(socket, failure)
     elif outcome != "disconnect":
@@ -222,17 +228,23 @@ async def _open(
     raise Refused(CLOSE_FAILED, message)
 
 
-async def _bridge(socket: WebSocket[Any, Any, Any], session: TerminalSession) -> str:
-    """Pump both ways until one side ends: ``"exit"``, ``"close"`` or ``"disconnect"``."""
+async def _bridge(
+    socket: WebSocket[Any, Any, Any], session: TerminalSession, connection: LiveConnection
+) -> str:
+    """Pump both ways until one side ends or the user's session is revoked: ``"exit"``,
+    ``"close"``, ``"disconnect"`` or ``"revoked"``."""
     sending = asyncio.Lock()
     output = asyncio.create_task(_pump_output(socket, session, sending))
     requests = asyncio.create_task(_pump_input(socket, session, sending))
+    revoked = asyncio.create_task(connection.ended.wait())
     try:
-        await asyncio.wait({output, requests}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({output, requests, revoked}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (output, requests):
+        for task in (output, requests, revoked):
             task.cancel()
-        await asyncio.gather(output, requests, return_exceptions=True)
+        await asyncio.gather(output, requests, revoked, return_exceptions=True)
+    if connection.ended.is_set():
+        return "revoked"
     first = output if output.done() and not output.cancelled() else requests
     return first.result()
 
@@ -289,7 +301,12 @@ async def _close_session(session: TerminalSession) -> int | None:
 
 
 def _close_result(outcome: str, failure: Refused | None, code: int | None, seconds: float) -> str:
-    how = {"exit": "", "close": "closed by client, ", "disconnect": "client disconnected, "}
+    how = {
+        "exit": "",
+        "close": "closed by client, ",
+        "disconnect": "client disconnected, ",
+        "revoked": "ended by revocation, ",
+    }
     status = f"exit {code}" if code is not None else "exit unknown"
     if failure:
         return f"failed: {failure.message}, {status} after {seconds:.1f}s"[:255]
