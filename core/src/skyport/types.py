@@ -8,6 +8,7 @@ with any class it likes.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import msgspec
@@ -60,87 +61,256 @@ class MetricsCollector(msgspec.Struct, frozen=True):
 
 
 # --------------------------------------------------------------------------
-# Marketplace
+# Marketplace: app templates, catalog formats, deployers
 # --------------------------------------------------------------------------
 
-TemplateKind = Literal["container", "compose", "node"]
+TemplateKind = Literal["container", "stack", "node"]
+"""A single container, a Compose stack, or a Node.js app run by PM2."""
+
+
+class EnvChoice(msgspec.Struct, frozen=True):
+    """One allowed value of a setting that offers a list."""
+
+    value: str
+    label: str = ""
 
 
 class TemplateEnv(msgspec.Struct, frozen=True):
-    """A setting the user fills in when installing an app template."""
+    """A setting the user fills in when installing: an environment variable of the app."""
 
     name: str
     label: str = ""
-    default: str = ""
     description: str = ""
-    secret: bool = False
+    default: str = ""
+    choices: tuple[EnvChoice, ...] = ()
+    """When given, the value must be one of these ``value`` s."""
+    hidden: bool = False
+    """A fixed value (``default``) the user is neither asked for nor may change."""
     required: bool = False
+    """An install without a value (and without a ``default``) is refused."""
+    secret: bool = False
+    """A password or key: stored encrypted, never shown back."""
 
 
 class TemplatePort(msgspec.Struct, frozen=True):
-    """A port the app publishes: ``host`` on the machine, ``container`` inside."""
+    """A port the app listens on: ``container`` inside, published as ``host`` (if given)."""
 
     container: int
     host: int | None = None
     protocol: Literal["tcp", "udp"] = "tcp"
+    label: str = ""
+
+
+class TemplateVolume(msgspec.Struct, frozen=True):
+    """Where the app keeps data: ``container`` path, bound to ``host`` or a volume of its own."""
+
+    container: str
+    host: str = ""
+    """A path on the host to bind; empty: a named volume the install creates and owns."""
+    read_only: bool = False
+    label: str = ""
+
+
+class ContainerSpec(msgspec.Struct, frozen=True):
+    """How to run a ``container`` template."""
+
+    image: str
+    command: str = ""
+    restart: str = ""
+    """``no``, ``always``, ``unless-stopped``, ``on-failure``; empty: the engine's default."""
+    network_mode: str = ""
+    privileged: bool = False
+    cap_add: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    """``/dev/x[:/dev/y]`` as ``docker run --device`` takes them."""
+    sysctls: dict[str, str] = msgspec.field(default_factory=dict)
+    labels: dict[str, str] = msgspec.field(default_factory=dict)
+    hostname: str = ""
+    interactive: bool = False
+    """Keep standard input open and give it a terminal (``-it``)."""
+
+
+class StackSpec(msgspec.Struct, frozen=True):
+    """Where a ``stack`` template's Compose file is: given, at a URL, or in a git repository."""
+
+    compose: str = ""
+    """The Compose file itself (YAML)."""
+    compose_url: str = ""
+    """Fetched at install when ``compose`` is empty: ``https://``, ``file://`` or a path."""
+    repository: str = ""
+    """Else a git repository (URL or local folder) holding ``stackfile``."""
+    stackfile: str = ""
+    main_service: str = ""
+    """The service whose port is the app's front door."""
+
+
+class NodeSpec(msgspec.Struct, frozen=True):
+    """How to run a ``node`` template: its source, how to install it, what to start."""
+
+    repository: str
+    """A git URL, or a folder on the server, holding the app."""
+    start: str
+    """The script PM2 starts, relative to the app's folder (``server.js``)."""
+    install: str = ""
+    """A shell command run in the app's folder first (``npm ci --omit=dev``)."""
+    ref: str = ""
+    """A git branch or tag (default: the repository's own)."""
+    instances: int = 1
+    """More than one runs the app in PM2's cluster mode."""
+    args: tuple[str, ...] = ()
 
 
 class AppTemplate(msgspec.Struct, frozen=True):
-    """One installable application in a marketplace catalog."""
+    """One installable application, normalized from any catalog format.
+
+    ``kind`` says which of ``container``, ``stack`` or ``node`` describes how
+    to run it. ``description`` and ``note`` are HTML already sanitized: safe to
+    show as is.
+    """
 
     id: str
     title: str
     kind: TemplateKind
     source: str = ""
     description: str = ""
+    note: str = ""
     categories: tuple[str, ...] = ()
     logo: str = ""
-    image: str = ""
-    compose: str = ""
-    command: str = ""
-    ports: tuple[TemplatePort, ...] = ()
-    env: tuple[TemplateEnv, ...] = ()
-    volumes: tuple[str, ...] = ()
     website: str = ""
+    env: tuple[TemplateEnv, ...] = ()
+    ports: tuple[TemplatePort, ...] = ()
+    volumes: tuple[TemplateVolume, ...] = ()
+    container: ContainerSpec | None = None
+    stack: StackSpec | None = None
+    node: NodeSpec | None = None
+
+
+class CatalogFiles(msgspec.Struct, frozen=True):
+    """A catalog as read from its location: one file (a JSON document) or a whole tree.
+
+    ``files`` maps each file's path (``/``-separated, relative to the catalog's
+    root; a single document under its own name) to its bytes.
+    """
+
+    location: str
+    files: dict[str, bytes]
+
+
+class SkippedTemplate(msgspec.Struct, frozen=True):
+    """An entry of a catalog that could not be made a template, and why."""
+
+    item: str
+    """Which entry: ``templates[12] "Foo"``, ``Apps/Foo/docker-compose.yml`` …"""
+    reason: str
+
+
+class CatalogParse(msgspec.Struct, frozen=True):
+    """What a catalog format made of a catalog: templates, and the entries it skipped."""
+
+    templates: list[AppTemplate]
+    skipped: list[SkippedTemplate] = msgspec.field(default_factory=list)
 
 
 @runtime_checkable
 class MarketplaceSource(Protocol):
-    """A catalog of app templates (a Portainer template file, an app store …)."""
+    """A catalog format (Portainer templates, a CasaOS store …) the marketplace can read.
 
-    name: str
+    Sources of this ``type`` are configured by URL or path; the marketplace
+    fetches them (caching, ETag, zip files, folders) and hands the files to
+    :meth:`parse`, in a worker thread.
+    """
 
-    async def fetch(self) -> list[AppTemplate]:
-        """Return every template the catalog holds right now."""
+    type: str
+    description: str
+
+    def parse(self, catalog: CatalogFiles) -> CatalogParse:
+        """Every template of the catalog, each with an ``id`` unique and stable within it.
+
+        Entries that cannot be used are skipped with a reason; nothing raises
+        for one bad entry. Raise ``ValueError`` when the files are not this
+        format at all.
+        """
         ...
 
 
+class Requirement(msgspec.Struct, frozen=True):
+    """A scope a user needs to install a template, and why (shown before installing)."""
+
+    scope: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """One install (or update) of a template, as a deployer receives it."""
+
+    name: str
+    """What the user called the install: the container's, stack's or process's name."""
+    template: AppTemplate
+    values: Mapping[str, str]
+    """Every ``env`` setting's value, checked against the template (hidden ones included)."""
+    user: Principal
+    """Who installs: deployers apply their backend's policies for this user."""
+
+
 class DeployResult(msgspec.Struct, frozen=True):
-    """What a deployer created, so it can be shown and removed later."""
+    """What a deployer created; ``resource_id`` is what its other methods receive later."""
 
     deployer: str
     resource_id: str
     message: str = ""
 
 
-ProgressCallback = Callable[[str], None]
+AppState = Literal["running", "stopped", "partial", "missing"]
+
+
+class AppStatus(msgspec.Struct, frozen=True):
+    """An installed app's live state: ``partial`` when only some of it runs."""
+
+    state: AppState
+    detail: str = ""
+
+
+class ProgressCallback(Protocol):
+    """Reports a step of a deploy: ``progress("pulling nginx", 0.4)`` (fraction optional)."""
+
+    def __call__(self, step: str, fraction: float | None = None) -> None: ...
 
 
 @runtime_checkable
 class Deployer(Protocol):
-    """A deploy target for templates of some ``kinds`` (a container, a stack …)."""
+    """Installs templates of some ``kinds`` on a backend (a container, a stack, a PM2 app).
+
+    Every method may raise Litestar HTTP exceptions (a 403 from a policy, a
+    503 when the backend is down); :meth:`deploy` and :meth:`update` leave
+    nothing behind when they fail.
+    """
 
     name: str
     kinds: frozenset[str]
 
-    async def deploy(
-        self, template: AppTemplate, values: Mapping[str, str], progress: ProgressCallback
-    ) -> DeployResult:
-        """Install ``template`` with the user's ``values``; report steps to ``progress``."""
+    def requirements(self, template: AppTemplate) -> list[Requirement]:
+        """The scopes installing ``template`` needs beyond ``marketplace:install``, and why."""
         ...
 
-    async def remove(self, resource_id: str) -> None:
-        """Remove what :meth:`deploy` created."""
+    async def deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
+        """Install the template; report steps to ``progress``; undo it all on failure."""
+        ...
+
+    async def update(
+        self, request: DeployRequest, resource_id: str, progress: ProgressCallback
+    ) -> DeployResult:
+        """Fetch the newest image or code and recreate, keeping the app's data."""
+        ...
+
+    async def status(self, resource_id: str) -> AppStatus: ...
+
+    async def start(self, resource_id: str) -> AppStatus: ...
+
+    async def stop(self, resource_id: str) -> AppStatus: ...
+
+    async def remove(self, resource_id: str, *, keep_data: bool = True) -> None:
+        """Remove exactly what :meth:`deploy` created (its data too unless ``keep_data``)."""
         ...
 
 

@@ -1,0 +1,1 @@
+"""SkyPort marketplace: app catalogs from many stores, installed through deployer plugins."""
