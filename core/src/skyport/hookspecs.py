@@ -148,22 +148,42 @@ def register_metrics_collectors(skyport: PluginContext) -> Sequence[MetricsColle
 
 @hookspec
 def register_marketplace_sources(skyport: PluginContext) -> Sequence[MarketplaceSource] | None:
-    """Contribute app catalogs for the marketplace.
+    """Contribute catalog formats the marketplace can read (Portainer templates, app stores …).
+
+    Each :class:`~skyport.types.MarketplaceSource` has a ``type`` (what a
+    source names in ``{"type": …}``) and ``parse(catalog)``, which turns the
+    catalog's files into :class:`~skyport.types.AppTemplate` s and skips, with
+    a reason, what it cannot use. Fetching, caching and refreshing are the
+    marketplace's.
 
     Called: once, when the application is assembled; the marketplace plugin
     reads them through ``skyport.registry.marketplace_sources``.
 
     Example::
 
+        class TeamCatalog:
+            type = "team"
+            description = "our team's app list"
+
+            def parse(self, catalog):
+                (body,) = catalog.files.values()
+                return CatalogParse([AppTemplate(**a) for a in json.loads(body)])
+
         @hookimpl
         def register_marketplace_sources(skyport):
-            return [PortainerTemplates("portainer", url=skyport.settings.templates_url)]
+            return [TeamCatalog()]
     """
 
 
 @hookspec
 def register_deployers(skyport: PluginContext) -> Sequence[Deployer] | None:
-    """Contribute deploy targets for app templates (a container, a compose stack …).
+    """Contribute deploy targets for app templates (a container, a compose stack, a PM2 app).
+
+    A :class:`~skyport.types.Deployer` installs templates of its ``kinds``:
+    ``deploy(request, progress)`` with a :class:`~skyport.types.DeployRequest`
+    (name, template, checked values, and the user, whose policies apply),
+    then ``status``, ``start``, ``stop``, ``update`` and ``remove`` of what it
+    made; ``requirements(template)`` says which scopes an install needs.
 
     Called: once, when the application is assembled; the marketplace plugin
     reads them through ``skyport.registry.deployers``.

@@ -63,6 +63,15 @@ class CatalogReader:
             raise CatalogUnreadable(f"{location!r} is neither an http(s):// URL nor a path")
         return CatalogFiles(location, files)
 
+    async def read_one(self, location: str) -> bytes:
+        """One file, fresh (no kept copy): a Compose file a template points at."""
+        path = local_path(location)
+        if path is not None:
+            return await asyncio.to_thread(self._read_file, path)
+        if not is_url(location):
+            raise CatalogUnreadable(f"{location!r} is neither an http(s):// URL nor a path")
+        return (await self._get(location, {}))[1]
+
     # -- the web -----------------------------------------------------------------
 
     async def _download(self, source: str, url: str) -> tuple[str, bytes]:
@@ -76,23 +85,29 @@ class CatalogReader:
             if meta.get("last_modified"):
                 headers["If-Modified-Since"] = meta["last_modified"]
         name = PurePosixPath(urlsplit(url).path).name or "catalog"
+        response, body = await self._get(url, headers)
+        if response.status_code == 304:
+            return name, await asyncio.to_thread(body_path.read_bytes)
+        etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+        await asyncio.to_thread(_keep, folder, url, body, etag, modified)
+        return name, body
+
+    async def _get(self, url: str, headers: dict[str, str]) -> tuple[httpx.Response, bytes]:
+        """The response and its (bounded) body; a 304 has an empty one."""
         try:
             async with (
                 httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http,
                 http.stream("GET", url, headers=headers) as response,
             ):
                 if response.status_code == 304:
-                    return name, await asyncio.to_thread(body_path.read_bytes)
+                    return response, b""
                 if response.status_code >= 400:
                     raise CatalogUnreadable(f"{url} answered HTTP {response.status_code}")
-                body = await self._bounded(response, url)
-                etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+                return response, await self._bounded(response, url)
         except httpx.TimeoutException:
             raise CatalogUnreadable(f"{url} did not answer within {self.timeout:g} s") from None
         except httpx.HTTPError as exc:
             raise CatalogUnreadable(f"cannot reach {url}: {exc or type(exc).__name__}") from None
-        await asyncio.to_thread(_keep, folder, url, body, etag, modified)
-        return name, body
 
     async def _bounded(self, response: httpx.Response, url: str) -> bytes:
         chunks, size = [], 0
@@ -108,16 +123,18 @@ class CatalogReader:
     def _read_path(self, path: Path) -> dict[str, bytes]:
         if path.is_dir():
             return self._read_folder(path)
+        return self._unpack(path.name, self._read_file(path))
+
+    def _read_file(self, path: Path) -> bytes:
         try:
             size = path.stat().st_size
             if size > self.max_bytes:
                 raise CatalogUnreadable(f"{path} is larger than {self.max_bytes} bytes")
-            body = path.read_bytes()
+            return path.read_bytes()
         except FileNotFoundError:
             raise CatalogUnreadable(f"no such file or folder: {path}") from None
         except OSError as exc:
             raise CatalogUnreadable(f"cannot read {path}: {exc.strerror or exc}") from None
-        return self._unpack(path.name, body)
 
     def _read_folder(self, root: Path) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
