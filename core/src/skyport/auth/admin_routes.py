@@ -14,7 +14,7 @@ from skyport.audit import AuditPage
 from skyport.auth.grants import Grant
 from skyport.auth.principal import Principal
 from skyport.auth.roles import Role, UnknownScopes
-from skyport.auth.service import AuthService
+from skyport.auth.service import ApiToken, AuthService
 from skyport.auth.users import AccountError, User, UserExists
 
 ADMIN = {"scope": "users:admin"}
@@ -131,6 +131,24 @@ class UsersController(Controller):
             raise ClientException("refusing to remove the last active admin", status_code=409)
         await auth.revoke_user(user.id)
         await auth.users.delete(username)
+
+
+    @get("/{username:str}/tokens")
+    async def list_user_tokens(
+        self, request: Request[Any, Any, Any], username: FromPath[str]
+    ) -> list[ApiToken]:
+        """A user's API tokens (never their secrets)."""
+        user = await _user_or_404(request, username)
+        return await _auth(request).list_tokens(user.id)
+
+    @delete("/{username:str}/tokens/{token_id:str}", status_code=HTTP_204_NO_CONTENT)
+    async def revoke_user_token(
+        self, request: Request[Any, Any, Any], username: FromPath[str], token_id: FromPath[str]
+    ) -> None:
+        """Revoke one of a user's API tokens at once."""
+        user = await _user_or_404(request, username)
+        if not await _auth(request).revoke_token(user.id, token_id):
+            raise NotFoundException(f"user {username!r} has no active API token {token_id!r}")
 
 
 class RolesController(Controller):

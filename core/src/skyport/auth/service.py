@@ -190,10 +190,22 @@ class AuthService:
     async def create_token(
         self, owner: Principal, name: str, scopes: Iterable[str], expires_at: float | None
     ) -> tuple[ApiToken, str]:
-        """Create a token with ``scopes`` (a subset of the owner's); return it and its secret."""
+        """Create a token with ``scopes`` (a subset of the owner's); return it and its secret.
+
+        A token made with a token carries at most that token's scopes and expires no later
+        (by default, when it does).
+        """
         wanted = sorted(set(scopes))
         if missing := owner.missing(wanted):
             raise PermissionError(f"you cannot grant scope(s) you lack: {', '.join(missing)}")
+        if owner.token_id and (limit := await self._token_expiry(owner.token_id)) is not None:
+            if expires_at is None:
+                expires_at = limit
+            elif expires_at > limit:
+                raise PermissionError(
+                    "a token cannot create a token that outlives it: this one expires at "
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(limit))}"
+                )
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         now = time.time()
         async with self.database.begin() as conn:
@@ -210,6 +222,11 @@ class AuthService:
             )
         token = ApiToken(token_id, name, wanted, now, expires_at, None, False)
         return token, f"{TOKEN_PREFIX}{token_id}_{secret}"
+
+    async def _token_expiry(self, token_id: str) -> float | None:
+        async with self.database.connect() as conn:
+            query = sa.select(api_tokens.c.expires_at).where(api_tokens.c.id == token_id)
+            return (await conn.execute(query)).scalar_one_or_none()
 
     async def list_tokens(self, user_id: int) -> list[ApiToken]:
         async with self.database.connect() as conn:

@@ -37,13 +37,14 @@ _COMMANDS = {
     "serve": ("skyport.cli.serve:serve", "Run the SkyPort server (API, dashboard, /ws)."),
     "login": ("skyport.cli.session:login", "Log in to a SkyPort server; later commands use it."),
     "logout": ("skyport.cli.session:logout", "End the session and forget its token."),
+    "passwd": ("skyport.cli.session:passwd", "Change your own password."),
     "status": ("skyport.cli.session:status", "Show server version, host, uptime and plugins."),
     "metrics": ("skyport.cli.metrics:metrics", "Show host metrics, once or live (--watch)."),
     "terminal": ("skyport.cli.terminal_cmd:terminal", "Open an interactive terminal (host, …)."),
     "tui": ("skyport.cli.tui_cmd:tui", "Open the full-screen terminal UI (live, k9s-style keys)."),
     "plugins": ("skyport.cli.plugins_cmd:plugins", "List plugins: loaded, failed, disabled."),
     "users": ("skyport.cli.users:app", "Manage user accounts."),
-    "tokens": ("skyport.cli.tokens:app", "Create, list and revoke your API tokens."),
+    "tokens": ("skyport.cli.tokens:app", "Create, list and revoke API tokens."),
     "config": ("skyport.cli.config_cmd:app", "Show the effective settings and their files."),
 }
 for _name, (_path, _help) in _COMMANDS.items():

@@ -1,4 +1,4 @@
-"""``skyport login``, ``logout`` and ``status``."""
+"""``skyport login``, ``logout``, ``passwd`` and ``status``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,27 @@ def logout(*, forget_server: bool = False) -> None:
                 print(f"skyport: note: the server did not confirm the logout: {exc}")
     credentials.forget(url, server=forget_server)
     print(f"Logged out of {url}." if token else f"No session for {url}; nothing to end.")
+
+
+def passwd(*, password_stdin: bool = False, revoke_tokens: bool = False) -> None:
+    """Change your own password; all your sessions end (your API tokens keep working).
+
+    Parameters
+    ----------
+    password_stdin
+        Read the current password, then the new one, from the first two lines of
+        standard input.
+    revoke_tokens
+        Revoke your API tokens too.
+    """
+    current = read_password(from_stdin=password_stdin, prompt="Current password")
+    new = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
+    body = {"current_password": current, "new_password": new, "revoke_tokens": revoke_tokens}
+    with api() as client:
+        client.post("/api/auth/password", json=body)
+        remote = client.mode != "local"
+    ended = "your sessions and API tokens" if revoke_tokens else "your sessions"
+    print(f"Password changed; {ended} ended." + (" Log in again." if remote else ""))
 
 
 def status(*, json: JsonFlag = False) -> None:

@@ -10,7 +10,12 @@ from cyclopts import App, Parameter
 from skyport.cli.common import api
 from skyport.cli.output import CliError, JsonFlag, human_time, print_json, print_table
 
-app = App(name="tokens", help="Create, list and revoke your API tokens.")
+app = App(name="tokens", help="Create, list and revoke API tokens (yours, or --user's).")
+
+
+def _tokens_path(user: str | None) -> str:
+    """Your tokens, or (for admins) another user's."""
+    return f"/api/users/{quote(user, safe='')}/tokens" if user else "/api/auth/tokens"
 
 
 @app.command
@@ -31,7 +36,7 @@ def create(
     scope
         A scope the token carries (repeat it; a subset of yours), e.g. metrics:read.
     expires_in_days
-        Lifetime in days; default: no expiry.
+        Lifetime in days; default: no expiry (made with a token: that token's).
     """
     scopes = [s for item in scope or [] for s in item.split(",") if s.strip()]
     if not scopes:
@@ -51,10 +56,16 @@ def create(
 
 
 @app.command(name="list")
-def list_(*, json: JsonFlag = False) -> None:
-    """List your API tokens (never their secrets)."""
+def list_(*, user: str | None = None, json: JsonFlag = False) -> None:
+    """List your API tokens (never their secrets).
+
+    Parameters
+    ----------
+    user
+        List this user's tokens instead (needs the users:admin scope).
+    """
     with api() as client:
-        tokens = client.get("/api/auth/tokens")
+        tokens = client.get(_tokens_path(user))
     if json:
         print_json(tokens)
         return
@@ -74,16 +85,18 @@ def list_(*, json: JsonFlag = False) -> None:
 
 
 @app.command
-def revoke(token_id: str, /, *, json: JsonFlag = False) -> None:
+def revoke(token_id: str, /, *, user: str | None = None, json: JsonFlag = False) -> None:
     """Revoke an API token at once.
 
     Parameters
     ----------
     token_id
         The token's id (see "skyport tokens list").
+    user
+        Revoke a token of this user (needs the users:admin scope).
     """
     with api() as client:
-        answer = client.delete(f"/api/auth/tokens/{quote(token_id, safe='')}")
+        answer = client.delete(f"{_tokens_path(user)}/{quote(token_id, safe='')}")
     if json:
         print_json(answer)
     else:

@@ -68,8 +68,15 @@ def list_(*, json: JsonFlag = False) -> None:
 
 
 @app.command
-def passwd(username: str, /, *, password_stdin: bool = False, json: JsonFlag = False) -> None:
-    """Set a user's password; their sessions end.
+def passwd(
+    username: str,
+    /,
+    *,
+    password_stdin: bool = False,
+    revoke_tokens: bool = False,
+    json: JsonFlag = False,
+) -> None:
+    """Set a user's password; their sessions end (their API tokens keep working).
 
     Parameters
     ----------
@@ -77,10 +84,13 @@ def passwd(username: str, /, *, password_stdin: bool = False, json: JsonFlag = F
         Whose password to set.
     password_stdin
         Read the new password from the first line of standard input.
+    revoke_tokens
+        Revoke the user's API tokens too.
     """
     password = read_password(from_stdin=password_stdin, confirm=True, prompt="New password")
+    body = {"password": password, "revoke_tokens": revoke_tokens}
     with api() as client:
-        user = client.patch(_path(username), json={"password": password})
+        user = client.patch(_path(username), json=body)
     _show(user, json, "has a new password")
 
 
