@@ -132,7 +132,6 @@ class UsersController(Controller):
         await auth.revoke_user(user.id)
         await auth.users.delete(username)
 
-
     @get("/{username:str}/tokens")
     async def list_user_tokens(
         self, request: Request[Any, Any, Any], username: FromPath[str]
