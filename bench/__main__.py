@@ -11,7 +11,9 @@ Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor),
 stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py``), ``vps``
 (``uptime`` on 50 private sshd instances through ``POST /api/vps/run``, cold and pooled,
 vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``), ``pm2`` (``/api/pm2/list`` with 20
-processes vs ``pm2 jlist`` vs the daemon's raw ``getMonitorData`` RPC; see ``bench/pm2_bench.py``).
+processes vs ``pm2 jlist`` vs the daemon's raw ``getMonitorData`` RPC; see ``bench/pm2_bench.py``),
+``tui`` (``skyport tui``'s first frame vs ``skyport --help``; its CPU at rest vs Glances' curses
+UI; see ``bench/tui_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -36,11 +38,21 @@ from typing import Any
 import httpx
 import psutil
 
-from bench import cli_startup, docker_bench, idle, load, pm2_bench, targets, vps_bench, ws_fanout
+from bench import (
+    cli_startup,
+    docker_bench,
+    idle,
+    load,
+    pm2_bench,
+    targets,
+    tui_bench,
+    vps_bench,
+    ws_fanout,
+)
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle")
+SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -411,6 +423,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(vps_bench.render(results["vps"], _section, _fmt, _problem))
     if "pm2" in results:
         parts.append(pm2_bench.render(results["pm2"], _section, _fmt, _problem))
+    if "tui" in results:
+        parts.append(tui_bench.render(results["tui"], _section, _fmt, _problem))
     if "idle" in results:
         rows = [
             [
@@ -436,7 +450,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma list of sections: http,ws,cli,docker,vps,idle (default: all)",
+        help="comma list of sections: http,ws,cli,docker,vps,pm2,idle,tui (default: all)",
     )
     p.add_argument(
         "--targets",
@@ -496,6 +510,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docker_bench.add_arguments(p)
     vps_bench.add_arguments(p)
     pm2_bench.add_arguments(p)
+    tui_bench.add_arguments(p)
     p.add_argument(
         "--json",
         type=Path,
@@ -520,6 +535,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docker_bench.bound(a)
     vps_bench.bound(a)
     pm2_bench.bound(a)
+    tui_bench.bound(a)
     return a
 
 
@@ -544,10 +560,11 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(errors.get("glances", "glances missing"))
         return targets.start_glances(glances_exe)
 
+    skyport_args = shlex.split(args.skyport_args)
     starters: dict[str, Callable[[], targets.Target]] = {
         "floor": lambda: targets.start_floor(args.floor_ws_interval),
         "glances": _glances,
-        "skyport": lambda: targets.start_skyport(shlex.split(args.skyport_args)),
+        "skyport": lambda: targets.start_skyport(skyport_args),
     }
     results: dict[str, Any] = {
         "meta": {
@@ -577,6 +594,15 @@ def main(argv: list[str] | None = None) -> int:
         "vps": lambda: vps_bench.run(args, starters["skyport"], log),
         "pm2": lambda: pm2_bench.run(args, starters["skyport"], log),
         "idle": lambda: bench_idle(starters, errors),
+        "tui": lambda: tui_bench.run(
+            args,
+            # pm2 left out: it would start a daemon in this user's ~/.pm2
+            lambda: targets.start_skyport(
+                skyport_args, extra_env={"SKYPORT_DISABLE_PLUGINS": "pm2"}
+            ),
+            lambda: targets.glances_exe(args.glances_venv, install=not args.no_install_glances),
+            log,
+        ),
     }
     for s in args.only:
         try:

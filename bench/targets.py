@@ -167,7 +167,11 @@ def skyport_argv(port: int, extra: list[str]) -> list[str]:
     return [*base, "serve", "--port", str(port), *extra]
 
 
-def start_skyport(extra_args: list[str], password: str = "bench-admin-password-123") -> Target:
+def start_skyport(
+    extra_args: list[str],
+    password: str = "bench-admin-password-123",
+    extra_env: dict[str, str] | None = None,
+) -> Target:
     """`skyport serve` on a free port with a throw-away data dir, logged in as admin."""
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="bench-skyport-")
@@ -178,6 +182,7 @@ def start_skyport(extra_args: list[str], password: str = "bench-admin-password-1
         SKYPORT_DATA_DIR=data_dir,
         SKYPORT_ADMIN_PASSWORD=password,
         SKYPORT_CONFIG=str(config),
+        **(extra_env or {}),
     )
     server = Server("skyport", skyport_argv(port, extra_args), port, env=env, cwd=str(REPO_ROOT))
     server.start()

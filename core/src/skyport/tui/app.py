@@ -9,6 +9,7 @@ quits.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -16,13 +17,12 @@ from typing import Any, ClassVar
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import HelpPanel
 
 from skyport.client import Client, ClientError
 from skyport.tui.live import RETRY_PAUSES, LiveHub
-from skyport.tui.screens import AREAS, SCREENS
+from skyport.tui.screens import AREAS, Area, screen_of
 from skyport.tui.screens.base import AreaScreen
-from skyport.tui.widgets import Area, Prompt
+from skyport.tui.widgets import Prompt
 
 
 class SkyportTui(App[None]):
@@ -31,7 +31,7 @@ class SkyportTui(App[None]):
     CSS_PATH = "skyport.tcss"
     TITLE = "SkyPort"
     ENABLE_COMMAND_PALETTE = False
-    MODES: ClassVar[dict[str, Any]] = {"overview": SCREENS["overview"]}
+    MODES: ClassVar[dict[str, Any]] = {"overview": lambda: screen_of(AREAS[0])}
     DEFAULT_MODE = "overview"
     BINDINGS: ClassVar[list[Any]] = [
         Binding("q", "quit", "Quit"),
@@ -88,7 +88,7 @@ class SkyportTui(App[None]):
         self.areas = tuple(a for a in AREAS if a.plugin is None or a.plugin in loaded)
         for area in self.areas:
             if area.name not in self._modes:
-                self.add_mode(area.name, SCREENS[area.name])
+                self.add_mode(area.name, functools.partial(screen_of, area))
         self.live = LiveHub(client, self.call_from_thread, self._feed_state)
         self.live.start()
         self.report(f"{me.get('username')} ({me.get('role')}) on {where}")
@@ -129,6 +129,8 @@ class SkyportTui(App[None]):
             self.action_goto(self.areas[number - 1].name)
 
     def action_keys(self) -> None:
+        from textual.widgets import HelpPanel  # Markdown: loaded when first asked for
+
         if self.screen.query(HelpPanel):
             self.action_hide_help_panel()
         else:

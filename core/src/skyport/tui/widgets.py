@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
@@ -15,14 +15,8 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Input, Label, Static
 
-
-class Area(NamedTuple):
-    """A top-level screen: its mode name, its label, the plugin it needs (``None``: core)."""
-
-    name: str
-    label: str
-    plugin: str | None
-    aliases: tuple[str, ...] = ()
+if TYPE_CHECKING:
+    from skyport.tui.screens import Area
 
 
 class ScreenBar(Static):
