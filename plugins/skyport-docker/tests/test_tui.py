@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 import httpx
 import pytest
 from litestar import Litestar
 from textual.pilot import Pilot
-from textual.widgets import DataTable, RichLog
+from textual.widgets import DataTable, RichLog, TextArea
 
 from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
 from skyport.tui.screens.containers import ContainersScreen
-from skyport.tui.screens.detail import LogScreen
+from skyport.tui.screens.detail import DocumentScreen, LogScreen
+from skyport.tui.screens.images import ImagesScreen, StacksScreen
 from skyport.tui.widgets import Confirm
+
+from .test_stacks import compose_file, states
+
+T = TypeVar("T")
 
 GRACEFUL = "trap 'exit 0' TERM; while true; do sleep 1; done"
 """A PID 1 that stops at once when asked (a bare sleep would wait for the engine's kill)."""
@@ -37,13 +43,15 @@ def token_for(server: LiveServer, role: str = "admin") -> str:
         return login(http, role, f"{role}-password")
 
 
-async def containers_screen(pilot: Pilot[Any]) -> ContainersScreen:
+async def area_screen(pilot: Pilot[Any], key: str, kind: type[T]) -> T:
     app = pilot.app
-    await pilot_wait(pilot, lambda: any(a.name == "containers" for a in app.areas), "the area")
-    await pilot.press("2")
-    return await pilot_wait(
-        pilot, lambda: isinstance(app.screen, ContainersScreen) and app.screen, "the screen"
-    )
+    await pilot_wait(pilot, lambda: any(a.name == "containers" for a in app.areas), "docker")
+    await pilot.press(key)
+    return await pilot_wait(pilot, lambda: isinstance(app.screen, kind) and app.screen, "screen")
+
+
+async def containers_screen(pilot: Pilot[Any]) -> ContainersScreen:
+    return await area_screen(pilot, "2", ContainersScreen)
 
 
 def cells(screen: ContainersScreen, container_id: str) -> dict[str, str] | None:
@@ -135,3 +143,47 @@ async def test_a_viewer_sees_no_write_actions(
         await pilot.press("t", "ctrl+d")
         assert pilot.app.screen is screen  # no question asked, nothing done
         assert engine.inspect_container(ref)["State"]["Running"]
+
+
+async def test_an_image_tag_is_described_and_removed_from_the_tui(
+    server: LiveServer, test_image: str, engine: docker.APIClient, unique: Callable[[str], str]
+) -> None:
+    tag = f"skyport-test/{unique('tui')}:v1"
+    engine.tag(test_image, tag.rpartition(":")[0], "v1")
+    async with tui_pilot(server.url, token_for(server)) as pilot:
+        screen = await area_screen(pilot, "3", ImagesScreen)
+        await pilot_wait(pilot, lambda: tag in screen.table.rows, "the tag")
+        assert test_image in screen.table.rows  # one row per tag, as docker images
+        screen.table.move_cursor(row=screen.table.get_row_index(tag), animate=False)
+        await pilot.press("d")
+        document = await pilot_wait(
+            pilot, lambda: isinstance(pilot.app.screen, DocumentScreen) and pilot.app.screen, "doc"
+        )
+        assert tag in document.query_one(TextArea).text
+        await pilot.press("escape", "ctrl+d", "y")
+        await pilot_wait(pilot, lambda: not engine.images(name=tag), "the engine to drop it")
+        await pilot_wait(pilot, lambda: tag not in screen.table.rows, "the row to go")
+        assert engine.images(name=test_image)  # the other tag keeps the image
+
+
+async def test_a_stack_is_listed_and_stopped_from_the_tui(
+    server: LiveServer, stack_names: Callable[[], str], engine: docker.APIClient
+) -> None:
+    name = stack_names()
+    token = token_for(server)
+    answer = await asyncio.to_thread(
+        httpx.post,
+        f"{server.url}/api/docker/stacks",
+        json={"name": name, "compose": compose_file()},
+        headers=bearer(token),
+        timeout=120,
+    )
+    assert answer.status_code == 201, answer.text
+    async with tui_pilot(server.url, token) as pilot:
+        screen = await area_screen(pilot, "4", StacksScreen)
+        await pilot_wait(pilot, lambda: name in screen.table.rows, "the stack")
+        assert [str(c) for c in screen.table.get_row(name)][1:3] == ["running", "2/2"]
+        screen.table.move_cursor(row=screen.table.get_row_index(name), animate=False)
+        await pilot.press("t", "y")
+        await pilot_wait(pilot, lambda: set(states(engine, name).values()) == {"exited"}, "stop")
+        await pilot_wait(pilot, lambda: str(screen.table.get_row(name)[1]) == "stopped", "row")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -28,9 +29,10 @@ class DockerListScreen(ListScreen):
 
     def _listed(self, items: list[dict[str, Any]]) -> None:
         self.items = items
-        self.show(self.row(item) for item in items)
+        self.show(row for item in items for row in self.rows_of(item))
 
-    def row(self, item: dict[str, Any]) -> Row:
+    def rows_of(self, item: dict[str, Any]) -> Iterable[Row]:
+        """The rows one item of the listing makes (keyed by what the API calls it)."""
         raise NotImplementedError
 
     def on_topic(self, message: dict[str, Any]) -> None:
@@ -42,7 +44,7 @@ class DockerListScreen(ListScreen):
     def item_path(self, *action: str) -> str | None:
         """The API path of the item under the cursor (plus ``action``)."""
         key = self.selected
-        return None if key is None else "/".join([self.PATH, quote(key, safe=":"), *action])
+        return None if key is None else "/".join([self.PATH, quote(key, safe=":/"), *action])
 
     def action_inspect(self) -> None:
         path, key = self.item_path(), self.selected
@@ -55,35 +57,34 @@ class ImagesScreen(DockerListScreen):
     KIND = "image"
     PATH = "/api/docker/images"
     WRITES: ClassVar[dict[str, str]] = {"remove": "docker:write"}
-    COLUMNS = ("TAGS", "ID", "SIZE", "CREATED", "CONTAINERS")
+    COLUMNS = ("TAG", "ID", "SIZE", "CREATED", "CONTAINERS")
     BINDINGS: ClassVar[list[Any]] = [
         Binding("d", "inspect", "Describe"),
         Binding("ctrl+d", "remove", "Remove"),
     ]
 
-    def row(self, image: dict[str, Any]) -> Row:
-        tags = ", ".join(image["tags"]) or "<none>"
+    def rows_of(self, image: dict[str, Any]) -> Iterable[Row]:
+        """A row per tag, as ``docker images`` shows them (an untagged image: by its id)."""
         short = image["id"].removeprefix("sha256:")[:12]
         used = image.get("containers")
-        return Row(
-            image["id"],
-            (
-                tags,
-                short,
-                human_bytes(image["size"]),
-                human_duration(time.time() - image["created"]) + " ago",
-                "-" if used is None else used,
-            ),
-            f"{tags} {short}",
-        )
+        for tag in image["tags"] or [None]:
+            yield Row(
+                tag or image["id"],
+                (
+                    tag or "<none>",
+                    short,
+                    human_bytes(image["size"]),
+                    human_duration(time.time() - image["created"]) + " ago",
+                    "-" if used is None else used,
+                ),
+                f"{tag} {short}",
+            )
 
     def action_remove(self) -> None:
+        """Remove the tag (the image goes with its last tag), or the untagged image."""
         path, key = self.item_path(), self.selected
-        if path is None or key is None:
-            return
-        image = next((i for i in self.items if i["id"] == key), {})
-        name = ", ".join(image.get("tags") or []) or key[:19]
-        self.act(f"Remove image {name}?", lambda c: c.delete(path), f"removed {name}")
+        if path is not None and key is not None:
+            self.act(f"Remove image {key}?", lambda c: c.delete(path), f"removed {key}")
 
 
 class StacksScreen(DockerListScreen):
@@ -102,8 +103,8 @@ class StacksScreen(DockerListScreen):
         Binding("ctrl+d", "remove", "Remove"),
     ]
 
-    def row(self, stack: dict[str, Any]) -> Row:
-        return Row(
+    def rows_of(self, stack: dict[str, Any]) -> Iterable[Row]:
+        yield Row(
             stack["name"],
             (
                 stack["name"],
