@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +47,18 @@ def example_plugin(example_plugin_site: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.syspath_prepend(str(example_plugin_site))
     monkeypatch.setenv("PYTHONPATH", str(example_plugin_site))
     return example_plugin_site
+
+
+OLD_DATA_DIR = Path(__file__).resolve().parent / "tests" / "fixtures" / "datadir-0.1.0"
+
+
+@pytest.fixture
+def data_dir_from_0_1_0(tmp_path: Path) -> dict[str, Any]:
+    """The test's data dir (``SKYPORT_DATA_DIR``) holds what SkyPort 0.1.0 left there.
+
+    Returns the fixture's facts (passwords, the API token, the SSH key in the vps
+    inventory, …): see tests/fixtures/make_datadir_0_1_0.py.
+    """
+    data = Path(os.environ["SKYPORT_DATA_DIR"])
+    shutil.copytree(OLD_DATA_DIR, data, ignore=shutil.ignore_patterns("fixture.json"))
+    return json.loads((OLD_DATA_DIR / "fixture.json").read_text())  # type: ignore[no-any-return]

@@ -1,40 +1,23 @@
-"""The core's tests use the shared fixtures from :mod:`skyport.testing`, and databases."""
+"""The core's tests use the shared fixtures from :mod:`skyport.testing`."""
 
-from __future__ import annotations
-
-import os
-import secrets
-from collections.abc import AsyncIterator
+import textwrap
 from pathlib import Path
 
-import pytest
-import sqlalchemy as sa
+from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, free_port, login
 
-from skyport.store import Database
-from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, free_port, login, require_backend
-
-__all__ = ["ADMIN_PASSWORD", "LiveServer", "bearer", "free_port", "login"]
-
-POSTGRES_URL = os.environ.get("SKYPORT_TEST_POSTGRES_URL", "")
+__all__ = ["ADMIN_PASSWORD", "LiveServer", "bearer", "free_port", "login", "write_revision"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A URL of an empty database, dropped after the test."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-        return
-    require_backend(
-        bool(POSTGRES_URL),
-        "no PostgreSQL server (set SKYPORT_TEST_POSTGRES_URL; .ci/run starts one)",
+def write_revision(
+    folder: Path, revision: str, down: str | None, body: str, label: str = "notes"
+) -> Path:
+    """One Alembic revision script of the throwaway ``notes`` component."""
+    folder.mkdir(exist_ok=True)
+    labels = (label,) if down is None else None
+    (folder / f"{revision}.py").write_text(
+        f'"""{revision} of the notes plugin."""\n'
+        "import sqlalchemy as sa\nfrom alembic import op\n\n"
+        f"revision = {revision!r}\ndown_revision = {down!r}\nbranch_labels = {labels!r}\n\n"
+        f"def upgrade():\n{textwrap.indent(textwrap.dedent(body), '    ')}\n"
     )
-    name = f"skyport_{secrets.token_hex(6)}"
-    admin_db = Database(POSTGRES_URL)
-    async with admin_db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    yield str(sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False))
-    async with admin_db.engine.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin_db.dispose()
+    return folder

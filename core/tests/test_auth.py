@@ -14,6 +14,9 @@ from skyport.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, required_scope
 
 from .conftest import ADMIN_PASSWORD, bearer, login
 
+# Users, sessions, tokens, grants and audit are rows: every test runs on both databases.
+pytestmark = pytest.mark.every_database
+
 PUBLIC = {("GET", "/api/health"), ("POST", "/api/auth/login")}
 
 

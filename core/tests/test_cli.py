@@ -517,3 +517,32 @@ def test_usage_errors_are_one_line_with_exit_2(cli: Run) -> None:
     assert "--count" in bad.err and "'skyport metrics --help'" in bad.err
     nothing = cli("no-such-command")
     assert nothing.code == 2 and "Unknown command" in one_line_error(nothing)
+
+
+# -- the database schema -------------------------------------------------------------------
+
+
+def test_db_upgrade_current_and_history(cli: Run) -> None:
+    behind = cli("db", "current", "--json")
+    assert behind.code == 3, behind  # nothing applied yet: a script can tell
+    core = next(s for s in behind.json() if s["component"] == "core")  # type: ignore[union-attr]
+    assert core["current"] is None and core["behind"][0] == "core_0001"
+
+    upgraded = cli("db", "upgrade", "--json")
+    assert upgraded.code == 0, upgraded
+    assert upgraded.json()["applied"][0] == "core_0001"  # type: ignore[index]
+    assert cli("db", "upgrade").out.strip() == "the schema is up to date"
+
+    current = cli("db", "current")
+    assert current.code == 0, current
+    assert current.out.splitlines()[1].split() == [
+        "core",
+        "core_0001",
+        "core_0001",
+        "up",
+        "to",
+        "date",
+    ]
+    history = cli("db", "history", "--json").json()
+    assert {"component": "core", "revision": "core_0001"}.items() <= history[0].items()  # type: ignore[index]
+    assert all(r["applied"] for r in history)  # type: ignore[union-attr]

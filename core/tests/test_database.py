@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,37 +13,106 @@ from litestar.testing import TestClient
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.store import Database
-from skyport.types import Migration
+from skyport.store import Database, tables
+from skyport.store.migrations import MigrationError
+from skyport.testing import schema_differences
 
-from .conftest import ADMIN_PASSWORD, bearer, login
+from .conftest import ADMIN_PASSWORD, bearer, login, write_revision
 
-
-def _notes_table(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("CREATE TABLE notes_items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-
-
-def _notes_column(conn: sa.Connection) -> None:
-    conn.exec_driver_sql("ALTER TABLE notes_items ADD COLUMN pinned INTEGER DEFAULT 0")
+CREATE_ITEMS = """
+op.create_table("notes_items", sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("body", sa.Text, nullable=False))
+"""
 
 
-async def test_migrations_apply_once_and_upgrades_keep_data(database_url: str) -> None:
+@pytest.mark.every_database
+async def test_migrations_apply_once_and_upgrades_keep_data(
+    database_url: str, tmp_path: Path
+) -> None:
+    notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS)
     database = Database(database_url)
-    first = await database.migrate({"notes": [Migration("0001_items", _notes_table)]})
-    assert first == ["core:0001_initial", "notes:0001_items"]
+    assert await database.migrate({"notes": notes}) == ["core_0001", "notes_0001"]
     async with database.begin() as conn:
         await conn.exec_driver_sql("INSERT INTO notes_items (id, body) VALUES (1, 'keep me')")
-    assert await database.migrate({"notes": [Migration("0001_items", _notes_table)]}) == []
-    upgraded = await database.migrate(
-        {"notes": [Migration("0001_items", _notes_table), Migration("0002_pin", _notes_column)]}
+    assert await database.migrate({"notes": notes}) == []
+    write_revision(
+        notes,
+        "notes_0002",
+        "notes_0001",
+        'op.add_column("notes_items", sa.Column("pinned", sa.Integer, server_default="0"))',
     )
-    assert upgraded == ["notes:0002_pin"]
+    assert await database.migrations({"notes": notes}).behind()
+    assert await database.migrate({"notes": notes}) == ["notes_0002"]
     async with database.connect() as conn:
         rows = (await conn.exec_driver_sql("SELECT id, body, pinned FROM notes_items")).all()
     assert [tuple(r) for r in rows] == [(1, "keep me", 0)]
+    states = {s.component: s for s in await database.migrations({"notes": notes}).states()}
+    assert (states["notes"].current, states["notes"].head, states["notes"].behind) == (
+        "notes_0002",
+        "notes_0002",
+        [],
+    )
     await database.dispose()
 
 
+@pytest.mark.every_database
+async def test_a_failing_revision_changes_nothing(database_url: str, tmp_path: Path) -> None:
+    """Each revision is one transaction, DDL included (SQLite too)."""
+    notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS)
+    write_revision(
+        notes,
+        "notes_0002",
+        "notes_0001",
+        """
+op.create_table("notes_tags", sa.Column("id", sa.Integer, primary_key=True))
+raise RuntimeError("boom in notes_0002")
+""",
+    )
+    database = Database(database_url)
+    failures: list[str] = []
+    applied = await database.migrate({"notes": notes}, lambda name, exc: failures.append(str(exc)))
+    assert applied == ["core_0001", "notes_0001"]
+    assert failures == ["migrating 'notes' failed: boom in notes_0002"]
+    async with database.connect() as conn:
+        tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+    assert "notes_items" in tables
+    assert "notes_tags" not in tables
+    (state,) = [
+        s for s in await database.migrations({"notes": notes}).states() if s.component == "notes"
+    ]
+    assert (state.current, state.behind) == ("notes_0001", ["notes_0002"])
+    await database.dispose()
+
+
+@pytest.mark.every_database
+async def test_servers_starting_together_migrate_once(database_url: str, tmp_path: Path) -> None:
+    notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS)
+    databases = [Database(database_url) for _ in range(4)]
+    results = await asyncio.gather(*(d.migrate({"notes": notes}) for d in databases))
+    assert sorted(results) == [[], [], [], ["core_0001", "notes_0001"]]
+    for database in databases:
+        await database.dispose()
+
+
+@pytest.mark.every_database
+async def test_the_core_tables_match_their_migrations(database_url: str) -> None:
+    database = Database(database_url)
+    await database.migrate()
+    assert await schema_differences(database, tables.metadata) == []
+    await database.dispose()
+
+
+async def test_a_history_without_its_labelled_first_revision_is_refused(
+    tmp_path: Path,
+) -> None:
+    notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS, label="other")
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(MigrationError, match=r"branch_labels = \('notes',\)"):
+        await database.migrate({"notes": notes})
+    await database.dispose()
+
+
+@pytest.mark.every_database
 def test_app_runs_on_each_database(
     database_url: str, make_settings: Callable[..., Settings]
 ) -> None:
@@ -63,6 +133,7 @@ def test_app_runs_on_each_database(
         assert login(client, "pat", "pat-password")
 
 
+@pytest.mark.every_database
 def test_first_start_without_password_prints_one_once(
     make_settings: Callable[..., Settings],
     monkeypatch: pytest.MonkeyPatch,
@@ -86,6 +157,7 @@ def test_first_start_without_password_prints_one_once(
         assert login(client, "admin", password)
 
 
+@pytest.mark.every_database
 def test_admin_password_from_environment_is_used_and_not_printed(
     make_settings: Callable[..., Settings], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -33,9 +33,9 @@ from skyport.app import create_app
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginError, PluginManager
 from skyport.testing import wait_for
-from skyport.types import DashboardPanel, MetricsCollector, Migration, Permission
+from skyport.types import DashboardPanel, MetricsCollector, Permission
 
-from .conftest import ADMIN_PASSWORD, bearer, login
+from .conftest import ADMIN_PASSWORD, bearer, login, write_revision
 
 REPO = Path(__file__).resolve().parents[2]
 HELLO_DIR = REPO / "tests" / "plugins" / "skyport-hello"
@@ -346,14 +346,15 @@ def test_a_plugin_whose_startup_failed_serves_no_routes(settings: Settings) -> N
         assert "plugin 'broken' is unavailable" in refused.json()["detail"]
 
 
-def test_a_failing_migration_leaves_its_plugin_out(settings: Settings) -> None:
+def test_a_failing_migration_leaves_its_plugin_out(settings: Settings, tmp_path: Path) -> None:
+    folder = write_revision(
+        tmp_path / "broken", "broken_0001", None, 'raise RuntimeError("boom")', label="broken"
+    )
+
     class BadMigration(Throwaway):
         @hookimpl
-        def register_migrations(self) -> list[Migration]:
-            def fail(conn: Any) -> None:
-                raise RuntimeError("boom in a migration")
-
-            return [Migration(id="0001_fail", upgrade=fail)]
+        def register_migrations(self) -> Path:
+            return folder
 
     manager = PluginManager(strict=False, use_entry_points=False)
     manager.register(BadMigration("broken"), name="broken")
@@ -622,18 +623,23 @@ def test_the_installed_skyport_is_this_repository() -> None:
     assert scripts == {"skyport": "skyport.cli:main"}
 
 
-def test_a_plugin_can_ship_migrations(settings: Settings) -> None:
+def test_a_plugin_can_ship_migrations(settings: Settings, tmp_path: Path) -> None:
     """``register_migrations`` runs before ``startup``, which can use the table."""
     seen: list[Any] = []
+    folder = write_revision(
+        tmp_path / "notes",
+        "notes_0001",
+        None,
+        """
+op.create_table("notes_items", sa.Column("text", sa.Text))
+op.execute("INSERT INTO notes_items VALUES ('first')")
+""",
+    )
 
     class Notes:
         @hookimpl
-        def register_migrations(self) -> list[Migration]:
-            def create(conn: Any) -> None:
-                conn.exec_driver_sql("CREATE TABLE notes_items (text TEXT)")
-                conn.exec_driver_sql("INSERT INTO notes_items VALUES ('first')")
-
-            return [Migration(id="0001_items", upgrade=create)]
+        def register_migrations(self) -> Path:
+            return folder
 
         @hookimpl
         async def startup(self, skyport: Any) -> None:

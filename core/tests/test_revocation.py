@@ -159,6 +159,7 @@ def test_a_revoked_terminal_stops_running_commands(
     assert closes[0]["result"].startswith("ended by revocation")
 
 
+@pytest.mark.every_database
 def test_a_revocation_on_another_server_reaches_the_socket(
     database_url: str, make_settings: Callable[..., Settings]
 ) -> None:

@@ -102,12 +102,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         broker.bind(asyncio.get_running_loop())
-        await database.migrate()
-        for name, migrations in registry.migrations.items():
-            try:
-                await database.migrate({name: migrations})
-            except Exception as exc:
-                manager.fail(name, f"migration failed: {type(exc).__name__}: {exc}", exc)
+        applied = await database.migrate(
+            registry.migrations,
+            on_failure=lambda name, exc: manager.fail(name, str(exc), exc),
+        )
+        if applied:
+            log.info("database schema: applied %s", ", ".join(applied))
         generated = await users.bootstrap_admin(os.environ.get("SKYPORT_ADMIN_PASSWORD"))
         if generated:
             _announce_admin_password(generated)

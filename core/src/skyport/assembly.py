@@ -9,7 +9,9 @@ wholly in or wholly out.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from litestar.controller import Controller
@@ -23,7 +25,6 @@ from skyport.types import (
     Deployer,
     MarketplaceSource,
     MetricsCollector,
-    Migration,
     Permission,
     TerminalProvider,
 )
@@ -47,6 +48,20 @@ class Contexts(dict[str, PluginContext]):
         return context
 
 
+def migration_folders(manager: PluginManager) -> dict[str, Path]:
+    """``plugin -> folder of its revisions``, from each active plugin's ``register_migrations``.
+
+    A plugin that answers something other than a folder is recorded as failed.
+    """
+    folders = {}
+    for name, folder in manager.call_each("register_migrations"):
+        if isinstance(folder, (str, os.PathLike)) and Path(folder).is_dir():
+            folders[name] = Path(folder)
+        else:
+            manager.fail(name, f"register_migrations returned {folder!r}, not a folder")
+    return folders
+
+
 def gather_contributions(manager: PluginManager, services: CoreServices) -> Contexts:
     """Call every registration hook; fill ``services.registry``; return the contexts."""
     config_types = {}
@@ -59,6 +74,7 @@ def gather_contributions(manager: PluginManager, services: CoreServices) -> Cont
     for name in manager.active:
         contexts[name]  # validate every plugin's settings now: bad config stops start-up
     registry = services.registry
+    registry.migrations = migration_folders(manager)
     gathered: dict[str, dict[str, list[Any]]] = {}
 
     def take(hook: str, kind: type | tuple[type, ...], with_context: bool = True) -> None:
@@ -74,7 +90,6 @@ def gather_contributions(manager: PluginManager, services: CoreServices) -> Cont
             gathered.setdefault(name, {})[hook] = items
 
     take("register_permissions", Permission, with_context=False)
-    take("register_migrations", Migration, with_context=False)
     take("register_routes", (BaseRouteHandler, type))
     take("register_metrics_collectors", MetricsCollector)
     take("register_marketplace_sources", MarketplaceSource)
@@ -90,8 +105,6 @@ def gather_contributions(manager: PluginManager, services: CoreServices) -> Cont
         found = gathered.get(name, {})
         for permission in found.get("register_permissions", []):
             registry.permissions[permission.name] = permission
-        if found.get("register_migrations"):
-            registry.migrations[name] = found["register_migrations"]
         if found.get("register_routes"):
             registry.routes[name] = found["register_routes"]
         registry.collectors += found.get("register_metrics_collectors", [])

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from skyport import hookspec
 
 if TYPE_CHECKING:
+    import os
+
     import cyclopts
 
     from skyport.context import PluginContext
@@ -32,7 +34,6 @@ if TYPE_CHECKING:
         Deployer,
         MarketplaceSource,
         MetricsCollector,
-        Migration,
         Permission,
         TerminalProvider,
     )
@@ -66,23 +67,36 @@ def register_config() -> type | None:
 
 
 @hookspec
-def register_migrations() -> Sequence[Migration] | None:
-    """Declare the database schema changes the plugin owns, oldest first.
+def register_migrations() -> str | os.PathLike[str] | None:
+    """Name the folder of the plugin's Alembic revision scripts (its schema history).
 
-    Each :class:`~skyport.types.Migration` is applied once, in order, at
-    start-up, and recorded so it never runs twice. Prefix your table names
-    with the plugin's name.
+    The first revision has ``down_revision = None`` and ``branch_labels =
+    ("<plugin name>",)``; start the ``revision`` ids with the plugin's name,
+    as its table names do. Each revision's DDL is frozen: a later change is a
+    new revision (``op.add_column``, or ``op.batch_alter_table`` for SQLite),
+    never an edit of an old one. Revisions are applied once, at start-up (or
+    by ``skyport db upgrade``), under a lock shared by every server on the
+    database; a plugin whose revision fails is left out, the rest keeps working.
 
     Called: once per start-up, before ``startup``.
 
     Example::
 
-        def create_servers(conn):
-            conn.exec_driver_sql("CREATE TABLE vps_servers (name TEXT PRIMARY KEY)")
+        # skyport_notes/migrations/notes_0001_items.py (its docstring: the description)
+        import sqlalchemy as sa
+        from alembic import op
 
+        revision = "notes_0001"
+        down_revision = None
+        branch_labels = ("notes",)
+
+        def upgrade():
+            op.create_table("notes_items", sa.Column("id", sa.Integer, primary_key=True))
+
+        # skyport_notes/plugin.py
         @hookimpl
         def register_migrations():
-            return [Migration(id="0001_servers", upgrade=create_servers)]
+            return Path(__file__).parent / "migrations"
     """
 
 

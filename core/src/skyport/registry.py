@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from skyport.types import (
@@ -10,7 +11,6 @@ from skyport.types import (
     Deployer,
     MarketplaceSource,
     MetricsCollector,
-    Migration,
     Permission,
     TerminalProvider,
 )
@@ -27,7 +27,8 @@ class Registry:
     terminals: dict[str, TerminalProvider] = field(default_factory=dict)
     panels: list[DashboardPanel] = field(default_factory=list)
     routes: dict[str, list[Any]] = field(default_factory=dict)
-    migrations: dict[str, list[Migration]] = field(default_factory=dict)
+    migrations: dict[str, Path] = field(default_factory=dict)
+    """``plugin name -> folder of its Alembic revisions``."""
     owners: dict[int, str] = field(default_factory=dict)
     """``id(item) -> plugin name`` for every contributed item."""
 

@@ -6,7 +6,7 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 ``settings``/``make_settings``, ``plugin_manager``, ``app``, ``client``
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
-``bearer``, ``free_port``, ``LiveServer``, ``require_backend``,
+``bearer``, ``free_port``, ``LiveServer``, ``require_backend``, ``schema_differences``,
 ``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, for the
 CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``, and
 for the TUI ``tui_pilot`` and ``pilot_wait``.
@@ -14,20 +14,25 @@ for the TUI ``tui_pilot`` and ``pilot_wait``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
 import os
 import queue
+import secrets
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from litestar import Litestar
 from litestar.exceptions import WebSocketDisconnect
@@ -38,6 +43,7 @@ from skyport.app import create_app
 from skyport.cli.serve import uvicorn_options
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
+from skyport.store import Database
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -57,6 +63,26 @@ def wait_for(
             )
         time.sleep(every)
     return result
+
+
+async def schema_differences(database: Database, metadata: sa.MetaData) -> list[Any]:
+    """What would change to make the database's copy of ``metadata``'s tables match it.
+
+    An empty list means the migrations create exactly the tables the code queries
+    (Alembic's autogenerate comparison, limited to the tables of ``metadata``).
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    def ours(name: str | None, kind: str, _parents: Any) -> bool:
+        return kind != "table" or name in metadata.tables
+
+    def compare(conn: sa.Connection) -> list[Any]:
+        opts = {"compare_type": True, "include_name": ours}
+        return list(compare_metadata(MigrationContext.configure(conn, opts=opts), metadata))
+
+    async with database.connect() as conn:
+        return await conn.run_sync(compare)
 
 
 def require_backend(available: bool, reason: str) -> None:
@@ -90,12 +116,79 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             monkeypatch.delenv(name)
 
 
+POSTGRES_URL_VARIABLE = "SKYPORT_TEST_POSTGRES_URL"
+"""Where the tests find a PostgreSQL server they may create databases on (.ci/run starts one)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "every_database: run the test once on SQLite and once on PostgreSQL "
+        f"(a fresh database on the server named by {POSTGRES_URL_VARIABLE})",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("every_database") and (
+        "database_url" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """The URL of a new, empty database on the test PostgreSQL server; dropped afterwards."""
+    server = os.environ.get(POSTGRES_URL_VARIABLE, "")
+    require_backend(bool(server), f"no PostgreSQL server (set {POSTGRES_URL_VARIABLE})")
+    name = f"skyport_{secrets.token_hex(6)}"
+
+    async def run(sql: str) -> None:
+        import asyncpg
+
+        url = sa.make_url(server)
+        conn = await asyncpg.connect(
+            host=url.host,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+        )
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def execute(sql: str) -> None:  # on a thread of its own: the caller may run a loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run(sql)).result()
+
+    execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
-def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database of this test: SQLite in its data dir, unless the test is marked
+    ``every_database``, which runs it on SQLite and on a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite+aiosqlite:///{Path(os.environ['SKYPORT_DATA_DIR']) / 'skyport.db'}"
+        return
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str) -> Callable[..., Settings]:
     """Settings for a test: defaults plus ``overrides`` (nested dicts, like flags)."""
 
     def make(**overrides: Any) -> Settings:
-        return load_settings(overrides={"plugins": {"strict": True}, **overrides})
+        base: dict[str, Any] = {"plugins": {"strict": True}}
+        if not database_url.startswith("sqlite"):
+            base["database"] = {"url": database_url}
+        return load_settings(overrides={**base, **overrides})
 
     return make
 

@@ -401,21 +401,3 @@ class DashboardPanel(msgspec.Struct, frozen=True):
     fields: tuple[str, ...] = ()
     scope: str = ""
     plugin: str = ""
-
-
-# --------------------------------------------------------------------------
-# Database migrations
-# --------------------------------------------------------------------------
-
-
-class Migration(msgspec.Struct, frozen=True):
-    """One schema change a plugin owns, applied once, in order, at start-up.
-
-    ``upgrade`` receives a synchronous SQLAlchemy ``Connection`` inside a
-    transaction. ``id`` must never change once released; append new
-    migrations, never edit old ones.
-    """
-
-    id: str
-    upgrade: Callable[[Any], None]
-    description: str = ""

@@ -30,6 +30,7 @@ from litestar.testing.websocket_test_session import WebSocketTestSession
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
+from skyport.store import Database
 from skyport.testing import (
     ADMIN_PASSWORD,
     TerminalProbe,
@@ -37,7 +38,10 @@ from skyport.testing import (
     free_port,
     login,
     require_backend,
+    schema_differences,
 )
+from skyport_docker import plugin
+from skyport_docker.engines import engines_table
 
 from .test_events_terminal import next_event
 from .test_stacks import compose_file, states
@@ -361,6 +365,7 @@ def test_the_local_engine_is_listed_and_described(
     assert api.get("/api/docker/engines/nowhere").status_code == 404
 
 
+@pytest.mark.every_database
 def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) -> None:
     def add(**body: Any) -> Any:
         return api.post("/api/docker/engines", json=body)
@@ -409,6 +414,7 @@ def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) 
     assert api.delete("/api/docker/engines/later").status_code == 204
 
 
+@pytest.mark.every_database
 def test_changing_engines_needs_docker_write(api: TestClient[Litestar]) -> None:
     assert (
         api.post(
@@ -546,6 +552,7 @@ def fresh_app(make_settings: Callable[..., Settings]) -> Litestar:
     return create_app(make_settings(), plugins=manager)
 
 
+@pytest.mark.every_database
 def test_added_engines_are_kept_across_restarts(
     make_settings: Callable[..., Settings], proxy: SocketProxy
 ) -> None:
@@ -662,3 +669,11 @@ def test_an_ssh_engine_with_an_unknown_host_key_is_refused_with_503(
     assert sshd.url in answer.json()["detail"]
     reason = f"Server '[127.0.0.1]:{sshd.port}' not found in known_hosts"
     assert answer.json()["detail"].endswith(f"is unavailable: {reason}")
+
+
+@pytest.mark.every_database
+async def test_the_engines_table_matches_its_migrations(database_url: str) -> None:
+    database = Database(database_url)
+    await database.migrate({"docker": plugin.register_migrations()})
+    assert await schema_differences(database, engines_table.metadata) == []
+    await database.dispose()

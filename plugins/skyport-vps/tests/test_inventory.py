@@ -7,14 +7,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import bearer, login
+from skyport.store import Database
+from skyport.testing import bearer, login, schema_differences
+from skyport_vps import plugin
+from skyport_vps.inventory import servers_table
 
 from .conftest import Keys, Sshd
 
 
+@pytest.mark.every_database
 def test_servers_are_added_listed_changed_and_removed(
     api: TestClient[Litestar], sshd: Sshd, keys: Keys
 ) -> None:
@@ -101,6 +106,7 @@ def test_secrets_are_stored_encrypted(
     assert password not in listed and key_body[:40] not in listed
 
 
+@pytest.mark.every_database
 def test_a_user_sees_and_reaches_only_granted_servers(
     api: TestClient[Litestar],
     make_user: Callable[[str, str], str],
@@ -133,6 +139,7 @@ def test_a_user_sees_and_reaches_only_granted_servers(
     assert no_run.status_code == 403
 
 
+@pytest.mark.every_database
 def test_hosts_are_imported_from_an_openssh_config(
     api: TestClient[Litestar], sshd: Sshd, keys: Keys
 ) -> None:
@@ -201,3 +208,32 @@ def test_servers_sharing_one_database_see_each_others_changes(
         assert first.get("/api/vps/servers/shared").json()["notes"] == "b"
         assert first.delete("/api/vps/servers/shared").status_code == 204
         assert second.get("/api/vps/servers/shared").status_code == 404
+
+
+def test_a_key_stored_by_0_1_0_still_logs_in(
+    data_dir_from_0_1_0: dict[str, Any], vps_app: Litestar, sshd: Sshd, keys: Keys
+) -> None:
+    """The encrypted private key in a 0.1.0 data dir decrypts and opens a real session."""
+    authorized = keys.folder / "authorized_keys"
+    authorized.write_text(authorized.read_text() + data_dir_from_0_1_0["vps_public_key"])
+    with TestClient(vps_app) as client:
+        client.headers.update(
+            bearer(login(client, "admin", data_dir_from_0_1_0["passwords"]["admin"]))
+        )
+        moved = client.patch("/api/vps/servers/web-1", json={"port": sshd.port, "user": sshd.user})
+        assert moved.status_code == 200, moved.text
+        trusted = client.post(
+            "/api/vps/servers/web-1/trust", json={"fingerprint": keys.host_fingerprint()}
+        )
+        assert trusted.status_code == 200, trusted.text
+        answer = client.post("/api/vps/run", json={"command": "echo adopted", "servers": ["web-1"]})
+    assert answer.status_code in (200, 201), answer.text
+    assert answer.json()["results"]["web-1"]["stdout"] == "adopted\n"
+
+
+@pytest.mark.every_database
+async def test_the_servers_table_matches_its_migrations(database_url: str) -> None:
+    database = Database(database_url)
+    await database.migrate({"vps": plugin.register_migrations()})
+    assert await schema_differences(database, servers_table.metadata) == []
+    await database.dispose()

@@ -46,6 +46,7 @@ _COMMANDS = {
     "users": ("skyport.cli.users:app", "Manage user accounts."),
     "tokens": ("skyport.cli.tokens:app", "Create, list and revoke API tokens."),
     "config": ("skyport.cli.config_cmd:app", "Show the effective settings and their files."),
+    "db": ("skyport.cli.db_cmd:app", "Show and apply database schema migrations."),
 }
 for _name, (_path, _help) in _COMMANDS.items():
     app.command(_path, name=_name, help=_help)

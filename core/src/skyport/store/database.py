@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from skyport.store.migrations import CORE_MIGRATIONS, apply_migrations
-from skyport.types import Migration
+from skyport.config import ConfigError
+
+if TYPE_CHECKING:
+    from skyport.store.migrations import Migrations
 
 
 class Database:
@@ -32,9 +34,19 @@ class Database:
         """A pooled connection without an implicit transaction."""
         return self.engine.connect()
 
-    async def migrate(self, plugins: Mapping[str, Sequence[Migration]] | None = None) -> list[str]:
-        """Bring the core's and the plugins' schemas up to date."""
-        return await apply_migrations(self.engine, {"core": CORE_MIGRATIONS, **(plugins or {})})
+    def migrations(self, plugins: Mapping[str, Path] | None = None) -> Migrations:
+        """The core's and these plugins' revision histories (name -> folder) on this database."""
+        from skyport.store.migrations import Migrations
+
+        return Migrations(self.engine, plugins)
+
+    async def migrate(
+        self,
+        plugins: Mapping[str, Path] | None = None,
+        on_failure: Callable[[str, Exception], None] | None = None,
+    ) -> list[str]:
+        """Bring the core's and the plugins' schemas up to date; return the revisions applied."""
+        return await self.migrations(plugins).upgrade(on_failure)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -43,17 +55,31 @@ class Database:
 def _make_engine(url: str) -> AsyncEngine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        try:
+            return create_async_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(
+                f"database.url {parsed.render_as_string(hide_password=True)!r} needs the "
+                f"Python package {exc.name!r}; for PostgreSQL: pip install 'skyport-core[postgres]'"
+            ) from None
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
-    sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # The driver's own transaction handling would run DDL outside transactions;
+    # SQLAlchemy begins them instead (_sqlite_begin), so a migration is all or nothing.
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")

@@ -14,7 +14,7 @@ import re
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import docker
 import msgspec
@@ -328,7 +328,3 @@ class EngineRegistry:
     def close(self) -> None:
         for engine in self._engines.values():
             engine.reset()
-
-
-def create_engines_table(conn: Any) -> None:
-    engines_table.metadata.create_all(conn)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from skyport.api import (
     DashboardPanel,
     MetricsCollector,
-    Migration,
     PanelAction,
     PanelColumn,
     Permission,
@@ -33,10 +33,8 @@ def register_permissions() -> list[Permission]:
 
 
 @hookimpl
-def register_migrations() -> list[Migration]:
-    from skyport_docker.engines import create_engines_table
-
-    return [Migration("0001_engines", create_engines_table, "remote engines added through the API")]
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
 
 
 @hookimpl

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from skyport.api import (
     DashboardPanel,
     MarketplaceSource,
-    Migration,
     PanelColumn,
     Permission,
     PluginContext,
@@ -31,10 +31,8 @@ def register_permissions() -> list[Permission]:
 
 
 @hookimpl
-def register_migrations() -> list[Migration]:
-    from skyport_marketplace.tables import create_tables
-
-    return [Migration("0001_initial", create_tables, "catalog sources, installs, jobs")]
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
 
 
 @hookimpl

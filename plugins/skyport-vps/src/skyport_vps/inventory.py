@@ -40,10 +40,6 @@ servers_table = sa.Table(
 )
 
 
-def create_servers_table(conn: Any) -> None:
-    servers_table.metadata.create_all(conn)
-
-
 class Credentials(msgspec.Struct, frozen=True, kw_only=True):
     """What is encrypted in ``secret``: a private key (and its passphrase) or a password."""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from skyport.api import (
     DashboardPanel,
     MetricsCollector,
-    Migration,
     PanelAction,
     PanelColumn,
     Permission,
@@ -34,10 +34,8 @@ def register_permissions() -> list[Permission]:
 
 
 @hookimpl
-def register_migrations() -> list[Migration]:
-    from skyport_vps.inventory import create_servers_table
-
-    return [Migration("0001_servers", create_servers_table, "servers reached over SSH")]
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
 
 
 @hookimpl

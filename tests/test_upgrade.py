@@ -1,0 +1,100 @@
+"""A data dir made by SkyPort 0.1.0 (before Alembic) opens in this release without loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from skyport.app import create_app
+from skyport.config import load_settings
+from skyport.plugins import PluginManager
+from skyport.store import Database
+from skyport.testing import bearer, login
+
+
+def start(*disabled: str) -> TestClient[Any]:
+    """The installed plugins but pm2 (its daemon is not what this test is about)."""
+    manager = PluginManager(disabled=["pm2", *disabled], strict=True)
+    return TestClient(create_app(load_settings(), plugins=manager))
+
+
+async def schema_state() -> tuple[list[str], list[str]]:
+    """The tables, and the Alembic revisions recorded."""
+    database = Database(load_settings().database_url)
+    async with database.connect() as conn:
+        tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+        versions = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).all()
+    await database.dispose()
+    return tables, sorted(v for (v,) in versions)
+
+
+def test_everything_from_0_1_0_is_still_there(data_dir_from_0_1_0: dict[str, Any]) -> None:
+    facts = data_dir_from_0_1_0
+    passwords = facts["passwords"]
+    with start() as client:
+        admin = bearer(login(client, "admin", passwords["admin"]))
+        assert login(client, "alice", passwords["alice"])
+        assert login(client, "bob", passwords["bob"])
+        refused = client.post(
+            "/api/auth/login", json={"username": "carol", "password": passwords["carol"]}
+        )
+        assert refused.status_code == 401  # disabled in 0.1.0, still disabled
+
+        users = {u["username"]: u for u in client.get("/api/users", headers=admin).json()}
+        assert {name: u["role"] for name, u in users.items()} == {
+            "admin": "admin",
+            "alice": "operator",
+            "bob": "viewer",
+            "carol": "auditor",
+        }
+        roles = {r["name"]: r for r in client.get("/api/roles", headers=admin).json()}
+        assert sorted(roles["auditor"]["scopes"]) == ["audit:read", "status:read"]
+
+        token = bearer(facts["api_token"])
+        assert client.get("/api/status", headers=token).status_code == 200
+
+        grants = client.get("/api/grants", headers=admin).json()
+        assert [(g["username"], g["kind"], g["resource"]) for g in grants] == [
+            ("bob", "vps", "web-1")
+        ]
+        audit = client.get("/api/audit", headers=admin, params={"limit": 100}).json()
+        actions = [entry["action"] for entry in audit["items"]]
+        assert audit["total"] >= 11 + 4  # 0.1.0's rows and this test's logins
+        assert any("/api/vps/servers" in action for action in actions)
+
+        engines = client.get("/api/docker/engines", headers=admin).json()
+        assert "second" in {e["name"] for e in engines}
+        servers = {s["name"]: s for s in client.get("/api/vps/servers", headers=admin).json()}
+        assert servers["web-1"]["tags"] == ["web"] and servers["web-1"]["auth"] == "private_key"
+        assert servers["db-1"]["auth"] == "password"
+
+
+@pytest.mark.usefixtures("data_dir_from_0_1_0")
+async def test_the_old_schema_table_becomes_alembic_history() -> None:
+    with start():
+        pass
+    tables, versions = await schema_state()
+    assert "schema_migrations" not in tables
+    assert {"core_0001", "docker_0001", "vps_0001"} <= set(versions)
+    with start():  # a second start has nothing to do and changes nothing
+        pass
+    assert await schema_state() == (tables, versions)
+
+
+@pytest.mark.usefixtures("data_dir_from_0_1_0")
+async def test_a_plugin_left_out_at_the_first_start_is_adopted_when_it_returns() -> None:
+    with start("docker"):
+        pass
+    tables, versions = await schema_state()
+    assert "schema_migrations" in tables and "docker_engines" in tables
+    assert "docker_0001" not in versions and {"core_0001", "vps_0001"} <= set(versions)
+    with start() as client:
+        admin = bearer(login(client, "admin", "fixture-admin-password"))
+        engines = client.get("/api/docker/engines", headers=admin).json()
+        assert "second" in {e["name"] for e in engines}
+    tables, versions = await schema_state()
+    assert "schema_migrations" not in tables
+    assert {"core_0001", "docker_0001", "vps_0001"} <= set(versions)
