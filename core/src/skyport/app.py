@@ -19,9 +19,9 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
 
-from skyport import __version__
+from skyport import __version__, dashboard
 from skyport.assembly import gather_contributions
 from skyport.audit import AuditLog
 from skyport.auth import admin_routes
@@ -145,6 +145,7 @@ def create_app(
             terminal_routes.terminal_socket,
             *terminal_routes.ROUTES,
             *plugin_routers,
+            *dashboard.asset_routes(),
         ],
         middleware=[
             *_trusted_proxies(settings),
@@ -153,7 +154,10 @@ def create_app(
         ],
         lifespan=[lifespan],
         openapi_config=_openapi(),
-        exception_handlers={HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error},
+        exception_handlers={
+            HTTP_404_NOT_FOUND: dashboard.page_or_not_found(),
+            HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
+        },
         debug=False,
     )
     app.state.update(

@@ -97,6 +97,15 @@ def require_backend(available: bool, reason: str) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test away from the developer's real config, data and keyring."""
+    isolate_environment(tmp_path, monkeypatch)
+
+
+def isolate_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME, config, data dir and keyring under ``tmp_path``; other ``SKYPORT_*`` unset.
+
+    For fixtures of a wider scope than a test (a server shared by a module), with
+    ``pytest.MonkeyPatch.context()``.
+    """
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))

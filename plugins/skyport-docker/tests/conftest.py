@@ -10,11 +10,8 @@ Every container, volume, network and stack a test makes carries the label
 from __future__ import annotations
 
 import contextlib
-import io
-import os
 import secrets
 import shutil
-import tarfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,10 +25,8 @@ from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, login, require_backend
 from skyport_docker.compose import detect
+from skyport_docker.testing import TEST_IMAGE, build_test_image
 
-TEST_IMAGE = "skyport-test/busybox:latest"
-BUSYBOX = "/bin/busybox"
-APPLETS = "sh echo sleep cat ls ps top env hostname id printf seq yes true false wc head tail date"
 RUN_ID = secrets.token_hex(4)
 PROJECT = "com.docker.compose.project"
 LABEL = {"skyport.test": RUN_ID}
@@ -67,26 +62,6 @@ def _remove_labelled(client: docker.APIClient) -> None:
         client.remove_volume(volume["Name"], force=True)
     for network in client.networks(filters=selector):
         client.remove_network(network["Id"])
-
-
-def build_test_image(client: docker.APIClient, tag: str = TEST_IMAGE) -> str:
-    """``docker import`` a root file system holding only a static busybox."""
-    require_backend(os.path.exists(BUSYBOX), f"{BUSYBOX} missing (apt-get install busybox-static)")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        tar.add(BUSYBOX, arcname="bin/busybox")
-        for applet in APPLETS.split():
-            link = tarfile.TarInfo(f"bin/{applet}")
-            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
-            tar.addfile(link)
-        tmp = tarfile.TarInfo("tmp")
-        tmp.type, tmp.mode = tarfile.DIRTYPE, 0o1777
-        tar.addfile(tmp)
-    repository, _, tag_name = tag.rpartition(":")
-    client.import_image_from_data(
-        buffer.getvalue(), repository=repository, tag=tag_name, changes=['CMD ["/bin/sh"]']
-    )
-    return tag
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from skyport.testing import bearer, wait_for
+from skyport_docker.testing import BUSYBOX
 
-from .conftest import BUSYBOX, LABEL
+from .conftest import LABEL
 from .test_containers import user_token
 
 WAIT = 20.0

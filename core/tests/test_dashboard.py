@@ -1,0 +1,92 @@
+"""The dashboard's shipping: ``/`` and deep links answer the app, assets are cached long,
+and the API's own paths keep their JSON 404s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from skyport import dashboard
+from skyport.app import create_app
+from skyport.config import Settings
+from skyport.plugins import PluginManager
+
+INDEX = b"<!doctype html><title>SkyPort</title><div id=root></div>"
+
+
+@pytest.fixture
+def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dashboard build in a folder of its own, served by the app."""
+    web = tmp_path / "web"
+    (web / "assets").mkdir(parents=True)
+    (web / "index.html").write_bytes(INDEX)
+    (web / "assets" / "index-AbC123.js").write_text("console.log('app')")
+    monkeypatch.setattr(dashboard, "WEB_DIR", web)
+    return web
+
+
+@pytest.fixture
+def site(
+    built: Path, settings: Settings, plugin_manager: PluginManager
+) -> Iterator[TestClient[Litestar]]:
+    with TestClient(create_app(settings, plugins=plugin_manager)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", ["/", "/containers", "/containers/web.1", "/admin/users"])
+def test_every_page_answers_the_app_uncached(site: TestClient[Litestar], path: str) -> None:
+    response = site.get(path)
+    assert response.status_code == 200
+    assert response.content == INDEX
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["cache-control"] == "no-cache"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+def test_hashed_assets_are_public_and_cached_for_a_year(site: TestClient[Litestar]) -> None:
+    response = site.get("/assets/index-AbC123.js")
+    assert response.status_code == 200
+    assert response.text == "console.log('app')"
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert "immutable" in response.headers["cache-control"]
+
+
+@pytest.mark.parametrize("path", ["/api/nothing", "/assets/missing.js", "/ws/nothing"])
+def test_api_paths_are_never_the_app(site: TestClient[Litestar], path: str) -> None:
+    response = site.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["status_code"] == 404
+
+
+def test_a_not_found_from_a_route_keeps_its_message(
+    site: TestClient[Litestar], admin_token: str
+) -> None:
+    response = site.get(
+        "/api/metrics/history?collector=nope", headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == "no metrics collector 'nope'"
+
+
+def test_login_and_the_api_still_need_what_they_needed(site: TestClient[Litestar]) -> None:
+    assert site.get("/api/status").status_code == 401
+    assert site.get("/schema/openapi.json").status_code == 401
+    assert site.post("/containers").status_code == 404
+
+
+def test_without_a_build_the_page_says_how_to_get_one(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    plugin_manager: PluginManager,
+) -> None:
+    monkeypatch.setattr(dashboard, "WEB_DIR", tmp_path / "nothing")
+    with TestClient(create_app(settings, plugins=plugin_manager)) as client:
+        response = client.get("/")
+    assert response.status_code == 404
+    assert "dashboard is not built" in response.text

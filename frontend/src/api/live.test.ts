@@ -1,0 +1,94 @@
+import { describe, expect, it, vi } from "vitest";
+import { LiveSocket } from "./live";
+
+/** The browser's side of one WebSocket, driven by the test. */
+class FakeSocket {
+  readyState = 0;
+  sent: unknown[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  send(text: string) {
+    this.sent.push(JSON.parse(text));
+  }
+  close() {
+    this.readyState = 3;
+    this.onclose?.();
+  }
+  open() {
+    this.readyState = WebSocket.OPEN;
+    this.onopen?.();
+  }
+  deliver(frame: object) {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+function setUp() {
+  const sockets: FakeSocket[] = [];
+  const live = new LiveSocket("ws://test/ws", () => {
+    const socket = new FakeSocket();
+    sockets.push(socket);
+    return socket as unknown as WebSocket;
+  });
+  return { live, sockets };
+}
+
+describe("LiveSocket", () => {
+  it("subscribes once per topic however many listen, and delivers to each", () => {
+    const { live, sockets } = setUp();
+    const a = vi.fn();
+    const b = vi.fn();
+    live.subscribe("metrics", a);
+    live.subscribe("metrics", b);
+    sockets[0].open();
+    expect(sockets[0].sent).toEqual([{ type: "subscribe", topics: ["metrics"] }]);
+    sockets[0].deliver({ topic: "metrics", data: { collector: "host" } });
+    expect(a).toHaveBeenCalledWith({ collector: "host" });
+    expect(b).toHaveBeenCalledOnce();
+  });
+
+  it("unsubscribes when the last listener leaves", () => {
+    const { live, sockets } = setUp();
+    const stopA = live.subscribe("docker.events", vi.fn());
+    const stopB = live.subscribe("docker.events", vi.fn());
+    sockets[0].open();
+    stopA();
+    expect(sockets[0].sent).toHaveLength(1);
+    stopB();
+    expect(sockets[0].sent.at(-1)).toEqual({ type: "unsubscribe", topics: ["docker.events"] });
+  });
+
+  it("passes a topic's error to its error handlers", () => {
+    const { live, sockets } = setUp();
+    const onError = vi.fn();
+    live.subscribe("docker.events", vi.fn(), onError);
+    sockets[0].open();
+    sockets[0].deliver({ type: "error", topic: "docker.events", message: "topic 'docker.events' needs scope docker:read" });
+    expect(onError).toHaveBeenCalledWith("topic 'docker.events' needs scope docker:read");
+  });
+
+  it("reconnects after a drop and subscribes again to every topic", () => {
+    vi.useFakeTimers();
+    const { live, sockets } = setUp();
+    live.subscribe("metrics", vi.fn());
+    sockets[0].open();
+    sockets[0].close();
+    vi.advanceTimersByTime(600);
+    expect(sockets).toHaveLength(2);
+    sockets[1].open();
+    expect(sockets[1].sent).toEqual([{ type: "subscribe", topics: ["metrics"] }]);
+    vi.useRealTimers();
+  });
+
+  it("stays closed after close()", () => {
+    vi.useFakeTimers();
+    const { live, sockets } = setUp();
+    live.subscribe("metrics", vi.fn());
+    sockets[0].open();
+    live.close();
+    vi.advanceTimersByTime(10_000);
+    expect(sockets).toHaveLength(1);
+    vi.useRealTimers();
+  });
+});

@@ -1,0 +1,99 @@
+/** Host metrics as chart columns: the last hour from history, then every live sample. */
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+import { useTopic } from "./hooks";
+import { api } from "./http";
+import type { HostMetrics, MetricsHistory, MetricsSample } from "./types";
+
+/** The figures charted for the host, in column order after the timestamp. */
+export const HOST_FIELDS = ["cpu", "memory", "disk", "rx", "tx", "load1", "load5", "load15"] as const;
+export type HostField = (typeof HOST_FIELDS)[number];
+
+const WINDOW_SECONDS = 3600;
+
+/** One host sample as chart values: percentages, bytes/s summed over interfaces, load. */
+export function hostValues(host: HostMetrics): Record<HostField, number> {
+  const root = host.disks.find((d) => d.mountpoint === "/") ?? host.disks[0];
+  const nics = host.network.filter((n) => n.name !== "lo");
+  return {
+    cpu: host.cpu.percent,
+    memory: host.memory.percent,
+    disk: root ? root.percent : 0,
+    rx: nics.reduce((sum, n) => sum + n.rx_bytes_per_sec, 0),
+    tx: nics.reduce((sum, n) => sum + n.tx_bytes_per_sec, 0),
+    load1: host.load.min1,
+    load5: host.load.min5,
+    load15: host.load.min15,
+  };
+}
+
+/** Columnar series: `ts` and one array per field, oldest first, at most an hour long. */
+export class HostSeries {
+  ts: number[] = [];
+  columns: Record<HostField, number[]> = Object.fromEntries(HOST_FIELDS.map((f) => [f, []])) as never;
+
+  add(ts: number, host: HostMetrics): void {
+    if (this.ts.length && ts <= this.ts[this.ts.length - 1]) return;
+    const values = hostValues(host);
+    this.ts.push(ts);
+    for (const field of HOST_FIELDS) this.columns[field].push(values[field]);
+    const cutoff = ts - WINDOW_SECONDS;
+    let drop = 0;
+    while (drop < this.ts.length && this.ts[drop] < cutoff) drop++;
+    if (drop) {
+      this.ts.splice(0, drop);
+      for (const field of HOST_FIELDS) this.columns[field].splice(0, drop);
+    }
+  }
+
+  /** Put history in front: the points older than the first one held (live samples may come first). */
+  prepend(points: { ts: number; data: unknown }[]): void {
+    const first = this.ts.length ? this.ts[0] : Infinity;
+    const older = points.filter((p) => p.ts < first);
+    const values = older.map((p) => hostValues(p.data as HostMetrics));
+    this.ts.unshift(...older.map((p) => p.ts));
+    for (const field of HOST_FIELDS) this.columns[field].unshift(...values.map((v) => v[field]));
+  }
+
+  /** uPlot data for `fields`: `[ts, field1, field2…]` (fresh arrays, so React sees a change). */
+  chart(fields: HostField[]): number[][] {
+    return [this.ts.slice(), ...fields.map((f) => this.columns[f].slice())];
+  }
+}
+
+export interface HostLive {
+  series: HostSeries;
+  latest: HostMetrics | null;
+  /** Changes with every sample added. */
+  version: number;
+  error: string | null;
+}
+
+/** The host's series: history first (so charts are never empty), then the `metrics` topic. */
+export function useHostMetrics(): HostLive {
+  const [state] = useState(() => ({ series: new HostSeries(), latest: null as HostMetrics | null }));
+  const [version, setVersion] = useState(0);
+  const history = useQuery({
+    queryKey: ["metrics", "history", "host"],
+    queryFn: () => api<MetricsHistory>("/metrics/history", { query: { collector: "host", minutes: 60 } }),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+  useMemo(() => {
+    state.series.prepend(history.data?.points ?? []);
+    const last = history.data?.points.at(-1);
+    if (last && !state.latest) state.latest = last.data as HostMetrics;
+  }, [history.data, state]);
+  const onSample = useCallback(
+    (message: unknown) => {
+      const sample = message as MetricsSample;
+      if (sample.collector !== "host") return;
+      state.series.add(sample.ts, sample.data as HostMetrics);
+      state.latest = sample.data as HostMetrics;
+      setVersion((v) => v + 1);
+    },
+    [state],
+  );
+  const error = useTopic("metrics", onSample);
+  return { series: state.series, latest: state.latest, version: version + (history.data ? 1 : 0), error };
+}

@@ -1,0 +1,52 @@
+"""The dashboard in a real browser against a real server: log-in, overview, log-out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from skyport.testing import wait_for
+
+from .conftest import log_in
+
+
+def test_a_visitor_logs_in_and_lands_where_they_were_going(page: Page) -> None:
+    page.goto("/admin/plugins")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fadmin%2Fplugins$"))
+    log_in(page, path=page.url)
+    expect(page).to_have_url(re.compile(r"/admin/plugins$"))
+
+
+def test_a_wrong_password_is_explained(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("User name").fill("admin")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid username or password")
+
+
+def test_overview_draws_live_metrics(
+    admin_page: Page, screenshot: Callable[[Page, str], Path]
+) -> None:
+    cpu = admin_page.locator("[data-stat='CPU']")
+    expect(cpu).to_have_text(re.compile(r"^\d+\.\d %$"))
+    first = cpu.inner_text()
+    wait_for(lambda: cpu.inner_text() != first, "the CPU figure to change", timeout=30)
+    expect(admin_page.get_by_role("img", name="CPU over the last hour")).to_be_visible()
+    expect(admin_page.locator("text=docker").first).to_be_visible()
+    screenshot(admin_page, "overview")
+
+
+def test_log_out_ends_the_session(
+    admin_page: Page, screenshot: Callable[[Page, str], Path]
+) -> None:
+    admin_page.get_by_role("button", name="Log out").click()
+    expect(admin_page.get_by_role("button", name="Log in")).to_be_visible()
+    screenshot(admin_page, "login")
+    admin_page.goto("/")
+    expect(admin_page).to_have_url(re.compile(r"/login$"))
+    answer = admin_page.request.get("/api/auth/me")
+    assert answer.status == 401
