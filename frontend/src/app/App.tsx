@@ -1,6 +1,6 @@
 /** The log-in gate and the page routes; every page but log-in and overview loads on demand. */
 import { useQueryClient } from "@tanstack/react-query";
-import { Suspense, useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { Redirect, Route, Switch, useLocation, useSearch } from "wouter";
 import { onSessionExpired } from "@/api/http";
 import { ME_KEY, useMe } from "@/api/session";
@@ -8,6 +8,19 @@ import { ErrorNote, Loading } from "@/components/ui";
 import { LoginPage } from "@/features/core/LoginPage";
 import { OverviewPage } from "@/features/core/OverviewPage";
 import { Shell } from "./Shell";
+
+const ContainersPage = lazy(() => import("@/features/docker/ContainersPage"));
+const ContainerPage = lazy(() => import("@/features/docker/ContainerPage"));
+const ImagesPage = lazy(() => import("@/features/docker/ImagesPage"));
+const VolumesPage = lazy(() => import("@/features/docker/VolumesPage"));
+const NetworksPage = lazy(() => import("@/features/docker/NetworksPage"));
+const StacksPage = lazy(() => import("@/features/docker/StacksPage"));
+const UsersPage = lazy(() => import("@/features/admin/UsersPage"));
+const RolesPage = lazy(() => import("@/features/admin/RolesPage"));
+const TokensPage = lazy(() => import("@/features/admin/TokensPage"));
+const AuditPage = lazy(() => import("@/features/admin/AuditPage"));
+const PluginsPage = lazy(() => import("@/features/admin/PluginsPage"));
+const TerminalPage = lazy(() => import("@/features/core/TerminalPage"));
 
 
 /** Where to come back after logging in: `/login?next=/containers%3Fengine%3Dnas`. */
@@ -34,6 +47,18 @@ export function App() {
       <Suspense fallback={<Loading />}>
         <Switch>
           <Route path="/" component={OverviewPage} />
+          <Route path="/containers" component={ContainersPage} />
+          <Route path="/containers/:id" component={ContainerPage} />
+          <Route path="/images" component={ImagesPage} />
+          <Route path="/volumes" component={VolumesPage} />
+          <Route path="/networks" component={NetworksPage} />
+          <Route path="/stacks" component={StacksPage} />
+          <Route path="/admin/users" component={UsersPage} />
+          <Route path="/admin/roles" component={RolesPage} />
+          <Route path="/admin/tokens" component={TokensPage} />
+          <Route path="/admin/audit" component={AuditPage} />
+          <Route path="/admin/plugins" component={PluginsPage} />
+          <Route path="/terminal" component={TerminalPage} />
           <Route>
             <ErrorNote error={`There is no page at ${location}. Pick one on the left.`} what="Not found" />
           </Route>

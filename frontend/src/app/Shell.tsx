@@ -14,6 +14,27 @@ interface NavItem {
 
 const SECTIONS: { title: string; items: NavItem[] }[] = [
   { title: "", items: [{ href: "/", label: "Overview", scope: "metrics:read" }] },
+  {
+    title: "Docker",
+    items: [
+      { href: "/containers", label: "Containers", scope: "docker:read", plugin: "docker" },
+      { href: "/images", label: "Images", scope: "docker:read", plugin: "docker" },
+      { href: "/volumes", label: "Volumes", scope: "docker:read", plugin: "docker" },
+      { href: "/networks", label: "Networks", scope: "docker:read", plugin: "docker" },
+      { href: "/stacks", label: "Stacks", scope: "docker:read", plugin: "docker" },
+    ],
+  },
+  {
+    title: "Admin",
+    items: [
+      { href: "/admin/users", label: "Users", scope: "users:admin" },
+      { href: "/admin/roles", label: "Roles", scope: "users:admin" },
+      { href: "/admin/tokens", label: "API tokens", scope: "auth:tokens" },
+      { href: "/admin/audit", label: "Audit log", scope: "audit:read" },
+      { href: "/admin/plugins", label: "Plugins", scope: "status:read" },
+      { href: "/terminal", label: "Host terminal", scope: "host:shell" },
+    ],
+  },
 ];
 
 function NavLink({ item }: { item: NavItem }) {

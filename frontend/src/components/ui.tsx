@@ -111,10 +111,12 @@ export const inputClass =
 
 export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
   return (
-    <label className="block text-sm">
-      <span className="mb-0.5 block font-medium">{label}</span>
-      {children}
+    <div className="text-sm">
+      <label className="block">
+        <span className="mb-0.5 block font-medium">{label}</span>
+        {children}
+      </label>
       {hint ? <span className="mt-0.5 block text-xs text-slate-500">{hint}</span> : null}
-    </label>
+    </div>
   );
 }

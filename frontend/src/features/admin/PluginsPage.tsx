@@ -1,0 +1,42 @@
+/** Plugins as the server loaded them, with the error of each that failed, and the server's facts. */
+import { useQuery } from "@tanstack/react-query";
+import { api } from "@/api/http";
+import { usePlugins } from "@/api/queries";
+import type { Status } from "@/api/types";
+import { DataTable } from "@/components/DataTable";
+import { duration } from "@/components/format";
+import { ListBody } from "@/components/ListPage";
+import { Card, PageHeader, StateBadge } from "@/components/ui";
+
+export default function PluginsPage() {
+  const plugins = usePlugins();
+  const status = useQuery({ queryKey: ["status"], queryFn: () => api<Status>("/status") });
+  return (
+    <div>
+      <PageHeader title="Plugins" />
+      {status.data ? (
+        <Card title="Server" className="mb-3">
+          <p className="text-sm">
+            SkyPort {status.data.version} on {status.data.hostname}, up {duration(status.data.uptime_seconds)}. Settings: <code>skyport config show</code> on the server.
+          </p>
+        </Card>
+      ) : null}
+      <ListBody query={plugins} what="plugins" empty="Install one, e.g. pip install skyport-docker, and restart the server.">
+        {(rows) => (
+          <DataTable
+            label="Plugins"
+            rows={rows}
+            rowKey={(p) => p.name}
+            columns={[
+              { title: "Plugin", render: (p) => p.name, className: "font-medium" },
+              { title: "State", render: (p) => <StateBadge state={p.status} /> },
+              { title: "Distribution", render: (p) => (p.builtin ? "built in" : `${p.distribution} ${p.version}`) },
+              { title: "Module", render: (p) => p.module, className: "font-mono text-xs" },
+              { title: "Error", render: (p) => (p.error ? <span className="text-red-700 dark:text-red-400">{p.error}</span> : "–") },
+            ]}
+          />
+        )}
+      </ListBody>
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+"""The Docker pages in a real browser against a real server and the real engine."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+from playwright.sync_api import Page, expect
+
+from skyport.testing import wait_for
+
+
+@pytest.fixture
+def form_container(engine: docker.APIClient, unique: Callable[[str], str]) -> Iterator[str]:
+    """A name for a container the test runs through the form; removed afterwards."""
+    name = unique("form")
+    yield name
+    with contextlib.suppress(docker.errors.NotFound):
+        engine.remove_container(name, force=True)
+
+
+def test_run_a_container_from_the_form_then_stop_it_from_its_row(
+    admin_page: Page, engine: docker.APIClient, test_image: str, form_container: str
+) -> None:
+    page = admin_page
+    page.get_by_role("link", name="Containers").click()
+    page.get_by_role("button", name="Run container").click()
+    dialog = page.get_by_role("dialog", name="Run a container")
+    dialog.get_by_label("Image", exact=True).fill(test_image)
+    dialog.get_by_label("Name", exact=True).fill(form_container)
+    dialog.get_by_label("Command").fill("sleep 3600")
+    dialog.get_by_label("Network").fill("none")
+    dialog.get_by_role("button", name="Run").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator(f"tr[data-container='{form_container}']")
+    expect(row.get_by_text("running", exact=True)).to_be_visible()
+    assert engine.inspect_container(form_container)["State"]["Running"]
+
+    row.get_by_role("button", name=f"Stop {form_container}").click()
+    expect(row.get_by_text("exited", exact=True)).to_be_visible()
+    assert not engine.inspect_container(form_container)["State"]["Running"]
+
+
+def test_a_bad_run_request_is_explained_in_the_form(admin_page: Page, test_image: str) -> None:
+    admin_page.goto("/containers")
+    admin_page.get_by_role("button", name="Run container").click()
+    dialog = admin_page.get_by_role("dialog", name="Run a container")
+    dialog.get_by_label("Image", exact=True).fill(test_image)
+    dialog.get_by_label("Ports").fill("99999:80")
+    dialog.get_by_role("button", name="Run").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Cannot run the container")
+    expect(dialog.get_by_role("alert")).to_contain_text("99999")
+
+
+def test_the_terminal_tab_runs_commands_in_the_container(
+    admin_page: Page, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    container = make_container()
+    name = container["Name"].lstrip("/")
+    admin_page.goto(f"/containers/{container['Id'][:12]}")
+    expect(admin_page.get_by_role("heading", name=name)).to_be_visible()
+    admin_page.get_by_role("tab", name="Terminal").click()
+    expect(admin_page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    admin_page.locator(".xterm-helper-textarea").focus()
+    admin_page.keyboard.type("echo hi\n")
+    # one row of the screen holds the output alone (another holds the command typed)
+    output = admin_page.locator(".xterm-rows > div").filter(has_text=re.compile(r"^\s*hi\s*$"))
+    expect(output).to_have_count(1)
+
+
+def test_pull_an_image_from_the_local_registry_with_a_progress_bar(
+    admin_page: Page, engine: docker.APIClient, pushed_image: str
+) -> None:
+    page = admin_page
+    page.goto("/images")
+    page.get_by_role("button", name="Pull image").click()
+    dialog = page.get_by_role("dialog", name="Pull an image")
+    dialog.get_by_label("Image", exact=True).fill(pushed_image)
+    dialog.get_by_role("button", name="Pull").click()
+    bar = dialog.get_by_role("progressbar", name=f"Pulling {pushed_image}")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuenow", "100")
+    expect(dialog.get_by_role("status")).to_contain_text("Done")
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.get_by_role("cell", name=pushed_image, exact=True)).to_be_visible()
+    assert engine.images(name=pushed_image.rpartition(":")[0])
+
+
+def test_a_viewer_sees_no_write_buttons(
+    viewer_page: Page, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    container = make_container()
+    name = container["Name"].lstrip("/")
+    page = viewer_page
+    page.goto("/containers")
+    expect(page.locator(f"tr[data-container='{name}']")).to_be_visible()
+    expect(page.get_by_role("button", name="Run container")).to_have_count(0)
+    writes = re.compile(r"^(Stop|Start|Remove|Kill) ")
+    expect(page.get_by_role("button", name=writes)).to_have_count(0)
+    page.goto(f"/containers/{container['Id'][:12]}")
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_role("button", name=f"Stop {name}")).to_have_count(0)
+    expect(page.get_by_role("tab", name="Terminal")).to_have_count(0)
+    page.goto("/images")
+    expect(page.get_by_role("table", name="Images")).to_be_visible()
+    expect(page.get_by_role("button", name="Pull image")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)
+
+
+PAGES = {
+    "containers": "/containers",
+    "images": "/images",
+    "volumes": "/volumes",
+    "networks": "/networks",
+    "stacks": "/stacks",
+    "admin-users": "/admin/users",
+    "admin-roles": "/admin/roles",
+    "admin-tokens": "/admin/tokens",
+    "admin-audit": "/admin/audit",
+    "admin-plugins": "/admin/plugins",
+    "terminal": "/terminal",
+}
+
+
+def test_every_page_opens_from_its_address(
+    admin_page: Page,
+    make_container: Callable[..., dict[str, Any]],
+    screenshot: Callable[[Page, str], Path],
+) -> None:
+    container = make_container()
+    for name, path in PAGES.items():
+        admin_page.goto(path)
+        expect(admin_page.get_by_role("heading", level=1)).to_be_visible()
+        expect(admin_page.get_by_role("alert")).to_have_count(0)
+        screenshot(admin_page, name)
+    admin_page.goto(f"/containers/{container['Id'][:12]}")
+    expect(admin_page.get_by_role("heading", name=container["Name"].lstrip("/"))).to_be_visible()
+    screenshot(admin_page, "container")
+    wait_for(lambda: admin_page.get_by_role("tab").count() == 4, "the container's tabs")
