@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from skyport.terminals.handover import OutputHandover
     from skyport.terminals.pty_session import PtySession
     from skyport.types import (
+        AppState,
         AppStatus,
         AppTemplate,
         CatalogFiles,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     SkyportContext = NamedDependency[SkipValidation[PluginContext]]
 
 _HOMES = {
+    "AppState": "skyport.types",
     "AppStatus": "skyport.types",
     "AppTemplate": "skyport.types",
     "CatalogFiles": "skyport.types",
@@ -112,6 +114,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AppState",
     "AppStatus",
     "AppTemplate",
     "BackendUnavailable",

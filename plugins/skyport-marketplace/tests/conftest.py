@@ -10,6 +10,7 @@ repository's files out again as folders, as a store is published.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -72,16 +73,22 @@ def stores(catalogs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 
 def make_app(
-    make_settings: Callable[..., Settings], *plugins: tuple[str, Any], **market: Any
+    make_settings: Callable[..., Settings],
+    *plugins: tuple[str, Any],
+    sections: dict[str, Any] | None = None,
+    **market: Any,
 ) -> Litestar:
-    """The app with the marketplace (and ``plugins``, ``(name, module)``) registered in-process."""
+    """The app with the marketplace (and ``plugins``, ``(name, module)``) registered in-process;
+    ``market`` is its settings section, ``sections`` other plugins' (``{"pm2": {…}}``)."""
     from skyport_marketplace import plugin
 
     manager = PluginManager(strict=True, use_entry_points=False)
     manager.register(plugin, name="marketplace")
     for name, module in plugins:
         manager.register(module, name=name)
-    settings = make_settings(metrics={"interval": 1.0, "history": False}, marketplace=market)
+    settings = make_settings(
+        metrics={"interval": 1.0, "history": False}, marketplace=market, **(sections or {})
+    )
     return create_app(settings, plugins=manager)
 
 
@@ -110,3 +117,14 @@ def user_token(client: TestClient[Litestar], role: str) -> str:
     body = {"username": username, "password": f"{username}-password", "role": role}
     assert client.post("/api/users", json=body).status_code == 201
     return login(client, username, f"{username}-password")
+
+
+def sibling_fixtures(plugin: str) -> Any:
+    """Another plugin's test helpers (how it builds its test image, starts pm2 …), loaded
+    from its ``tests/conftest.py`` by path: one way to reach each backend in every test."""
+    path = REPO / "plugins" / plugin / "tests" / "conftest.py"
+    spec = importlib.util.spec_from_file_location(f"{plugin.replace('-', '_')}_test_helpers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

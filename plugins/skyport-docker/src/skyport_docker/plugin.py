@@ -7,6 +7,7 @@ from typing import Any
 
 from skyport.api import (
     DashboardPanel,
+    Deployer,
     MetricsCollector,
     PanelAction,
     PanelColumn,
@@ -64,6 +65,13 @@ def register_terminals(skyport: PluginContext) -> list[TerminalProvider]:
     from skyport_docker.terminal import DockerExecTerminal
 
     return [DockerExecTerminal(skyport)]
+
+
+@hookimpl
+def register_deployers(skyport: PluginContext) -> list[Deployer]:
+    from skyport_docker.deployers import ContainerDeployer, StackDeployer
+
+    return [ContainerDeployer(skyport), StackDeployer(skyport)]
 
 
 @hookimpl

@@ -6,6 +6,7 @@ from typing import Any
 
 from skyport.api import (
     DashboardPanel,
+    Deployer,
     MetricsCollector,
     PanelAction,
     PanelColumn,
@@ -41,6 +42,13 @@ def register_metrics_collectors(skyport: PluginContext) -> list[MetricsCollector
     from skyport_pm2.metrics import pm2_collector
 
     return [pm2_collector(skyport)]
+
+
+@hookimpl
+def register_deployers(skyport: PluginContext) -> list[Deployer]:
+    from skyport_pm2.deployers import NodeAppDeployer
+
+    return [NodeAppDeployer(skyport)]
 
 
 @hookimpl

@@ -3,8 +3,10 @@
 The store's metadata (title, tagline and description per language, category,
 icon, main service, port) is at the top of each compose file under
 ``x-casaos``; per-service ``x-casaos`` sections describe ports and volumes.
-The compose file is installed as it is: CasaOS's own variables get CasaOS's
-values (``$AppID`` the app's name, ``$PUID``/``$PGID`` 1000, ``$TZ`` UTC).
+The compose file is installed as it is, less its top-level ``name`` (the
+install names the project; Compose v1 refuses the key): CasaOS's own
+variables get CasaOS's values (``$AppID`` the app's name, ``$PUID``/``$PGID``
+1000, ``$TZ`` UTC).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ def _template(item: tuple[str, bytes]) -> AppTemplate:
     title = text(meta.get("title")) or folder or name
     if not title:
         raise Skip("no title")
-    raw = body.decode("utf-8", "replace")
+    document.pop("name", None)
+    raw = compose.dump(document)
     main = compose.main_service(document, text(meta.get("main")))
     service = document["services"][main]
     fixed = {"AppID": name}

@@ -1,0 +1,363 @@
+"""Deployers for app templates (``register_deployers``): a container, and a Compose stack.
+
+The marketplace (or any plugin) installs through these; they create
+containers and stacks with the same functions the API uses, on the default
+engine. An install's named volumes, containers and stack carry the label
+``skyport.app=<name>``; removing it removes exactly those (its volumes only
+when asked). Updates pull and recreate, keeping the volumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shlex
+import time
+from collections.abc import Callable
+from typing import Any
+
+from docker import errors as docker_errors
+from litestar.exceptions import ClientException, NotFoundException
+
+from skyport.api import (
+    AppState,
+    AppStatus,
+    AppTemplate,
+    DeployRequest,
+    DeployResult,
+    PluginContext,
+    ProgressCallback,
+    Requirement,
+)
+from skyport_docker import containers, images, specs
+from skyport_docker.engines import Engine
+from skyport_docker.stacks import StackDetail, StackService
+from skyport_docker.state import docker_state
+
+APP_LABEL = "skyport.app"
+"""On everything an install creates: the install's name."""
+WRITE = Requirement("docker:write", "it creates containers")
+PULL_SHARE = 0.7
+"""The part of a container install's progress bar the image pull takes."""
+
+
+def _volume_name(install: str, path: str) -> str:
+    """``web`` + ``/var/lib/data`` → ``web-var-lib-data``: the install's own volume for a path."""
+    return f"{install}-{re.sub(r'[^a-zA-Z0-9_.-]+', '-', path).strip('-') or 'data'}"
+
+
+class ContainerDeployer:
+    """Installs ``container`` templates as one container (resource id: its name)."""
+
+    name = "docker-container"
+    kinds = frozenset({"container"})
+
+    def __init__(self, skyport: PluginContext) -> None:
+        self.skyport = skyport
+
+    def _engine(self) -> Engine:
+        return docker_state(self.skyport).engines.get(None)
+
+    def requirements(self, template: AppTemplate) -> list[Requirement]:
+        return [WRITE]
+
+    # -- installing ------------------------------------------------------------------
+
+    async def deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
+        return await asyncio.to_thread(self._deploy, request, progress)
+
+    def _deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
+        engine = self._engine()
+        create, host = self._options(request)
+        made_volumes: list[str] = []
+
+        def go(client: Any) -> str:
+            self._pull(client, engine, request, progress, always=False)
+            made_volumes.extend(self._volumes(client, request))
+            progress(f"creating container {request.name}", PULL_SHARE + 0.1)
+            container_id, _, _ = containers.create_and_start(client, create, host, start=False)
+            try:
+                progress(f"starting container {request.name}", PULL_SHARE + 0.2)
+                client.start(container_id)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    client.remove_container(container_id, force=True, v=True)
+                raise
+            return container_id
+
+        try:
+            container_id = engine.call(go)
+        except BaseException:
+            self._drop_volumes(engine, made_volumes)
+            raise
+        return DeployResult(
+            self.name, request.name, f"container {request.name} ({container_id[:12]}) running"
+        )
+
+    def _options(self, request: DeployRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``create_container`` and ``create_host_config`` arguments for the template."""
+        template, name = request.template, specs.check_name(request.name)
+        spec = template.container
+        if spec is None:
+            raise specs.invalid("template", f"{template.id} is not a container template")
+        published = specs.publishing(
+            [
+                f"{p.host}:{p.container}/{p.protocol}" if p.host else f"{p.container}/{p.protocol}"
+                for p in template.ports
+            ]
+        )
+        binds = [
+            f"{volume.host or _volume_name(name, volume.container)}:{volume.container}:"
+            f"{'ro' if volume.read_only else 'rw'}"
+            for volume in template.volumes
+        ]
+        create: dict[str, Any] = {
+            "image": spec.image,
+            "name": name,
+            "command": shlex.split(spec.command) if spec.command else None,
+            "environment": {k: v for k, v in request.values.items()} or None,
+            "ports": published.exposed or None,
+            "volumes": [v.container for v in template.volumes] or None,
+            "labels": {**spec.labels, APP_LABEL: name},
+            "hostname": spec.hostname or None,
+            "tty": spec.interactive,
+            "stdin_open": spec.interactive,
+            "detach": True,
+        }
+        host: dict[str, Any] = {
+            "binds": binds or None,
+            "port_bindings": published.bindings or None,
+            "network_mode": spec.network_mode or None,
+            "restart_policy": specs.parse_restart(spec.restart or None),
+            "privileged": spec.privileged,
+            "cap_add": list(spec.cap_add) or None,
+            "devices": list(spec.devices) or None,
+            "sysctls": spec.sysctls or None,
+        }
+        return create, host
+
+    def _pull(
+        self,
+        client: Any,
+        engine: Engine,
+        request: DeployRequest,
+        progress: ProgressCallback,
+        *,
+        always: bool,
+    ) -> None:
+        assert request.template.container is not None
+        image = request.template.container.image
+        if not always:
+            try:
+                client.inspect_image(image)
+                progress(f"image {image} is here", PULL_SHARE)
+                return
+            except docker_errors.NotFound:
+                pass
+        progress(f"pulling {image}", 0.0)
+
+        def pulled(state: images.PullProgress) -> None:
+            share = state.current / state.total if state.total else 0.0
+            progress(f"pulling {image}", share * PULL_SHARE)
+
+        try:
+            images.pull(client, image, engine.name, publish=pulled)
+        except ClientException as exc:  # 404/424: the registry refused or is out of reach
+            if not always or not _present(client, image):
+                raise
+            progress(f"could not pull {image} ({exc.detail}); recreating with the image here")
+
+    def _volumes(self, client: Any, request: DeployRequest) -> list[str]:
+        """Create the install's own volumes that do not exist yet; the names of those made."""
+        made = []
+        for volume in request.template.volumes:
+            if volume.host:
+                continue
+            name = _volume_name(request.name, volume.container)
+            try:
+                client.inspect_volume(name)
+            except docker_errors.NotFound:
+                client.create_volume(name, labels={APP_LABEL: request.name})
+                made.append(name)
+        return made
+
+    def _drop_volumes(self, engine: Engine, names: list[str]) -> None:
+        def drop(client: Any) -> None:
+            for name in names:
+                with contextlib.suppress(docker_errors.APIError):
+                    client.remove_volume(name, force=True)
+
+        with contextlib.suppress(Exception):
+            engine.call(drop)
+
+    # -- afterwards ------------------------------------------------------------------
+
+    async def update(
+        self, request: DeployRequest, resource_id: str, progress: ProgressCallback
+    ) -> DeployResult:
+        return await asyncio.to_thread(self._update, request, resource_id, progress)
+
+    def _update(
+        self, request: DeployRequest, resource_id: str, progress: ProgressCallback
+    ) -> DeployResult:
+        """Pull, then swap the container for a new one on the same volumes (back if it fails)."""
+        engine = self._engine()
+        create, host = self._options(request)
+        old = f"{resource_id}-replaced-{int(time.time())}"
+
+        def go(client: Any) -> str:
+            self._pull(client, engine, request, progress, always=True)
+            self._volumes(client, request)
+            progress(f"stopping container {resource_id}", PULL_SHARE)
+            client.stop(resource_id)
+            client.rename(resource_id, old)
+            try:
+                progress(f"recreating container {request.name}", PULL_SHARE + 0.1)
+                new_id, _, _ = containers.create_and_start(client, create, host, start=True)
+            except Exception:
+                client.rename(old, resource_id)
+                client.start(resource_id)
+                raise
+            client.remove_container(old, v=False)
+            return new_id
+
+        new_id = engine.call(go)
+        return DeployResult(self.name, request.name, f"container {request.name} ({new_id[:12]})")
+
+    async def status(self, resource_id: str) -> AppStatus:
+        return await asyncio.to_thread(self._status, resource_id)
+
+    def _status(self, resource_id: str) -> AppStatus:
+        state = self._engine().call(lambda c: containers.state_of(c, resource_id))
+        if state["state"] == "removed":
+            return AppStatus("missing", f"container {resource_id} is gone")
+        return AppStatus("running" if state["running"] else "stopped", state["state"])
+
+    async def start(self, resource_id: str) -> AppStatus:
+        return await self._act(resource_id, lambda c: c.start(resource_id))
+
+    async def stop(self, resource_id: str) -> AppStatus:
+        return await self._act(resource_id, lambda c: c.stop(resource_id))
+
+    async def _act(self, resource_id: str, act: Callable[[Any], object]) -> AppStatus:
+        await asyncio.to_thread(self._engine().call, act)
+        return await self.status(resource_id)
+
+    async def remove(self, resource_id: str, *, keep_data: bool = True) -> None:
+        await asyncio.to_thread(self._remove, resource_id, keep_data)
+
+    def _remove(self, resource_id: str, keep_data: bool) -> None:
+        engine = self._engine()
+
+        def go(client: Any) -> None:
+            with contextlib.suppress(docker_errors.NotFound):
+                client.remove_container(resource_id, force=True, v=True)
+            if not keep_data:
+                found = client.volumes(filters={"label": f"{APP_LABEL}={resource_id}"}) or {}
+                for volume in found.get("Volumes") or []:
+                    client.remove_volume(volume["Name"], force=True)
+
+        engine.call(go)
+
+
+def _present(client: Any, image: str) -> bool:
+    try:
+        client.inspect_image(image)
+    except docker_errors.NotFound:
+        return False
+    return True
+
+
+class StackDeployer:
+    """Installs ``stack`` templates as a Compose stack named after the install."""
+
+    name = "docker-stack"
+    kinds = frozenset({"stack"})
+
+    def __init__(self, skyport: PluginContext) -> None:
+        self.skyport = skyport
+
+    def _stacks(self) -> StackService:
+        state = docker_state(self.skyport)
+        engine = state.engines.get(None)
+        return StackService(engine, self.skyport.config.data_path, state.settings.compose_command)
+
+    def requirements(self, template: AppTemplate) -> list[Requirement]:
+        return [WRITE]
+
+    async def deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
+        return await asyncio.to_thread(self._deploy, request, progress)
+
+    def _deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
+        stacks = self._stacks()
+        compose = self._compose(request)
+        with contextlib.suppress(NotFoundException):
+            stacks.get(request.name)
+            raise ClientException(
+                f"a stack named {request.name!r} exists on the engine: pick another name",
+                status_code=409,
+            )
+        progress(f"starting stack {request.name} (compose up: pulls what is missing)", 0.2)
+        try:
+            detail = stacks.deploy(request.name, compose, dict(request.values))
+        except BaseException:
+            with contextlib.suppress(Exception):  # its volumes too: nothing of it stays
+                stacks.remove(request.name, volumes=True)
+            raise
+        return DeployResult(self.name, request.name, _said(detail))
+
+    @staticmethod
+    def _compose(request: DeployRequest) -> str:
+        stack = request.template.stack
+        if stack is None or not stack.compose:
+            raise specs.invalid("template", f"{request.template.id} has no compose file")
+        return stack.compose
+
+    async def update(
+        self, request: DeployRequest, resource_id: str, progress: ProgressCallback
+    ) -> DeployResult:
+        def go() -> DeployResult:
+            progress(f"pulling and recreating stack {resource_id}", 0.2)
+            detail = self._stacks().update(
+                resource_id,
+                self._compose(request),
+                dict(request.values),
+                env_replace=True,
+                ignore_pull_failures=True,
+            )
+            for warning in detail.warnings:
+                progress(f"recreated with the images here: {warning}")
+            return DeployResult(self.name, resource_id, _said(detail))
+
+        return await asyncio.to_thread(go)
+
+    async def status(self, resource_id: str) -> AppStatus:
+        detail = await asyncio.to_thread(self._stacks().get, resource_id)
+        return _status(detail)
+
+    async def start(self, resource_id: str) -> AppStatus:
+        return _status(await asyncio.to_thread(self._stacks().start, resource_id))
+
+    async def stop(self, resource_id: str) -> AppStatus:
+        return _status(await asyncio.to_thread(self._stacks().stop, resource_id))
+
+    async def remove(self, resource_id: str, *, keep_data: bool = True) -> None:
+        await asyncio.to_thread(self._stacks().remove, resource_id, volumes=not keep_data)
+
+
+STACK_STATES: dict[str, AppState] = {
+    "running": "running",
+    "partial": "partial",
+    "stopped": "stopped",
+    "down": "missing",
+}
+
+
+def _status(detail: StackDetail) -> AppStatus:
+    said = f"{detail.running} of {detail.containers} containers running"
+    return AppStatus(STACK_STATES.get(detail.status, "missing"), said)
+
+
+def _said(detail: StackDetail) -> str:
+    return f"stack {detail.name}: {detail.running} of {detail.containers} containers running"
