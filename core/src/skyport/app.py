@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import sys
@@ -113,13 +112,17 @@ def create_app(
             _announce_admin_password(generated)
         await manager.call_each_async("startup", context_for)
         await hub.start()
-        watcher = asyncio.create_task(live_sessions.run())
+        background = [
+            asyncio.create_task(live_sessions.run()),
+            asyncio.create_task(services.audit.keep_flushing()),
+        ]
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await services.audit.flush(everything=True)
             await hub.stop()
             await manager.call_each_async("shutdown", context_for)
             await broker.close()

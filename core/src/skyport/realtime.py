@@ -23,6 +23,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from skyport.auth.live import LiveConnection, LiveSessions
+from skyport.auth.middleware import client_address
 from skyport.auth.principal import Principal
 from skyport.broker import Broker, Subscriber
 
@@ -107,7 +108,15 @@ async def _handle_requests(
                 continue
             if principal is None:
                 return
-            await _subscribe(broker, subscriber, principal, message.topics)
+            denied = await _subscribe(broker, subscriber, principal, message.topics)
+            for topic, scope in denied:
+                await socket.app.state.audit.record_repeated(
+                    principal.username,
+                    "ws.subscribe",
+                    topic,
+                    f"denied (missing scope {scope})",
+                    client_address(socket),
+                )
         else:
             for topic in message.topics:
                 await broker.unsubscribe(subscriber, topic)
@@ -116,13 +125,15 @@ async def _handle_requests(
 
 async def _subscribe(
     broker: Broker, subscriber: Subscriber, principal: Principal, topics: list[str]
-) -> None:
-    accepted = []
+) -> list[tuple[str, str]]:
+    """Subscribe to what the principal may see; the ``(topic, scope)`` pairs refused."""
+    accepted, denied = [], []
     for topic in topics:
         spec = broker.spec_for(topic)
         if spec is None:
             subscriber.offer(_reply("error", topic=topic, message=f"unknown topic {topic!r}"))
         elif not principal.has_scope(spec.scope):
+            denied.append((topic, spec.scope))
             subscriber.offer(
                 _reply("error", topic=topic, message=f"topic {topic!r} needs scope {spec.scope}")
             )
@@ -137,3 +148,4 @@ async def _subscribe(
             accepted.append(topic)
     if accepted:
         subscriber.offer(_reply("subscribed", topics=accepted))
+    return denied

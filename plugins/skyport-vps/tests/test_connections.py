@@ -53,6 +53,11 @@ def test_first_contact_needs_an_explicit_trust(
     assert test.json()["ok"] is True and test.json()["os"].startswith("Linux")
     assert test.json()["uptime"] > 0
     assert api.get("/api/vps/servers/fresh/host-key").json()["trusted"] is True
+    audited = api.get("/api/audit", params={"action": "/test"}).json()["items"]
+    assert [(i["target"], i["result"]) for i in audited] == [
+        ("/api/vps/servers/fresh/test", "ok (200)"),
+        ("/api/vps/servers/fresh/test", "failed (409)"),
+    ]
 
 
 def test_a_changed_host_key_is_refused_until_an_admin_trusts_it(

@@ -56,9 +56,19 @@ class SkyportAuthMiddleware(AbstractAuthenticationMiddleware):
             principal = await auth.authenticate(credential.strip())
         except Unauthenticated as exc:
             raise NotAuthorizedException(str(exc)) from None
-        if from_cookie:
-            _check_cookie_request(connection, auth, principal)
-        authorize(connection, connection.scope["route_handler"], principal)
+        try:
+            if from_cookie:
+                _check_cookie_request(connection, auth, principal)
+            authorize(connection, connection.scope["route_handler"], principal)
+        except PermissionDeniedException as exc:
+            await connection.app.state.audit.record_repeated(
+                principal.username,
+                _action(connection.scope),
+                connection.scope["path"],
+                f"denied ({exc.detail})",
+                client_address(connection),
+            )
+            raise
         return AuthenticationResult(user=principal, auth="cookie" if from_cookie else "bearer")
 
 
@@ -118,13 +128,16 @@ def required_scope(handler: BaseRouteHandler) -> str | None:
 
 
 class AuditMiddleware:
-    """Records every authenticated, mutating HTTP request with its outcome."""
+    """Records every authenticated HTTP request that changes something with its outcome:
+    every method but GET, HEAD and OPTIONS, and those too on handlers whose ``opt``
+    says ``"audit": True`` (a GET that reaches out, e.g. runs a command on a server).
+    Failures go through :meth:`~skyport.audit.AuditLog.record_repeated`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in SAFE_METHODS:
+        if scope["type"] != "http" or (scope.get("method") in SAFE_METHODS and not _audited(scope)):
             await self.app(scope, receive, send)
             return
         status = 500
@@ -140,13 +153,25 @@ class AuditMiddleware:
         finally:
             principal = scope.get("user")
             if isinstance(principal, Principal):
-                await scope["app"].state.audit.record(
+                audit = scope["app"].state.audit
+                record = audit.record if status < 400 else audit.record_repeated
+                await record(
                     principal.username,
-                    f"{scope.get('method')} {scope.get('path_template') or scope['path']}",
+                    _action(scope),
                     scope["path"],
                     _result(status),
                     (scope.get("client") or ("",))[0],
                 )
+
+
+def _audited(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return handler is not None and bool(handler.opt.get("audit"))
+
+
+def _action(scope: Scope) -> str:
+    method = scope.get("method") or "WEBSOCKET"
+    return f"{method} {scope.get('path_template') or scope['path']}"
 
 
 def _result(status: int) -> str:

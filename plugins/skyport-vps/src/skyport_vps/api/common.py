@@ -24,6 +24,8 @@ from skyport_vps.state import vps_state
 T = TypeVar("T")
 
 READ = {"scope": "vps:read"}
+READ_AUDITED = {**READ, "audit": True}
+"""A read that reaches a server (connects, runs a command, reads its files): audited."""
 RUN = {"scope": "vps:run"}
 WRITE = {"scope": "vps:write"}
 KIND = "vps"

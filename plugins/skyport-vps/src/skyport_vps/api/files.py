@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 
 from skyport_vps import errors
 from skyport_vps.api.common import (
-    READ,
+    READ_AUDITED,
     WRITE,
     AnyRequest,
     Skyport,
@@ -36,7 +36,7 @@ def _path(path: str) -> str:
 def routes(settings: VpsSettings) -> list[Any]:
     """The file handlers; the upload limit comes from the settings."""
 
-    @get("/servers/{name:str}/files", opt=READ, tags=TAGS)
+    @get("/servers/{name:str}/files", opt=READ_AUDITED, tags=TAGS)
     async def list_files(
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str] = "."
     ) -> list[FileEntry]:
@@ -44,7 +44,7 @@ def routes(settings: VpsSettings) -> list[Any]:
         server = await allowed_server(skyport, request.user, name)
         return await in_thread(skyport, list_dir, vps_state(skyport).pool, server, _path(path))
 
-    @get("/servers/{name:str}/files/content", opt=READ, tags=TAGS)
+    @get("/servers/{name:str}/files/content", opt=READ_AUDITED, tags=TAGS)
     async def download(
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str]
     ) -> Response[bytes]:

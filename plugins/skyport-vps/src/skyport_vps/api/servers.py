@@ -17,6 +17,7 @@ from skyport_vps.api.common import (
     HOST_RULE,
     KIND,
     READ,
+    READ_AUDITED,
     USER_RULE,
     WRITE,
     AnyRequest,
@@ -261,7 +262,7 @@ async def remove_server(skyport: Skyport, request: AnyRequest, name: FromPath[st
     await in_thread(skyport, state.pool.discard, name)
 
 
-@get("/servers/{name:str}/host-key", opt=READ, tags=TAGS)
+@get("/servers/{name:str}/host-key", opt=READ_AUDITED, tags=TAGS)
 async def host_key(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> HostKey:
     """The key the server presents now, and whether it is the trusted one."""
     server = await allowed_server(skyport, request.user, name)
@@ -321,7 +322,7 @@ async def _trusted(
     return msgspec.structs.replace(server, host_key=line)
 
 
-@get("/servers/{name:str}/test", opt=READ, tags=TAGS)
+@get("/servers/{name:str}/test", opt=READ_AUDITED, tags=TAGS)
 async def test_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]) -> TestResult:
     """Connect (or reuse the connection), run one command: latency, OS, uptime."""
     server = await allowed_server(skyport, request.user, name)
