@@ -30,6 +30,9 @@ AREAS = (
     Area("stacks", "Stacks", "docker", ("compose",), "images:StacksScreen"),
     Area("pm2", "PM2", "pm2", ("processes", "proc"), "pm2:Pm2Screen"),
     Area("servers", "Servers", "vps", ("vps",), "servers:ServersScreen"),
+    Area(
+        "marketplace", "Market", "marketplace", ("apps", "market"), "marketplace:MarketplaceScreen"
+    ),
 )
 
 

@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input
 
-from skyport.client import Client, ClientError
+from skyport.client import Client
+from skyport.tui.calls import call_api
 from skyport.tui.screens.detail import DocumentScreen
 from skyport.tui.widgets import Confirm, FilterBar, ScreenBar, StatusLine
 
@@ -97,30 +98,12 @@ class AreaScreen(Screen[None]):
     def api(
         self,
         call: Callable[[Client], T],
-        then: Callable[[T], None] | None = None,
+        then: Callable[[T], object] | None = None,
         *,
         done: str | None = None,
     ) -> None:
-        """Run ``call(client)`` in a thread; ``then(result)`` on the UI; failures in the
-        status line (``done`` there on success)."""
-        client = self.tui.client
-        if client is None:
-            self.tui.report("not connected yet", problem=True)
-            return
-        tui = self.tui
-
-        def work() -> None:
-            try:
-                result = call(client)
-            except ClientError as exc:
-                tui.call_from_thread(tui.report, str(exc), problem=True)
-                return
-            if then is not None:
-                tui.call_from_thread(then, result)
-            if done:
-                tui.call_from_thread(tui.report, done)
-
-        self.run_worker(work, thread=True, group="api")
+        """Call the API off the UI's thread (see :func:`~skyport.tui.calls.call_api`)."""
+        call_api(self, call, then, done=done)
 
     def describe(self, title: str, path: str) -> None:
         """Show the JSON document at ``path`` (``docker inspect``, ``pm2 describe`` …)."""
@@ -159,6 +142,8 @@ class ListScreen(AreaScreen):
 
     COLUMNS: ClassVar[tuple[str, ...]]
     BINDINGS: ClassVar[list[Any]] = [Binding("slash", "filter", "Filter")]
+    SEARCH_ON_SERVER: ClassVar[bool] = False
+    """The filter is a query the screen's ``reload`` sends (rows come already matching)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -189,7 +174,7 @@ class ListScreen(AreaScreen):
         table, wanted, keep = self.table, self.filter_text, self.selected
         table.clear()
         for row in self.rows:
-            if not wanted or wanted in row.text.lower():
+            if self.SEARCH_ON_SERVER or not wanted or wanted in row.text.lower():
                 table.add_row(*row.cells, key=row.key)
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep), animate=False)
@@ -209,7 +194,10 @@ class ListScreen(AreaScreen):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):
-            self.draw()
+            if self.SEARCH_ON_SERVER:
+                self.reload_soon()
+            else:
+                self.draw()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if isinstance(event.input, FilterBar):

@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static, TextArea
 
-from skyport.client import Client, ClientError
+from skyport.client import Client
+from skyport.tui.calls import call_api
 from skyport.tui.widgets import StatusLine
 
 if TYPE_CHECKING:
@@ -103,20 +104,8 @@ class LogScreen(FollowScreen):
                 self._show_live(message["data"])
 
     def _read_past(self) -> None:
-        client = self.tui.client
-        if client is None or self.waiting is None:
-            return
-        tui, source = self.tui, self.source
-
-        def work() -> None:
-            try:
-                lines, marker = source.past(client)
-            except ClientError as exc:
-                tui.call_from_thread(tui.report, str(exc), problem=True)
-                return
-            tui.call_from_thread(self._past_read, lines, marker)
-
-        self.run_worker(work, thread=True, exclusive=True, group="past")
+        if self.waiting is not None:
+            call_api(self, self.source.past, lambda answer: self._past_read(*answer))
 
     def _past_read(self, lines: list[Line], marker: Any) -> None:
         self.marker = marker

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from rich.text import Text
 from textual.binding import Binding
 
-from skyport.client import Client, ClientError
+from skyport.tui.calls import call_api
 from skyport.tui.screens.base import ListScreen, Row
 from skyport.tui.screens.detail import FollowScreen
 from skyport.tui.widgets import Prompt
@@ -129,7 +129,7 @@ class RunScreen(FollowScreen):
         data = message.get("data") or {}
         if message.get("type") == "subscribed" and not self.started:
             self.started = True
-            self.run_worker(self._start, thread=True)
+            call_api(self, lambda c: c.post("/api/vps/run", json=self.request))
         elif message.get("type") == "error":
             self.tui.report(str(message.get("message")), problem=True)
         elif "result" in data:
@@ -143,15 +143,6 @@ class RunScreen(FollowScreen):
         elif data.get("done"):
             ok = data.get("job", {}).get("ok")
             self.tui.report("done: every server exited 0" if ok else "done: some servers failed")
-
-    def _start(self) -> None:
-        client: Client | None = self.tui.client
-        if client is None:
-            return
-        try:
-            client.post("/api/vps/run", json=self.request)
-        except ClientError as exc:
-            self.tui.call_from_thread(self.tui.report, str(exc), True)
 
     def write(self, host: str, text: str, style: str = "") -> None:
         colour = self.colours.setdefault(host, COLOURS[len(self.colours) % len(COLOURS)])
