@@ -13,7 +13,8 @@ stats: the collector vs ``docker stats`` vs the SDK; see ``bench/docker_bench.py
 vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``), ``pm2`` (``/api/pm2/list`` with 20
 processes vs ``pm2 jlist`` vs the daemon's raw ``getMonitorData`` RPC; see ``bench/pm2_bench.py``),
 ``tui`` (``skyport tui``'s first frame vs ``skyport --help``; its CPU at rest vs Glances' curses
-UI; see ``bench/tui_bench.py``).
+UI; see ``bench/tui_bench.py``), ``marketplace`` (load + normalize every saved catalog vs
+json/yaml; search p50/p99 through the API; see ``bench/marketplace_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -43,6 +44,7 @@ from bench import (
     docker_bench,
     idle,
     load,
+    marketplace_bench,
     pm2_bench,
     targets,
     tui_bench,
@@ -52,7 +54,7 @@ from bench import (
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui")
+SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui", "marketplace")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -423,6 +425,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(vps_bench.render(results["vps"], _section, _fmt, _problem))
     if "pm2" in results:
         parts.append(pm2_bench.render(results["pm2"], _section, _fmt, _problem))
+    if "marketplace" in results:
+        parts.append(marketplace_bench.render(results["marketplace"], _section, _fmt, _problem))
     if "tui" in results:
         parts.append(tui_bench.render(results["tui"], _section, _fmt, _problem))
     if "idle" in results:
@@ -510,6 +514,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docker_bench.add_arguments(p)
     vps_bench.add_arguments(p)
     pm2_bench.add_arguments(p)
+    marketplace_bench.add_arguments(p)
     tui_bench.add_arguments(p)
     p.add_argument(
         "--json",
@@ -535,6 +540,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     docker_bench.bound(a)
     vps_bench.bound(a)
     pm2_bench.bound(a)
+    marketplace_bench.bound(a)
     tui_bench.bound(a)
     return a
 
@@ -593,6 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         "docker": lambda: docker_bench.run(args, starters["skyport"], log),
         "vps": lambda: vps_bench.run(args, starters["skyport"], log),
         "pm2": lambda: pm2_bench.run(args, starters["skyport"], log),
+        "marketplace": lambda: marketplace_bench.run(args, starters["skyport"], log),
         "idle": lambda: bench_idle(starters, errors),
         "tui": lambda: tui_bench.run(
             args,

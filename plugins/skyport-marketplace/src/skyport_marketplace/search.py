@@ -35,12 +35,17 @@ class SearchIndex:
     def __init__(self, templates: Sequence[AppTemplate]) -> None:
         self.templates = list(templates)
         self._titles = [" ".join(words(t.title)) for t in self.templates]
+        self.plain = [plain_text(t.description) for t in self.templates]
+        """Each template's description as plain text (for summaries)."""
+        self._alphabetical = sorted(
+            range(len(self.templates)), key=lambda n: self.templates[n].title.lower()
+        )
         postings: defaultdict[str, dict[int, float]] = defaultdict(dict)
         for number, template in enumerate(self.templates):
             fields = (
                 ("title", template.title),
                 ("category", " ".join(template.categories)),
-                ("description", plain_text(template.description)),
+                ("description", self.plain[number]),
             )
             for field, text in fields:
                 for word in set(words(text)):
@@ -56,18 +61,22 @@ class SearchIndex:
         category: str | None = None,
         kind: str | None = None,
         source: str | None = None,
-    ) -> list[AppTemplate]:
-        """Templates matching every word of ``query`` (all without one), best first."""
+    ) -> list[int]:
+        """The numbers of the templates matching every word of ``query`` (all without one),
+        best first (by title without one)."""
         wanted = [
             n
-            for n, t in enumerate(self.templates)
-            if (kind is None or t.kind == kind)
-            and (source is None or t.source == source)
-            and (category is None or category.lower() in (c.lower() for c in t.categories))
+            for n in self._alphabetical
+            if (kind is None or self.templates[n].kind == kind)
+            and (source is None or self.templates[n].source == source)
+            and (
+                category is None
+                or category.lower() in (c.lower() for c in self.templates[n].categories)
+            )
         ]
         terms = words(query)
         if not terms:
-            return sorted((self.templates[n] for n in wanted), key=lambda t: t.title.lower())
+            return wanted
         scores = self._scores(terms, set(wanted))
         phrase = " ".join(terms)
         for number in scores:
@@ -76,11 +85,10 @@ class SearchIndex:
                 scores[number] += TITLE_IS_QUERY
             elif title.startswith(phrase):
                 scores[number] += TITLE_STARTS_WITH_QUERY
-        ranked = sorted(
+        return sorted(
             scores,
             key=lambda n: (-scores[n], self.templates[n].title.lower(), self.templates[n].id),
         )
-        return [self.templates[n] for n in ranked]
 
     def _scores(self, terms: list[str], allowed: set[int]) -> dict[int, float]:
         total: dict[int, float] | None = None

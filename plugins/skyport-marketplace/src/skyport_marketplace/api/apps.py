@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from skyport.api import AppTemplate, Requirement
 from skyport_marketplace.api.common import INSTALL, READ, AuthRequest, JobStarted, Skyport
-from skyport_marketplace.formats.common import plain_text
+from skyport_marketplace.search import SearchIndex
 from skyport_marketplace.state import marketplace_state
 
 TAGS = ["marketplace: apps"]
@@ -70,17 +70,15 @@ async def search_apps(
     per_page: PerPage = 50,
 ) -> AppPage:
     """Search title, description and categories (best first); filter by category, kind, source."""
-    found = marketplace_state(skyport).catalog.index.search(
-        q, category=category, kind=kind, source=source
-    )
+    index = marketplace_state(skyport).catalog.index
+    found = index.search(q, category=category, kind=kind, source=source)
     start = (page - 1) * per_page
-    return AppPage(
-        [_summary(t) for t in found[start : start + per_page]], len(found), page, per_page
-    )
+    items = [_summary(index, n) for n in found[start : start + per_page]]
+    return AppPage(items, len(found), page, per_page)
 
 
-def _summary(template: AppTemplate) -> AppSummary:
-    text = plain_text(template.description)
+def _summary(index: SearchIndex, number: int) -> AppSummary:
+    template, text = index.templates[number], index.plain[number]
     if len(text) > SUMMARY_LENGTH:
         text = text[: SUMMARY_LENGTH - 1].rsplit(" ", 1)[0] + "…"
     return AppSummary(

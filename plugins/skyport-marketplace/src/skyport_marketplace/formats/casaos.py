@@ -11,6 +11,7 @@ variables get CasaOS's values (``$AppID`` the app's name, ``$PUID``/``$PGID``
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -27,6 +28,7 @@ from skyport_marketplace.formats.common import (
 )
 
 COMPOSE_NAMES = ("docker-compose.yml", "docker-compose.yaml")
+TOP_LEVEL_NAME = re.compile(r"^name:.*(?:\n|$)", re.MULTILINE)
 SUGGESTED = {"PUID": "1000", "PGID": "1000", "TZ": "Etc/UTC"}
 
 
@@ -67,8 +69,7 @@ def _template(item: tuple[str, bytes]) -> AppTemplate:
     title = text(meta.get("title")) or folder or name
     if not title:
         raise Skip("no title")
-    document.pop("name", None)
-    raw = compose.dump(document)
+    raw = TOP_LEVEL_NAME.sub("", body.decode("utf-8", "replace"))
     main = compose.main_service(document, text(meta.get("main")))
     service = document["services"][main]
     fixed = {"AppID": name}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import nh3
+import yaml
 
 from skyport.api import AppTemplate, SkippedTemplate, TemplatePort
 
@@ -31,6 +32,15 @@ PORT = re.compile(
 """``80``, ``80/tcp``, ``8080:80/tcp``, ``:80/tcp``, ``127.0.0.1:8080:80``."""
 SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|(?:^|_)KEY(?:$|_)|CREDENTIAL", re.IGNORECASE)
 MAX_ID = 64
+
+
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader when PyYAML has it (several times faster), else the pure-Python one."""
+
+
+def load_yaml(body: bytes | str) -> Any:
+    """``yaml.safe_load``, with libyaml when available."""
+    return yaml.load(body, Loader=SafeLoader)  # noqa: S506 - a safe loader
 
 
 class Skip(Exception):

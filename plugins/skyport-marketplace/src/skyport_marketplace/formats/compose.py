@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from skyport.api import TemplateEnv, TemplatePort, TemplateVolume
-from skyport_marketplace.formats.common import Skip, is_secret, port, text
+from skyport_marketplace.formats.common import Skip, is_secret, load_yaml, port, text
 
 VARIABLE = re.compile(
     r"\$(?:\$|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>[^}]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
@@ -19,7 +19,7 @@ VARIABLE = re.compile(
 def load(body: bytes, what: str = "compose file") -> dict[str, Any]:
     """The Compose document; :class:`Skip` unless it is a mapping with ``services``."""
     try:
-        document = yaml.safe_load(body)
+        document = load_yaml(body)
     except yaml.YAMLError as exc:
         raise Skip(f"{what} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
     if not isinstance(document, dict):

@@ -24,7 +24,14 @@ import msgspec
 import yaml
 
 from skyport.api import AppTemplate, CatalogFiles, CatalogParse
-from skyport_marketplace.formats.common import Collector, Skip, safe_html, slug, unique_ids
+from skyport_marketplace.formats.common import (
+    Collector,
+    Skip,
+    load_yaml,
+    safe_html,
+    slug,
+    unique_ids,
+)
 
 SPEC_OF_KIND = {"container": "container", "stack": "stack", "node": "node"}
 
@@ -57,7 +64,7 @@ class SkyportFormat:
             )
         ((name, body),) = catalog.files.items()
         try:
-            envelope = msgspec.convert(yaml.safe_load(body), _Envelope)
+            envelope = msgspec.convert(load_yaml(body), _Envelope)
         except (yaml.YAMLError, msgspec.ValidationError) as exc:
             raise ValueError(f"{name} is not a SkyPort catalog: {exc}") from None
         found = Collector()

@@ -21,6 +21,7 @@ from skyport_marketplace.formats import compose
 from skyport_marketplace.formats.common import (
     Collector,
     Skip,
+    load_yaml,
     safe_html,
     slug,
     strings,
@@ -88,7 +89,7 @@ def _template(item: tuple[str, dict[str, bytes]]) -> AppTemplate:
 
 def _manifest(body: bytes) -> dict[str, Any]:
     try:
-        manifest = yaml.safe_load(body)
+        manifest = load_yaml(body)
     except yaml.YAMLError as exc:
         raise Skip(f"{MANIFEST} is not valid YAML: {' '.join(str(exc).split())[:200]}") from None
     if not isinstance(manifest, dict):
