@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
+from skyport.api import SecretBox, hkdf
 from skyport.app import create_app
 from skyport.config import load_settings
 from skyport.plugins import PluginManager
@@ -98,3 +99,33 @@ async def test_a_plugin_left_out_at_the_first_start_is_adopted_when_it_returns()
     tables, versions = await schema_state()
     assert "schema_migrations" not in tables
     assert {"core_0001", "docker_0001", "vps_0001"} <= set(versions)
+
+
+async def stored_secrets() -> dict[str, str]:
+    """The vps inventory's sealed credentials, as stored."""
+    database = Database(load_settings().database_url)
+    async with database.connect() as conn:
+        rows = (await conn.exec_driver_sql("SELECT name, secret FROM vps_servers")).all()
+    await database.dispose()
+    return {name: secret for name, secret in rows if secret}
+
+
+async def test_credentials_sealed_by_0_1_0_open_and_move_to_the_plugins_own_key(
+    data_dir_from_0_1_0: dict[str, Any],
+) -> None:
+    sealed_by_0_1_0 = await stored_secrets()
+    with start() as client:
+        context = client.app.state.contexts["vps"]
+        inventory = context.state["vps"].inventory
+        web = inventory.credentials(inventory.get("web-1"))
+        assert web.private_key == data_dir_from_0_1_0["vps_private_key"]
+        assert inventory.credentials(inventory.get("db-1")).password == "db-password"
+        resealed = await stored_secrets()
+        assert resealed.keys() == sealed_by_0_1_0.keys()
+        current_key_only = SecretBox(hkdf(context.key, "secrets"))
+        for name, token in resealed.items():
+            assert token != sealed_by_0_1_0[name]
+            current_key_only.decrypt(token, context=f"server:{name}")
+    with start():  # the next start finds nothing left to move
+        pass
+    assert await stored_secrets() == resealed

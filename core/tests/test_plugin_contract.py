@@ -667,3 +667,53 @@ def test_a_route_can_take_the_plugin_context_as_a_parameter(settings: Settings) 
     manager.register(Named(), name="named")
     with running(create_app(settings, plugins=manager)) as admin:
         assert admin.get("/api/named/name").text == "named"
+
+
+class FailsLate(Throwaway):
+    """Contributes a collector, a terminal and a topic, then fails to start or migrate."""
+
+    def __init__(self, name: str, failing: str, folder: Path) -> None:
+        super().__init__(name)
+        self.failing, self.folder = failing, folder
+
+    @hookimpl
+    def register_migrations(self) -> Path | None:
+        return self.folder if self.failing == "migration" else None
+
+    @hookimpl
+    def register_terminals(self, skyport: Any) -> list[Any]:
+        class Shell:
+            name, scope, description = "lateshell", "late:read", "never opens"
+
+            async def open(self, target: str, size: Any, user: Any) -> Any:
+                raise AssertionError("a failed plugin's terminal was opened")
+
+        return [Shell()]
+
+    @hookimpl
+    async def startup(self, skyport: Any) -> None:
+        skyport.add_topic("late.events", scope="late:read")
+        raise RuntimeError("cannot start")
+
+
+@pytest.mark.parametrize("failing", ["startup", "migration"])
+def test_a_plugin_that_fails_to_start_or_migrate_contributes_nothing(
+    failing: str, settings: Settings, tmp_path: Path
+) -> None:
+    folder = write_revision(
+        tmp_path / "late", "late_0001", None, 'raise RuntimeError("boom")', label="late"
+    )
+    manager = PluginManager(strict=False, use_entry_points=False)
+    manager.register(FailsLate("late", failing, folder), name="late")
+    manager.register(Throwaway("healthy"), name="healthy")
+    with running(create_app(settings, plugins=manager)) as admin:
+        assert manager.records["late"].status == "failed"
+        collectors = admin.get("/api/metrics").json()["collectors"]
+        assert "late" not in collectors and "healthy" in collectors
+        prometheus = admin.get("/metrics").text
+        assert "late" not in prometheus and "healthy" in prometheus
+        assert "lateshell" not in {t["name"] for t in admin.get("/api/terminals").json()}
+        assert "late" not in {p["plugin"] for p in admin.get("/api/dashboard/panels").json()}
+        with admin.websocket_connect("/ws") as ws:
+            ws.send_json({"type": "subscribe", "topics": ["late.events"]})
+            assert "unknown topic" in ws.receive_json(timeout=5)["message"]

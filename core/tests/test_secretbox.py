@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar import Litestar
 
-from skyport.api import SecretBox, SecretDecryptError
+from skyport.api import SecretBox, SecretDecryptError, hkdf
 
 
 def test_round_trip_and_random_nonce() -> None:
@@ -41,3 +41,25 @@ def test_each_plugin_has_its_own_key(app: Litestar) -> None:
     assert docker.secrets.decrypt_text(token) == "only docker reads this"
     with pytest.raises(SecretDecryptError):
         core.secrets.decrypt(token)
+
+
+def test_earlier_keys_still_open_and_reseal_moves_to_the_current_key() -> None:
+    old, new = SecretBox(b"o" * 32), SecretBox(b"n" * 32, previous=[b"o" * 32])
+    token = old.encrypt("from 0.1.0", context="server:web-1")
+    assert new.decrypt_text(token, context="server:web-1") == "from 0.1.0"
+    moved = new.reseal(token, context="server:web-1")
+    assert moved is not None and new.reseal(moved, context="server:web-1") is None
+    assert SecretBox(b"n" * 32).decrypt_text(moved, context="server:web-1") == "from 0.1.0"
+    with pytest.raises(SecretDecryptError):
+        old.decrypt(moved, context="server:web-1")
+
+
+def test_plugins_get_a_key_of_their_own_and_never_the_master_secret(app: Litestar) -> None:
+    from skyport.auth.keys import derive_key, load_master_key
+
+    master = load_master_key(app.state.settings.data_path)
+    core = app.state.contexts["core"]
+    assert not hasattr(core.services, "master_key")
+    assert len(core.key) == 32 and core.key not in (master, derive_key(master, "jwt"))
+    assert core.key == hkdf(master, "skyport plugin core")
+    assert app.state.contexts["docker"].key != core.key

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from litestar.params import SkipValidation
 
     from skyport import hookimpl
+    from skyport.auth.keys import hkdf
     from skyport.auth.principal import Principal
     from skyport.context import PluginContext
     from skyport.errors import BackendUnavailable
@@ -84,6 +85,7 @@ _HOMES = {
     "TerminalSession": "skyport.types",
     "TerminalSize": "skyport.types",
     "hookimpl": "skyport",
+    "hkdf": "skyport.auth.keys",
     "Principal": "skyport.auth.principal",
     "PluginContext": "skyport.context",
     "BackendUnavailable": "skyport.errors",
@@ -149,5 +151,6 @@ __all__ = [
     "TerminalProvider",
     "TerminalSession",
     "TerminalSize",
+    "hkdf",
     "hookimpl",
 ]

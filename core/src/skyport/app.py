@@ -77,9 +77,8 @@ def create_app(
         ResourceGrants(database),
         AuditLog(database),
         registry,
-        master_key=master_key,
     )
-    contexts = gather_contributions(manager, services)
+    contexts = gather_contributions(manager, services, master_key)
     context_for: Callable[[str], PluginContext] = contexts.__getitem__
     users = UserBook(database)
     auth = AuthService(
@@ -111,6 +110,11 @@ def create_app(
         if generated:
             _announce_admin_password(generated)
         await manager.call_each_async("startup", context_for)
+        for name, record in manager.records.items():
+            if record.status == "failed":  # its migration or startup failed: leave it all out
+                for collector in registry.withdraw(name):
+                    hub.remove(collector.name)
+                broker.remove_topics(name)
         await hub.start()
         background = [
             asyncio.create_task(live_sessions.run()),

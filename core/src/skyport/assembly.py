@@ -17,6 +17,7 @@ from typing import Any
 from litestar.controller import Controller
 from litestar.handlers import BaseRouteHandler
 
+from skyport.auth.keys import derive_key, plugin_key
 from skyport.config import plugin_settings
 from skyport.context import CoreServices, PluginContext
 from skyport.plugins import PluginManager
@@ -33,17 +34,28 @@ from skyport.types import (
 class Contexts(dict[str, PluginContext]):
     """Plugin name -> its context, built on first use."""
 
-    def __init__(self, services: CoreServices, config_types: dict[str, type]) -> None:
+    def __init__(
+        self, services: CoreServices, config_types: dict[str, type], master_key: bytes
+    ) -> None:
         super().__init__()
         self.services = services
         self.config_types = config_types
+        self._master_key = master_key
 
     def __missing__(self, name: str) -> PluginContext:
         settings_type = self.config_types.get(name)
         settings = (
             plugin_settings(self.services.settings, name, settings_type) if settings_type else None
         )
-        context = PluginContext(name, settings, self.services, logging.getLogger(f"skyport.{name}"))
+        context = PluginContext(
+            name,
+            settings,
+            self.services,
+            logging.getLogger(f"skyport.{name}"),
+            key=plugin_key(self._master_key, name),
+            # 0.1.0 sealed plugin secrets with this key: still readable, resealed on use
+            previous_secrets_keys=(derive_key(self._master_key, f"secrets:{name}"),),
+        )
         self[name] = context
         return context
 
@@ -62,15 +74,18 @@ def migration_folders(manager: PluginManager) -> dict[str, Path]:
     return folders
 
 
-def gather_contributions(manager: PluginManager, services: CoreServices) -> Contexts:
-    """Call every registration hook; fill ``services.registry``; return the contexts."""
+def gather_contributions(
+    manager: PluginManager, services: CoreServices, master_key: bytes
+) -> Contexts:
+    """Call every registration hook; fill ``services.registry``; return the contexts
+    (each with its plugin's own key, derived from ``master_key``)."""
     config_types = {}
     for name, settings_type in manager.call_each("register_config"):
         if isinstance(settings_type, type):
             config_types[name] = settings_type
         else:
             manager.fail(name, f"register_config returned {settings_type!r}, not a class")
-    contexts = Contexts(services, config_types)
+    contexts = Contexts(services, config_types, master_key)
     for name in manager.active:
         contexts[name]  # validate every plugin's settings now: bad config stops start-up
     registry = services.registry

@@ -34,6 +34,8 @@ class TopicSpec:
     prefix: str
     scope: str
     starter: TopicStarter | None = None
+    owner: str = ""
+    """The plugin that declared the topic ("" for the core)."""
 
     def matches(self, topic: str) -> bool:
         if self.prefix.endswith(":"):
@@ -78,10 +80,16 @@ class Broker:
         self._loop = loop
         self._loop_thread = threading.get_ident()
 
-    def add_topic(self, prefix: str, *, scope: str, starter: TopicStarter | None = None) -> None:
+    def add_topic(
+        self, prefix: str, *, scope: str, starter: TopicStarter | None = None, owner: str = ""
+    ) -> None:
         if any(s.prefix == prefix for s in self._specs):
             raise ValueError(f"WebSocket topic {prefix!r} is declared twice")
-        self._specs.append(TopicSpec(prefix, scope, starter))
+        self._specs.append(TopicSpec(prefix, scope, starter, owner))
+
+    def remove_topics(self, owner: str) -> None:
+        """Forget the topics plugin ``owner`` declared (it failed to start)."""
+        self._specs = [s for s in self._specs if s.owner != owner]
 
     def spec_for(self, topic: str) -> TopicSpec | None:
         return next((s for s in self._specs if s.matches(topic)), None)

@@ -32,8 +32,6 @@ class CoreServices:
     grants: ResourceGrants
     audit: AuditLog
     registry: Registry
-    master_key: bytes = field(default=b"", repr=False)
-    """The server's master secret: only ever used to derive purpose keys."""
 
 
 @dataclass
@@ -48,6 +46,11 @@ class PluginContext:
     logger: logging.Logger
     state: dict[str, Any] = field(default_factory=dict)
     """Free room for the plugin's long-lived objects (clients, tasks)."""
+    key: bytes = field(default=b"", repr=False)
+    """This plugin's own 256-bit secret, derived for it alone from the server's master
+    secret (HKDF): derive what else it needs from it (``skyport.api.hkdf(key, purpose)``)."""
+    previous_secrets_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    """Keys that sealed this plugin's secrets in earlier releases (read, never written)."""
 
     @property
     def config(self) -> Settings:
@@ -71,14 +74,14 @@ class PluginContext:
     @property
     def secrets(self) -> SecretBox:
         """This plugin's box for secrets at rest: ``skyport.secrets.encrypt(key_text)``."""
-        from skyport.auth.keys import derive_key
+        from skyport.auth.keys import hkdf
         from skyport.secretbox import SecretBox
 
         box = self.state.get("_secretbox")
         if box is None:
-            if not self.services.master_key:
-                raise RuntimeError("no master key: the app was built without one")
-            box = SecretBox(derive_key(self.services.master_key, f"secrets:{self.name}"))
+            if not self.key:
+                raise RuntimeError("no key: the app was built without one")
+            box = SecretBox(hkdf(self.key, "secrets"), previous=self.previous_secrets_keys)
             self.state["_secretbox"] = box
         return box
 
@@ -101,4 +104,4 @@ class PluginContext:
         subscribes to a topic; the async callable it returns is called when the
         last one leaves — use it to follow logs only while someone watches.
         """
-        self.services.broker.add_topic(prefix, scope=scope, starter=starter)
+        self.services.broker.add_topic(prefix, scope=scope, starter=starter, owner=self.name)

@@ -35,6 +35,20 @@ class Registry:
     def owner(self, item: object) -> str:
         return self.owners.get(id(item), "")
 
+    def withdraw(self, plugin: str) -> list[MetricsCollector]:
+        """Take out what ``plugin`` contributed that the running system uses: collectors,
+        marketplace sources, deployers, terminals, panels. Returns its collectors."""
+        mine = self.owners.get
+        gone = [c for c in self.collectors if mine(id(c)) == plugin]
+        self.collectors[:] = [c for c in self.collectors if mine(id(c)) != plugin]
+        self.marketplace_sources[:] = [s for s in self.marketplace_sources if mine(id(s)) != plugin]
+        self.deployers[:] = [d for d in self.deployers if mine(id(d)) != plugin]
+        self.panels[:] = [p for p in self.panels if p.plugin != plugin]
+        for name, terminal in list(self.terminals.items()):
+            if mine(id(terminal)) == plugin:
+                del self.terminals[name]
+        return gone
+
     def scopes_at(self, *levels: str) -> frozenset[str]:
         """Every declared scope whose level is one of ``levels``."""
         return frozenset(p.name for p in self.permissions.values() if p.level in levels)

@@ -83,6 +83,10 @@ class MetricsHistory:
         elif series.fine.maxlen != size:
             series.fine = deque(series.fine, maxlen=size)
 
+    def forget(self, collector: str) -> None:
+        """Stop keeping ``collector``'s history (its plugin was left out)."""
+        self._series.pop(collector, None)
+
     def record(self, collector: str, ts: float, data: Any) -> None:
         """Add one snapshot (plain builtins, as from ``msgspec.to_builtins``)."""
         if collector not in self._series:

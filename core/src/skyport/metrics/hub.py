@@ -149,6 +149,14 @@ class MetricsHub:
         else:
             self._wanted.clear()
 
+    def remove(self, name: str) -> None:
+        """Drop collector ``name`` before the hub starts (its plugin failed to start)."""
+        if self._started:
+            raise RuntimeError("collectors can only be removed before the hub starts")
+        self._slots.pop(name, None)
+        if self.history is not None:
+            self.history.forget(name)
+
     # -- lifecycle ---------------------------------------------------------
 
     async def start(self) -> None:

@@ -132,6 +132,28 @@ class Inventory:
             rows = await conn.execute(sa.select(servers_table))
             self._servers = {row.name: _row_to_server(row) for row in rows}
 
+    async def reseal(self) -> list[str]:
+        """Seal again with the current key the credentials an earlier release sealed
+        (0.1.0 used another key); the names of the servers whose credentials moved."""
+        moved = []
+        for server in self.all():
+            try:
+                token = server.secret and self.box.reseal(
+                    server.secret, context=f"server:{server.name}"
+                )
+            except SecretDecryptError:
+                continue  # unreadable (secret key changed): credentials() will say so
+            if token:
+                async with self.database.begin() as conn:
+                    await conn.execute(
+                        servers_table.update()
+                        .where(servers_table.c.name == server.name)
+                        .values(secret=token)
+                    )
+                self._servers[server.name] = msgspec.structs.replace(server, secret=token)
+                moved.append(server.name)
+        return moved
+
     def names(self) -> list[str]:
         return sorted(self._servers)
 

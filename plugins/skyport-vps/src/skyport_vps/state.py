@@ -33,6 +33,8 @@ class VpsState:
         settings: VpsSettings = skyport.settings
         inventory = Inventory(skyport.database, skyport.secrets)
         await inventory.load()
+        if moved := await inventory.reseal():
+            skyport.logger.info("credentials of %s sealed with this release's key", moved)
         pool = Pool(settings, inventory.credentials, inventory.get)
         executor = ThreadPoolExecutor(settings.max_parallel, thread_name_prefix="vps")
         state = cls(skyport, inventory, pool, executor)
