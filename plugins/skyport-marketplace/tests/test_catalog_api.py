@@ -240,3 +240,14 @@ def test_the_skyport_schema_is_served(market: TestClient[Litestar]) -> None:
     assert "AppTemplate" in json.dumps(schema)
     types = {f["type"] for f in market.get("/api/marketplace/formats").json()}
     assert types == {"portainer", "casaos", "umbrel", "skyport"}
+
+
+def test_an_install_without_a_deployer_for_its_kind_says_which_plugin_is_missing(
+    market: TestClient[Litestar],
+) -> None:
+    detail = market.get("/api/marketplace/apps/lissy:nginx").json()
+    assert detail["deployer"] is None and detail["you_may_install"] is False
+    response = market.post("/api/marketplace/apps/lissy:nginx/install", json={"name": "web"})
+    assert response.status_code == 503
+    assert "install and enable skyport-docker" in response.json()["detail"]
+    assert market.get("/api/marketplace/installed").json() == []

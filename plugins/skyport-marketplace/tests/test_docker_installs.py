@@ -329,3 +329,29 @@ def test_progress_reaches_the_websocket(
     finished = next(m["data"]["job"] for m in messages if m.get("data", {}).get("done"))
     assert finished["state"] == "done"
     assert any("recreating" in s["step"] for s in finished["steps"])
+
+
+def test_the_cli_installs_follows_the_job_and_uninstalls(
+    engine: docker.APIClient,
+    tmp_path: Path,
+    run_cli: Callable[..., Any],
+    names: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skyport.testing import cli_ok, one_line_error
+
+    monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "pm2,vps")  # local mode loads every plugin
+    sources = catalog(tmp_path)["sources"]
+    cli_ok(run_cli("marketplace", "source", "add", "local", "skyport", sources[0]["url"]))
+    name = names("cli")
+    error = one_line_error(run_cli("marketplace", "install", "local:greeter", "--name", name))
+    assert "required setting missing: TOKEN" in error
+    installed = cli_ok(
+        run_cli("marketplace", "install", "local:greeter", "--name", name, "--set", "TOKEN=t")
+    )
+    assert f"install {name}: done" in installed.out and "installed" in installed.out
+    rows = cli_ok(run_cli("marketplace", "installed", "--json")).json()
+    assert [(r["name"], r["status"]["state"]) for r in rows] == [(name, "running")]
+    assert engine.inspect_container(name)["State"]["Running"]
+    cli_ok(run_cli("marketplace", "uninstall", name, "--remove-data"))
+    assert not engine.containers(all=True, filters={"label": f"skyport.app={name}"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -337,3 +338,19 @@ def test_the_published_json_schema_is_the_formats_own() -> None:
     assert json.loads(SCHEMA_FILE.read_text()) == json_schema(), (
         f"regenerate {SCHEMA_FILE.name}: python -m skyport_marketplace.formats.skyport"
     )
+
+
+def test_a_store_is_read_from_its_zip_file_as_from_its_folder(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = stores["IceWhaleTech_CasaOS-AppStore"]
+    archive = tmp_path / "store.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():  # as a release archive: under one top folder
+                zipped.write(path, f"CasaOS-AppStore-main/{path.relative_to(folder)}")
+        zipped.writestr("CasaOS-AppStore-main/Apps/Databag/icon.png", b"\x89PNG")
+    from_zip = parse_folder(CasaOSFormat(), archive, tmp_path)
+    from_folder = parse_folder(CasaOSFormat(), folder, tmp_path)
+    assert [t.id for t in from_zip.templates] == [t.id for t in from_folder.templates]
+    assert len(from_zip.templates) == 4
