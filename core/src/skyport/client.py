@@ -26,7 +26,7 @@ import json as jsonlib
 import os
 import queue
 import ssl
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -474,22 +474,28 @@ class _FeedLink(Protocol):
     def close(self) -> None: ...
 
 
+def _open_websocket(client: Client, path: str, refused: Callable[[int], ClientError]) -> Any:
+    """A sync WebSocket to ``path`` on the client's server, with its token; a refusal at the
+    handshake is ``refused(status)``, no answer :class:`ServerUnreachable`."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+    from websockets.sync.client import connect as ws_connect
+
+    url = "ws" + client.url.removeprefix("http") + path
+    headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
+    try:
+        return ws_connect(
+            url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
+        ).__enter__()  # left by the caller's close()
+    except InvalidStatus as exc:
+        raise refused(exc.response.status_code) from None
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise ServerUnreachable(client.url, _reason(exc)) from None
+
+
 class _RemoteFeedLink:
     def __init__(self, client: Client) -> None:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect as ws_connect
-
         self._client = client
-        target = "ws" + client.url.removeprefix("http") + "/ws"
-        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
-        try:
-            self._socket = ws_connect(
-                target, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
-            ).__enter__()  # left by close()
-        except InvalidStatus as exc:
-            raise client._refused(f"HTTP {exc.response.status_code}") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise ServerUnreachable(client.url, _reason(exc)) from None
+        self._socket = _open_websocket(client, "/ws", lambda s: client._refused(f"HTTP {s}"))
 
     def send(self, text: str) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -668,23 +674,11 @@ class TerminalLink(Protocol):
 
 class _RemoteTerminal:
     def __init__(self, client: Client, query: str) -> None:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect as ws_connect
-
-        url = "ws" + client.url.removeprefix("http") + "/ws/terminal?" + query
-        headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
-        try:
-            self._socket = ws_connect(
-                url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
-            ).__enter__()  # left by close()
-        except InvalidStatus as exc:
+        def refused(status: int) -> ClientError:
             client.get("/api/auth/me")  # a 401 explains itself there
-            raise Forbidden(
-                exc.response.status_code,
-                f"the terminal was refused (HTTP {exc.response.status_code})",
-            ) from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            raise ServerUnreachable(client.url, _reason(exc)) from None
+            return Forbidden(status, f"the terminal was refused (HTTP {status})")
+
+        self._socket = _open_websocket(client, "/ws/terminal?" + query, refused)
 
     def send(self, message: dict[str, Any]) -> None:
         self._socket.send(jsonlib.dumps(message))

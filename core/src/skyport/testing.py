@@ -9,7 +9,7 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 ``bearer``, ``free_port``, ``LiveServer``, ``require_backend``, ``schema_differences``,
 ``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, for the
 CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``, and
-for the TUI ``tui_pilot`` and ``pilot_wait``.
+for the TUI ``tui_pilot``, ``pilot_wait``, ``tui_area`` and ``tui_screen``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import httpx
 import pytest
@@ -47,6 +47,11 @@ from skyport.store import Database
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
+
+    from skyport.tui.app import SkyportTui
+
+ScreenT = TypeVar("ScreenT")
+"""A TUI screen class (see :func:`tui_screen`)."""
 
 ADMIN_PASSWORD = "admin-password-for-tests"  # noqa: S105 - tests only
 
@@ -439,3 +444,19 @@ async def pilot_wait(
             raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
         await pilot.pause(0.1)
     return result
+
+
+async def tui_screen(pilot: Pilot[Any], kind: type[ScreenT]) -> ScreenT:
+    """Wait until the TUI shows a screen of ``kind`` (a list, a log, a dialog …); return it."""
+    screen: ScreenT = await pilot_wait(
+        pilot, lambda: isinstance(pilot.app.screen, kind) and pilot.app.screen, kind.__name__
+    )
+    return screen
+
+
+async def tui_area(pilot: Pilot[Any], name: str, kind: type[ScreenT]) -> ScreenT:
+    """Go to area ``name`` (``:name``) once its plugin is known; return its screen."""
+    tui: SkyportTui = pilot.app  # type: ignore[assignment]
+    await pilot_wait(pilot, lambda: any(a.name == name for a in tui.areas), f"area {name}")
+    await pilot.press("colon", *name, "enter")
+    return await tui_screen(pilot, kind)

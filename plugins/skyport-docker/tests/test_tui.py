@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 import docker
 import httpx
@@ -13,15 +13,22 @@ from litestar import Litestar
 from textual.pilot import Pilot
 from textual.widgets import DataTable, RichLog, TextArea
 
-from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    LiveServer,
+    bearer,
+    login,
+    pilot_wait,
+    tui_area,
+    tui_pilot,
+    tui_screen,
+)
 from skyport.tui.screens.containers import ContainersScreen
 from skyport.tui.screens.detail import DocumentScreen, LogScreen
 from skyport.tui.screens.images import ImagesScreen, StacksScreen
 from skyport.tui.widgets import Confirm
 
 from .test_stacks import compose_file, states
-
-T = TypeVar("T")
 
 GRACEFUL = "trap 'exit 0' TERM; while true; do sleep 1; done"
 """A PID 1 that stops at once when asked (a bare sleep would wait for the engine's kill)."""
@@ -43,15 +50,8 @@ def token_for(server: LiveServer, role: str = "admin") -> str:
         return login(http, role, f"{role}-password")
 
 
-async def area_screen(pilot: Pilot[Any], key: str, kind: type[T]) -> T:
-    app = pilot.app
-    await pilot_wait(pilot, lambda: any(a.name == "containers" for a in app.areas), "docker")
-    await pilot.press(key)
-    return await pilot_wait(pilot, lambda: isinstance(app.screen, kind) and app.screen, "screen")
-
-
 async def containers_screen(pilot: Pilot[Any]) -> ContainersScreen:
-    return await area_screen(pilot, "2", ContainersScreen)
+    return await tui_area(pilot, "containers", ContainersScreen)
 
 
 def cells(screen: ContainersScreen, container_id: str) -> dict[str, str] | None:
@@ -113,9 +113,7 @@ async def test_logs_follow_live(
         await pilot_wait(pilot, lambda: cells(screen, ref), "the container")
         select(screen, ref)
         await pilot.press("l")
-        logs = await pilot_wait(
-            pilot, lambda: isinstance(pilot.app.screen, LogScreen) and pilot.app.screen, "logs"
-        )
+        logs = await tui_screen(pilot, LogScreen)
 
         def numbers() -> list[int]:
             lines = logs.query_one(RichLog).lines
@@ -151,14 +149,12 @@ async def test_an_image_tag_is_described_and_removed_from_the_tui(
     tag = f"skyport-test/{unique('tui')}:v1"
     engine.tag(test_image, tag.rpartition(":")[0], "v1")
     async with tui_pilot(server.url, token_for(server)) as pilot:
-        screen = await area_screen(pilot, "3", ImagesScreen)
+        screen = await tui_area(pilot, "images", ImagesScreen)
         await pilot_wait(pilot, lambda: tag in screen.table.rows, "the tag")
         assert test_image in screen.table.rows  # one row per tag, as docker images
         screen.table.move_cursor(row=screen.table.get_row_index(tag), animate=False)
         await pilot.press("d")
-        document = await pilot_wait(
-            pilot, lambda: isinstance(pilot.app.screen, DocumentScreen) and pilot.app.screen, "doc"
-        )
+        document = await tui_screen(pilot, DocumentScreen)
         assert tag in document.query_one(TextArea).text
         await pilot.press("escape", "ctrl+d", "y")
         await pilot_wait(pilot, lambda: not engine.images(name=tag), "the engine to drop it")
@@ -180,7 +176,7 @@ async def test_a_stack_is_listed_and_stopped_from_the_tui(
     )
     assert answer.status_code == 201, answer.text
     async with tui_pilot(server.url, token) as pilot:
-        screen = await area_screen(pilot, "4", StacksScreen)
+        screen = await tui_area(pilot, "stacks", StacksScreen)
         await pilot_wait(pilot, lambda: name in screen.table.rows, "the stack")
         assert [str(c) for c in screen.table.get_row(name)][1:3] == ["running", "2/2"]
         screen.table.move_cursor(row=screen.table.get_row_index(name), animate=False)

@@ -23,7 +23,16 @@ from skyport.api import (
     Requirement,
 )
 from skyport.config import Settings
-from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    LiveServer,
+    bearer,
+    login,
+    pilot_wait,
+    tui_area,
+    tui_pilot,
+    tui_screen,
+)
 from skyport.tui.screens.detail import DocumentScreen
 from skyport.tui.screens.marketplace import InstallForm, JobScreen, MarketplaceScreen
 
@@ -104,12 +113,7 @@ def token_for(server: LiveServer, role: str = "admin") -> str:
 
 
 async def marketplace(pilot: Pilot[Any]) -> MarketplaceScreen:
-    app = pilot.app
-    await pilot_wait(pilot, lambda: any(a.name == "marketplace" for a in app.areas), "the area")
-    await pilot.press("colon", *"market", "enter")
-    return await pilot_wait(
-        pilot, lambda: isinstance(app.screen, MarketplaceScreen) and app.screen, "the screen"
-    )
+    return await tui_area(pilot, "marketplace", MarketplaceScreen)
 
 
 def titles(screen: MarketplaceScreen) -> list[str]:
@@ -121,9 +125,7 @@ async def test_search_describe_and_a_refresh_followed_to_the_end(server: LiveSer
         app = pilot.app
         screen = await marketplace(pilot)
         await pilot.press("R")  # refresh the source: the catalog is read, step by step
-        job: JobScreen = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, JobScreen) and app.screen, "the job"
-        )
+        job = await tui_screen(pilot, JobScreen)
         await pilot_wait(pilot, lambda: "refresh portainer: done" in app.status[0], "done")
         assert job.query_one(RichLog).lines  # its steps
         await pilot.press("escape")
@@ -132,9 +134,7 @@ async def test_search_describe_and_a_refresh_followed_to_the_end(server: LiveSer
         await pilot_wait(pilot, lambda: titles(screen) and titles(screen)[0] == "Nginx", "nginx")
         assert len(titles(screen)) < 20
         await pilot.press("enter", "d")
-        document = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, DocumentScreen) and app.screen, "details"
-        )
+        document = await tui_screen(pilot, DocumentScreen)
         assert document.title_text.startswith("app portainer")
 
 
@@ -147,16 +147,12 @@ async def test_an_app_is_installed_with_its_form_and_its_progress_followed(
         await pilot.press("slash", *"mysql")
         await pilot_wait(pilot, lambda: titles(screen) and titles(screen)[0] == "MySQL", "mysql")
         await pilot.press("enter", "i")
-        form: InstallForm = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, InstallForm) and app.screen, "the form"
-        )
+        form = await tui_screen(pilot, InstallForm)
         assert form.query_one("#install-name", Input).value == "mysql"
         assert form.query_one("#setting-0", Input).password  # MYSQL_ROOT_PASSWORD: hidden
         form.query_one("#setting-0", Input).value = "s3cret-root"
         await pilot.press("ctrl+s")
-        job: JobScreen = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, JobScreen) and app.screen, "the job"
-        )
+        job = await tui_screen(pilot, JobScreen)
         await pilot_wait(pilot, lambda: "install mysql: done" in app.status[0], "done")
         lines = [strip.text for strip in job.query_one(RichLog).lines]
         assert [line for line in lines if line.startswith("step ")][-3:] == [

@@ -12,7 +12,16 @@ import pytest
 from litestar import Litestar
 from textual.widgets import RichLog
 
-from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    LiveServer,
+    bearer,
+    login,
+    pilot_wait,
+    tui_area,
+    tui_pilot,
+    tui_screen,
+)
 from skyport.tui.screens.detail import LogScreen
 from skyport.tui.screens.pm2 import Pm2Screen
 
@@ -54,12 +63,7 @@ async def test_processes_are_listed_restarted_and_their_logs_follow_live(
 ) -> None:
     name = logger
     async with tui_pilot(server.url, token) as pilot:
-        app = pilot.app
-        await pilot_wait(pilot, lambda: any(a.name == "pm2" for a in app.areas), "the area")
-        await pilot.press("colon", *"pm2", "enter")
-        screen: Pm2Screen = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, Pm2Screen) and app.screen, "the screen"
-        )
+        screen = await tui_area(pilot, "pm2", Pm2Screen)
         row = await pilot_wait(pilot, lambda: row_of(screen, name), "the process")
         assert row["STATUS"] == "online" and row["RESTARTS"] == "0"
         pid_before = await asyncio.to_thread(_pid, daemon, name)
@@ -68,9 +72,7 @@ async def test_processes_are_listed_restarted_and_their_logs_follow_live(
         assert await asyncio.to_thread(_pid, daemon, name) != pid_before  # the daemon restarted it
 
         await pilot.press("l")
-        logs: LogScreen = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, LogScreen) and app.screen, "the log"
-        )
+        logs = await tui_screen(pilot, LogScreen)
 
         def ticks() -> list[int]:
             texts = [s.text.strip() for s in logs.query_one(RichLog).lines]

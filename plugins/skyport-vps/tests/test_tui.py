@@ -4,15 +4,22 @@ host's output live, against a real server and private sshd instances."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from litestar import Litestar
-from textual.pilot import Pilot
 from textual.widgets import RichLog
 
-from skyport.testing import ADMIN_PASSWORD, LiveServer, bearer, login, pilot_wait, tui_pilot
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    LiveServer,
+    bearer,
+    login,
+    pilot_wait,
+    tui_area,
+    tui_pilot,
+    tui_screen,
+)
 from skyport.tui.screens.servers import RunScreen, ServersScreen
 
 from .conftest import Keys, Sshd, server_body
@@ -41,30 +48,21 @@ def output(screen: RunScreen) -> str:
     return "\n".join(strip.text for strip in screen.query_one(RichLog).lines)
 
 
-async def run_screen(pilot: Pilot[Any]) -> RunScreen:
-    app = pilot.app
-    return await pilot_wait(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen, "run")
-
-
 async def test_a_command_runs_on_marked_servers_and_on_a_tag_with_each_hosts_output(
     server: LiveServer, token: str
 ) -> None:
     async with tui_pilot(server.url, token) as pilot:
         app = pilot.app
-        await pilot_wait(pilot, lambda: any(a.name == "servers" for a in app.areas), "the area")
-        await pilot.press("colon", *"vps", "enter")
-        screen: ServersScreen = await pilot_wait(
-            pilot, lambda: isinstance(app.screen, ServersScreen) and app.screen, "the screen"
-        )
+        screen = await tui_area(pilot, "servers", ServersScreen)
         await pilot_wait(pilot, lambda: screen.table.row_count == 3, "the inventory")
         screen.table.move_cursor(row=screen.table.get_row_index("db-1"), animate=False)
         await pilot.press("space")  # marks db-1 (and moves down)
         await pilot.press("x", *"echo hi-$((6*7))", "enter")
-        run = await run_screen(pilot)
+        run = await tui_screen(pilot, RunScreen)
         await pilot_wait(pilot, lambda: "exit 0" in output(run), "the result")
         assert "db-1 | hi-42" in output(run) and "web-" not in output(run)
         await pilot.press("escape", "g", *"web", "enter", *"hostname; exit 3", "enter")
-        run = await run_screen(pilot)
+        run = await tui_screen(pilot, RunScreen)
         await pilot_wait(pilot, lambda: output(run).count("exit 3") == 2, "both results")
         assert "web-1 | " in output(run) and "web-2 | " in output(run)
         assert "db-1" not in output(run)
