@@ -15,12 +15,9 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.status_codes import HTTP_404_NOT_FOUND, HTTP_500_INTERNAL_SERVER_ERROR
 
-from skyport import __version__, dashboard
+from skyport import dashboard, openapi
 from skyport.assembly import gather_contributions
 from skyport.audit import AuditLog
 from skyport.auth import admin_routes
@@ -153,6 +150,7 @@ def create_app(
             *terminal_routes.ROUTES,
             *plugin_routers,
             *dashboard.asset_routes(),
+            openapi.swagger_assets(),
         ],
         middleware=[
             *_trusted_proxies(settings),
@@ -160,7 +158,8 @@ def create_app(
             AuditMiddleware,
         ],
         lifespan=[lifespan],
-        openapi_config=_openapi(),
+        openapi_config=openapi.openapi_config(),
+        plugins=[openapi.DocumentedErrors()],
         exception_handlers={
             HTTP_404_NOT_FOUND: dashboard.page_or_not_found(),
             HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
@@ -228,17 +227,4 @@ def _announce_admin_password(password: str) -> None:
         "  It is shown only this once: log in and change it (skyport users passwd admin).\n",
         file=sys.stderr,
         flush=True,
-    )
-
-
-def _openapi() -> OpenAPIConfig:
-    bearer = SecurityScheme(type="http", scheme="bearer", bearer_format="JWT or skp_ API token")
-    return OpenAPIConfig(
-        title="SkyPort",
-        version=__version__,
-        path="/schema",
-        render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
-        openapi_router=Router(path="/schema", route_handlers=[], opt={"scope": "status:read"}),
-        components=Components(security_schemes={"bearer": bearer}),
-        security=[{"bearer": []}],
     )
