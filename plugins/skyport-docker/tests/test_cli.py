@@ -37,7 +37,6 @@ Run = Callable[..., Result]
 def cli(engine: docker.APIClient, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
     """``cli("docker", "ps", stdin="...", tty=False)`` → exit code, stdout, stderr (local mode)."""
     monkeypatch.setenv("SKYPORT_PLUGINS__STRICT", "true")  # a broken plugin fails loudly
-    monkeypatch.setenv("SKYPORT_DISABLE_PLUGINS", "hello")
     return run_cli
 
 
@@ -67,6 +66,17 @@ def removed(engine: docker.APIClient) -> Iterator[list[str]]:
 def test_local_mode_loads_the_docker_plugin(cli: Run) -> None:
     status = ok(cli("status", "--json")).json()
     assert "docker" in status["plugins"]["loaded"], status["plugins"]
+
+
+def test_engine_check_names_the_engine_and_the_compose_tool(sp: Run) -> None:
+    checked = sp("engine", "check")
+    assert checked.code == 0, checked
+    lines = checked.out.splitlines()
+    assert (
+        lines[0].startswith("engine ") and "local (unix://" in lines[0] and "up (Docker" in lines[0]
+    )
+    assert lines[1].startswith("compose ") and lines[1].endswith(": reaches it")
+    assert sp("engine", "check", "--json").json()["ok"] is True  # type: ignore[index]
 
 
 def test_cli_module_imports_neither_the_sdk_nor_the_server() -> None:

@@ -543,13 +543,11 @@ def test_a_tcp_engine_with_mutual_tls(
     assert [e["name"] for e in api.get("/api/docker/engines").json()] == ["local"]
 
 
-def fresh_app(make_settings: Callable[..., Settings]) -> Litestar:
+def fresh_app(make_settings: Callable[..., Settings], **docker: Any) -> Litestar:
     """A new application on the same data directory (a server restart)."""
-    from skyport_docker import plugin
-
     manager = PluginManager(strict=True, use_entry_points=False)
     manager.register(plugin, name="docker")
-    return create_app(make_settings(), plugins=manager)
+    return create_app(make_settings(docker=docker), plugins=manager)
 
 
 @pytest.mark.every_database
@@ -658,6 +656,51 @@ def test_a_compose_stack_on_an_ssh_engine(
     removed = api.delete(f"/api/docker/stacks/{name}", params={**remote, "volumes": True})
     assert removed.status_code == 204, removed.text
     assert states(engine, name) == {}
+
+
+def test_engine_check_says_compose_reaches_an_ssh_engine(
+    api: TestClient[Litestar], sshd: SSHServer
+) -> None:
+    assert (
+        api.post("/api/docker/engines", json={"name": "viassh", "url": sshd.url}).status_code == 201
+    )
+    checked = api.get("/api/docker/engines/viassh/check")
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["ok"] is True, checked.json()
+    assert checked.json()["compose_error"] is None and checked.json()["compose"]
+
+
+def test_compose_without_paramiko_is_named_before_and_when_a_stack_fails(
+    make_settings: Callable[..., Settings], sshd: SSHServer, tmp_path: Path
+) -> None:
+    """Debian's docker-compose 1.x reaches ssh:// engines through paramiko; without it
+    (here: the real docker-compose, with paramiko made impossible to import), the check and
+    the deploy's 503 say which tool lacks which package."""
+    legacy = shutil.which("docker-compose")
+    require_backend(legacy is not None, "no docker-compose (Compose 1.x) to run without paramiko")
+    wrapper = tmp_path / "compose_without_paramiko.py"
+    wrapper.write_text(
+        "import runpy, sys\n"
+        "sys.modules['paramiko'] = None  # as if the package were not installed\n"
+        f"sys.argv[0] = {legacy!r}\n"
+        f"runpy.run_path({legacy!r}, run_name='__main__')\n"
+    )
+    interpreter = Path(legacy).read_text().splitlines()[0].removeprefix("#!").strip()
+    app = fresh_app(make_settings, compose_command=f"{interpreter} {wrapper}")
+    with TestClient(app) as client:
+        client.headers.update(bearer(login(client, "admin", ADMIN_PASSWORD)))
+        added = client.post("/api/docker/engines", json={"name": "viassh", "url": sshd.url})
+        assert added.status_code == 201, added.text
+        checked = client.get("/api/docker/engines/viassh/check").json()
+        assert checked["ok"] is False and checked["engine_error"] is None
+        assert "install python3-paramiko" in checked["compose_error"]
+        body = {"name": "nopara", "compose": compose_file()}
+        refused = client.post("/api/docker/stacks", json=body, params={"engine": "viassh"})
+        assert refused.status_code == 503, refused.text
+        assert (
+            "Compose 1.x) reaches ssh:// engines through the Python package paramiko"
+            in (refused.json()["detail"])
+        )
 
 
 def test_an_ssh_engine_with_an_unknown_host_key_is_refused_with_503(

@@ -37,6 +37,11 @@ _UNREACHABLE = (
     "Permission denied (publickey",
 )
 """Compose's ways of saying it could not reach the engine (→ 503, not 400)."""
+_NO_PARAMIKO = (
+    "{tool} (Compose 1.x) reaches ssh:// engines through the Python package paramiko, "
+    "which the Python it runs on does not have: install python3-paramiko (Debian, Ubuntu: "
+    "apt-get install python3-paramiko), or the Compose v2 plugin (docker compose)"
+)
 _DROPPED_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 _CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
@@ -181,9 +186,36 @@ class ComposeTool:
         if not result.ok:
             if any(sign in result.output for sign in _UNREACHABLE):
                 engine = f"Docker engine {self.engine.name!r} ({self.engine.url})"
-                raise BackendUnavailable(engine, f"compose: {summary(result.output, 500)}")
+                raise BackendUnavailable(engine, self.unreachable_reason(result.output))
             raise ComposeFailed(args[0], result.output)
         return result.output
+
+    def probe(self) -> str:
+        """Whether Compose reaches the engine: ``""`` if it does, else why not.
+
+        Lists the containers of a project that does not exist (``ps``), which
+        makes Compose connect the way a deploy would, and changes nothing.
+        """
+        with tempfile.TemporaryDirectory(prefix="skyport-compose-probe-") as folder:
+            # (a version key: Compose 1.x reads a file without one as its old format)
+            (Path(folder) / "compose.yaml").write_text("version: '3.8'\nservices: {}\n")
+            try:
+                result = self.run(
+                    "skyport-probe",
+                    [Path(folder) / "compose.yaml"],
+                    ["ps"],
+                    cwd=Path(folder),
+                    timeout=60,
+                )
+            except (BackendUnavailable, GatewayTimeout) as exc:
+                return exc.detail
+        return "" if result.ok else self.unreachable_reason(result.output)
+
+    def unreachable_reason(self, output: str) -> str:
+        """Compose's failure to reach the engine, said so that a person can act on it."""
+        if "Install paramiko package" in output:
+            return "compose: " + _NO_PARAMIKO.format(tool=" ".join(self.argv))
+        return f"compose: {summary(output, 500)}"
 
 
 def _environment(engine: EngineConfig) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Engine routes: ``/engines`` (list, add) and ``/engines/{name}`` (test and describe, remove).
+"""Engine routes: ``/engines`` (list, add), ``/engines/{name}`` (test and describe, remove)
+and ``/engines/{name}/check`` (the engine and the Compose tool both reach it).
 
 An engine is the local socket (``local``, from the settings) or a remote one
 added here and kept in the database: ``ssh://user@host[:port]`` (the SSH
@@ -20,6 +21,7 @@ from litestar.exceptions import ClientException, HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from skyport_docker.api.common import Skyport
+from skyport_docker.compose import ComposeTool
 from skyport_docker.engines import SUPPORTED_SCHEMES, Engine
 from skyport_docker.settings import EngineConfig
 from skyport_docker.specs import invalid
@@ -67,6 +69,20 @@ class EngineDetail(msgspec.Struct, kw_only=True):
     images: int
     driver: str
     cgroup_version: str | None = None
+
+
+class EngineCheck(msgspec.Struct, kw_only=True):
+    """``GET /engines/{name}/check``: whether SkyPort and its Compose tool reach the engine."""
+
+    name: str
+    url: str
+    ok: bool
+    """Both answer: containers and stacks will work."""
+    engine_error: str | None = None
+    version: str | None = None
+    compose: str
+    """The Compose tool run for stacks (``""``: none found)."""
+    compose_error: str | None = None
 
 
 class NewEngine(msgspec.Struct, forbid_unknown_fields=True):
@@ -135,6 +151,25 @@ def get_engine(skyport: Skyport, name: FromPath[str]) -> EngineDetail:
     return describe(docker_state(skyport).engines.get(name))
 
 
+@get("/engines/{name:str}/check", opt=READ, tags=TAGS, sync_to_thread=True)
+def check_engine(skyport: Skyport, name: FromPath[str]) -> EngineCheck:
+    """Contact the engine and make the Compose tool contact it too, as a deploy would:
+    what is missing is said before a stack fails to deploy."""
+    engine = docker_state(skyport).engines.get(name)
+    status = _status(engine, True)
+    tool = ComposeTool(engine, docker_state(skyport).settings.compose_command)
+    compose_error = tool.probe() if status.available else "not tried: the engine is down"
+    return EngineCheck(
+        name=engine.name,
+        url=engine.url,
+        ok=bool(status.available) and not compose_error,
+        engine_error=status.error,
+        version=status.version,
+        compose=" ".join(tool.argv),
+        compose_error=compose_error or None,
+    )
+
+
 @post("/engines", opt=WRITE, tags=TAGS, status_code=201)
 async def add_engine(skyport: Skyport, data: JSONBody[NewEngine]) -> EngineDetail | EngineStatus:
     """Add a remote engine (kept across restarts); tested first unless ``check`` is false."""
@@ -182,4 +217,4 @@ def _config(data: NewEngine) -> EngineConfig:
     return EngineConfig(data.url, data.tls_ca, data.tls_cert, data.tls_key)
 
 
-ROUTES = [list_engines, get_engine, add_engine, remove_engine]
+ROUTES = [list_engines, get_engine, check_engine, add_engine, remove_engine]

@@ -1,4 +1,4 @@
-"""``engine ls|inspect|add|rm``: the Docker engines the server reaches."""
+"""``engine ls|inspect|check|add|rm``: the Docker engines the server reaches."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from skyport.cli.common import api
 from skyport.cli.output import (
     Column,
     JsonFlag,
+    print_fields,
     print_json,
     print_table,
 )
@@ -63,6 +64,31 @@ def engine_inspect(name: str, /) -> None:
     """
     with api() as client:
         print_json(client.get(api_path("engines", name)))
+
+
+@engine_app.command(name="check")
+def engine_check(name: str = "local", /, *, json: JsonFlag = False) -> int:
+    """Check that SkyPort and its Compose tool both reach an engine (exit 1 if not).
+
+    Parameters
+    ----------
+    name
+        The engine.
+    """
+    with api() as client:
+        answer = client.get(api_path("engines", name, "check"))
+    if json:
+        print_json(answer)
+    else:
+        engine = answer["engine_error"] or f"up (Docker {answer['version']})"
+        compose = answer["compose_error"] or "reaches it"
+        print_fields(
+            [
+                ("engine", f"{answer['name']} ({answer['url']}): {engine}"),
+                ("compose", f"{answer['compose'] or '(none found)'}: {compose}"),
+            ]
+        )
+    return 0 if answer["ok"] else 1
 
 
 @engine_app.command(name="add")
