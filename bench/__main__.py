@@ -14,7 +14,10 @@ vs ``parallel-ssh -p 50``; see ``bench/vps_bench.py``), ``pm2`` (``/api/pm2/list
 processes vs ``pm2 jlist`` vs the daemon's raw ``getMonitorData`` RPC; see ``bench/pm2_bench.py``),
 ``tui`` (``skyport tui``'s first frame vs ``skyport --help``; its CPU at rest vs Glances' curses
 UI; see ``bench/tui_bench.py``), ``marketplace`` (load + normalize every saved catalog vs
-json/yaml; search p50/p99 through the API; see ``bench/marketplace_bench.py``).
+json/yaml; search p50/p99 through the API; see ``bench/marketplace_bench.py``), ``dashboard``
+(the web UI in Chromium: initial JS vs React alone, navigation to the first metric vs
+``/api/health``, 20 vs 500 containers, server CPU with 0/1/10 tabs; see
+``bench/dashboard_bench.py``).
 Everything runs on 127.0.0.1, every load run is bounded in time and connections.
 Prints a table and writes ``bench/results.json``.
 """
@@ -41,6 +44,7 @@ import psutil
 
 from bench import (
     cli_startup,
+    dashboard_bench,
     docker_bench,
     idle,
     load,
@@ -54,7 +58,7 @@ from bench import (
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui", "marketplace")
+SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui", "marketplace", "dashboard")
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -429,6 +433,8 @@ def render(results: dict[str, Any]) -> str:
         parts.append(marketplace_bench.render(results["marketplace"], _section, _fmt, _problem))
     if "tui" in results:
         parts.append(tui_bench.render(results["tui"], _section, _fmt, _problem))
+    if "dashboard" in results:
+        parts.append(dashboard_bench.render(results["dashboard"], _section, _fmt, _problem))
     if "idle" in results:
         rows = [
             [
@@ -454,7 +460,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help="comma list of sections: http,ws,cli,docker,vps,pm2,idle,tui (default: all)",
+        help=f"comma list of sections: {','.join(SECTIONS)} (default: all)",
     )
     p.add_argument(
         "--targets",
@@ -516,6 +522,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pm2_bench.add_arguments(p)
     marketplace_bench.add_arguments(p)
     tui_bench.add_arguments(p)
+    dashboard_bench.add_arguments(p)
     p.add_argument(
         "--json",
         type=Path,
@@ -542,6 +549,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     pm2_bench.bound(a)
     marketplace_bench.bound(a)
     tui_bench.bound(a)
+    dashboard_bench.bound(a)
     return a
 
 
@@ -610,6 +618,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: targets.glances_exe(args.glances_venv, install=not args.no_install_glances),
             log,
         ),
+        "dashboard": lambda: dashboard_bench.run(args, log),
     }
     for s in args.only:
         try:

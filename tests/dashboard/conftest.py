@@ -24,6 +24,8 @@ from skyport.config import load_settings
 from skyport.plugins import PluginManager
 from skyport.testing import (
     ADMIN_PASSWORD,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
     LiveServer,
     bearer,
     free_port,
@@ -34,16 +36,6 @@ from skyport.testing import (
 )
 from skyport_docker.testing import TEST_IMAGE, build_test_image
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWER = ("vera", "vera-password-123")
 RUN_ID = secrets.token_hex(3)
 LABEL = {"skyport.test": f"dashboard-{RUN_ID}"}
@@ -109,7 +101,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
     yield browser
     browser.close()
 

@@ -55,6 +55,19 @@ ScreenT = TypeVar("ScreenT")
 
 ADMIN_PASSWORD = "admin-password-for-tests"  # noqa: S105 - tests only
 
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's Chromium, for browser tests and benchmarks (Playwright's ``executable_path``)."""
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+"""Headless, and no connection of Chromium's own (this machine reaches no internet)."""
+
 
 def wait_for(
     check: Callable[[], Any], what: str = "condition", *, timeout: float = 20.0, every: float = 0.1

@@ -7,13 +7,13 @@ class FakeSocket {
   sent: unknown[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((e: { data: string }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
   send(text: string) {
     this.sent.push(JSON.parse(text));
   }
-  close() {
+  close(code = 1006) {
     this.readyState = 3;
-    this.onclose?.();
+    this.onclose?.({ code });
   }
   open() {
     this.readyState = WebSocket.OPEN;
@@ -79,6 +79,16 @@ describe("LiveSocket", () => {
     sockets[1].open();
     expect(sockets[1].sent).toEqual([{ type: "subscribe", topics: ["metrics"] }]);
     vi.useRealTimers();
+  });
+
+  it("tells who listens for drops why the server closed", () => {
+    const { live, sockets } = setUp();
+    const dropped = vi.fn();
+    live.onDrop = dropped;
+    live.subscribe("metrics", vi.fn());
+    sockets[0].open();
+    sockets[0].close(4401);
+    expect(dropped).toHaveBeenCalledWith(4401);
   });
 
   it("stays closed after close()", () => {

@@ -24,6 +24,8 @@ export class LiveSocket {
   private attempts = 0;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
+  /** Called when the server drops the connection (4401: the session ended; 4403: scopes lost). */
+  onDrop: ((code: number) => void) | null = null;
 
   constructor(
     private readonly url: string,
@@ -79,10 +81,12 @@ export class LiveSocket {
       if (this.handlers.size) this.send({ type: "subscribe", topics: this.topics });
     };
     socket.onmessage = (event) => this.receive(String(event.data));
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      if (this.closed || this.handlers.size === 0) return;
+      if (this.closed) return;
+      this.onDrop?.(event.code);
+      if (this.handlers.size === 0) return;
       const delay = RETRY_MS[Math.min(this.attempts++, RETRY_MS.length - 1)];
       this.retry = setTimeout(() => {
         this.retry = null;

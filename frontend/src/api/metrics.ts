@@ -64,6 +64,8 @@ export class HostSeries {
 export interface HostLive {
   series: HostSeries;
   latest: HostMetrics | null;
+  /** Unix time of `latest`. */
+  sampledAt: number | null;
   /** Changes with every sample added. */
   version: number;
   error: string | null;
@@ -71,7 +73,7 @@ export interface HostLive {
 
 /** The host's series: history first (so charts are never empty), then the `metrics` topic. */
 export function useHostMetrics(): HostLive {
-  const [state] = useState(() => ({ series: new HostSeries(), latest: null as HostMetrics | null }));
+  const [state] = useState(() => ({ series: new HostSeries(), latest: null as HostMetrics | null, sampledAt: null as number | null }));
   const [version, setVersion] = useState(0);
   const history = useQuery({
     queryKey: ["metrics", "history", "host"],
@@ -82,7 +84,10 @@ export function useHostMetrics(): HostLive {
   useMemo(() => {
     state.series.prepend(history.data?.points ?? []);
     const last = history.data?.points.at(-1);
-    if (last && !state.latest) state.latest = last.data as HostMetrics;
+    if (last && !state.latest) {
+      state.latest = last.data as HostMetrics;
+      state.sampledAt = last.ts;
+    }
   }, [history.data, state]);
   const onSample = useCallback(
     (message: unknown) => {
@@ -90,10 +95,11 @@ export function useHostMetrics(): HostLive {
       if (sample.collector !== "host") return;
       state.series.add(sample.ts, sample.data as HostMetrics);
       state.latest = sample.data as HostMetrics;
+      state.sampledAt = sample.ts;
       setVersion((v) => v + 1);
     },
     [state],
   );
   const error = useTopic("metrics", onSample);
-  return { series: state.series, latest: state.latest, version: version + (history.data ? 1 : 0), error };
+  return { series: state.series, latest: state.latest, sampledAt: state.sampledAt, version: version + (history.data ? 1 : 0), error };
 }

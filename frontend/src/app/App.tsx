@@ -1,26 +1,19 @@
 /** The log-in gate and the page routes; every page but log-in and overview loads on demand. */
 import { useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useEffect } from "react";
+import { Suspense, useEffect } from "react";
 import { Redirect, Route, Switch, useLocation, useSearch } from "wouter";
 import { onSessionExpired } from "@/api/http";
+import { liveSocket } from "@/api/live";
 import { ME_KEY, useMe } from "@/api/session";
 import { ErrorNote, Loading } from "@/components/ui";
 import { LoginPage } from "@/features/core/LoginPage";
 import { OverviewPage } from "@/features/core/OverviewPage";
+import { PAGES, preloadPage } from "./pages";
 import { Shell } from "./Shell";
 
-const ContainersPage = lazy(() => import("@/features/docker/ContainersPage"));
-const ContainerPage = lazy(() => import("@/features/docker/ContainerPage"));
-const ImagesPage = lazy(() => import("@/features/docker/ImagesPage"));
-const VolumesPage = lazy(() => import("@/features/docker/VolumesPage"));
-const NetworksPage = lazy(() => import("@/features/docker/NetworksPage"));
-const StacksPage = lazy(() => import("@/features/docker/StacksPage"));
-const UsersPage = lazy(() => import("@/features/admin/UsersPage"));
-const RolesPage = lazy(() => import("@/features/admin/RolesPage"));
-const TokensPage = lazy(() => import("@/features/admin/TokensPage"));
-const AuditPage = lazy(() => import("@/features/admin/AuditPage"));
-const PluginsPage = lazy(() => import("@/features/admin/PluginsPage"));
-const TerminalPage = lazy(() => import("@/features/core/TerminalPage"));
+// The page being opened loads beside the log-in check, not after it.
+preloadPage(window.location.pathname);
+
 
 
 /** Where to come back after logging in: `/login?next=/containers%3Fengine%3Dnas`. */
@@ -37,6 +30,13 @@ export function App() {
 
   // Any 401 (expired, revoked, logged out elsewhere): back to log-in, then back here.
   useEffect(() => onSessionExpired(() => client.setQueryData(ME_KEY, null)), [client]);
+  // A dropped live connection may mean the session ended or lost scopes: ask who we are.
+  useEffect(() => {
+    liveSocket().onDrop = () => void client.invalidateQueries({ queryKey: ME_KEY });
+    return () => {
+      liveSocket().onDrop = null;
+    };
+  }, [client]);
 
   if (me.isPending) return <Loading what="Connecting to SkyPort" />;
   if (me.isError) return <div className="p-4"><ErrorNote error={me.error} what="Cannot reach the server" /></div>;
@@ -47,18 +47,9 @@ export function App() {
       <Suspense fallback={<Loading />}>
         <Switch>
           <Route path="/" component={OverviewPage} />
-          <Route path="/containers" component={ContainersPage} />
-          <Route path="/containers/:id" component={ContainerPage} />
-          <Route path="/images" component={ImagesPage} />
-          <Route path="/volumes" component={VolumesPage} />
-          <Route path="/networks" component={NetworksPage} />
-          <Route path="/stacks" component={StacksPage} />
-          <Route path="/admin/users" component={UsersPage} />
-          <Route path="/admin/roles" component={RolesPage} />
-          <Route path="/admin/tokens" component={TokensPage} />
-          <Route path="/admin/audit" component={AuditPage} />
-          <Route path="/admin/plugins" component={PluginsPage} />
-          <Route path="/terminal" component={TerminalPage} />
+          {PAGES.map((page) => (
+            <Route key={page.path} path={page.path} component={page.component} />
+          ))}
           <Route>
             <ErrorNote error={`There is no page at ${location}. Pick one on the left.`} what="Not found" />
           </Route>

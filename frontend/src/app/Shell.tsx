@@ -4,6 +4,7 @@ import { Link, useLocation } from "wouter";
 import { usePluginLoaded } from "@/api/queries";
 import { hasScope, useLogOut, useUser } from "@/api/session";
 import { Button } from "@/components/ui";
+import { preloadPage } from "./pages";
 
 interface NavItem {
   href: string;
@@ -43,6 +44,8 @@ function NavLink({ item }: { item: NavItem }) {
   return (
     <Link
       href={item.href}
+      onMouseEnter={() => preloadPage(item.href)}
+      onFocus={() => preloadPage(item.href)}
       aria-current={active ? "page" : undefined}
       className={`block rounded px-2 py-1 text-sm ${active ? "bg-sky-100 font-medium text-sky-900 dark:bg-sky-900 dark:text-sky-100" : "hover:bg-slate-200 dark:hover:bg-slate-800"}`}
     >

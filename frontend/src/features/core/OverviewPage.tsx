@@ -115,7 +115,7 @@ export function OverviewPage() {
           <Stat label="Processes" value={host ? String(host.process_count) : "–"} />
           <Stat label="Host up" value={duration(host?.uptime_seconds)} />
           <Stat label="SkyPort" value={status.data ? status.data.version : "–"} />
-          <Stat label="Server up" value={duration(status.data?.uptime_seconds)} />
+          <Stat label="Sampled" value={live.sampledAt ? new Date(live.sampledAt * 1000).toLocaleTimeString() : "–"} />
         </dl>
       </Card>
       <div className="mb-3 grid gap-3 md:grid-cols-2 xl:grid-cols-3">
