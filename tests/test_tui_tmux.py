@@ -15,9 +15,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import docker
 import pytest
 
 from skyport.testing import require_backend, wait_for
+from skyport_docker.testing import TEST_IMAGE, build_test_image
 
 CPU = re.compile(r"CPU\s+\d+\.\d%\s+load \d")
 SAMPLED = re.compile(r"at \d\d:\d\d:\d\d")
@@ -53,15 +55,41 @@ def tmux() -> Iterator[Tmux]:
     subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True, timeout=30)
 
 
-def test_skyport_tui_in_a_terminal_shows_live_cpu_switches_to_containers_and_quits(
-    tmux: Tmux,
-) -> None:
+@pytest.fixture
+def container() -> Iterator[str]:
+    """A running busybox container (no network) with a name no other run uses; its name."""
+    engine = docker.APIClient(base_url="unix:///var/run/docker.sock", version="auto", timeout=30)
+    if not engine.images(name=TEST_IMAGE):
+        build_test_image(engine)
+    name = f"sp-tui-{secrets.token_hex(3)}"
+    created = engine.create_container(
+        TEST_IMAGE,
+        command=["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"],
+        name=name,
+        host_config=engine.create_host_config(network_mode="none"),
+    )
+    try:
+        engine.start(created["Id"])
+        yield name
+    finally:
+        engine.remove_container(created["Id"], force=True)
+        engine.close()
+
+
+def start_tui(tmux: Tmux) -> None:
+    """``skyport tui`` in the session; when it ends the pane says ``TUI-EXITED-<code>``."""
     # tmux starts the program from its server's environment: pass what the test set.
     env = {n: v for n, v in os.environ.items() if n.startswith(("SKYPORT_", "HOME", "XDG_"))}
     env |= {"SKYPORT_DISABLE_PLUGINS": "pm2", "TERM": "xterm-256color"}
     command = f"{sys.executable} -m skyport.cli tui; echo TUI-EXITED-$?; sleep 60"
     options = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     tmux("new-session", "-d", "-s", "tui", "-x", "80", "-y", "24", *options, command)
+
+
+def test_skyport_tui_in_a_terminal_shows_live_cpu_switches_to_containers_and_quits(
+    tmux: Tmux,
+) -> None:
+    start_tui(tmux)
 
     first = wait_for(lambda: SAMPLED.search(tmux.screen()), "live figures", timeout=60).group()
     assert CPU.search(tmux.screen())
@@ -73,3 +101,27 @@ def test_skyport_tui_in_a_terminal_shows_live_cpu_switches_to_containers_and_qui
 
     tmux("send-keys", "-t", "tui", "q")
     wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0")
+
+
+def test_a_shell_in_a_container_gets_the_terminal_and_gives_it_back(
+    tmux: Tmux, container: str
+) -> None:
+    start_tui(tmux)
+    wait_for(lambda: "Containers" in tmux.screen(), "the screen bar", timeout=60)
+    tmux("send-keys", "-t", "tui", "2")
+    wait_for(lambda: container in tmux.screen(), "the container")
+    tmux("send-keys", "-t", "tui", "/")
+    wait_for(lambda: "filter…" in tmux.screen(), "the filter")  # keys go there from now on
+    tmux("send-keys", "-t", "tui", *container, "Enter")  # the only row left, selected
+    wait_for(lambda: f"{container}\n" in tmux.screen(), "the filter typed")
+    tmux("send-keys", "-t", "tui", "s")
+    wait_for(lambda: f"a shell in {container}" in tmux.screen(), "the terminal handed over")
+    tmux("send-keys", "-t", "tui", "echo hi-$((6*7)) from $(hostname)", "Enter")
+    wait_for(lambda: re.search(r"^hi-42 from \w+", tmux.screen(), re.M), "the shell's answer")
+    tmux("send-keys", "-t", "tui", "exit", "Enter")
+    wait_for(lambda: re.search(r"NAME\s+IMAGE\s+STATE", tmux.screen()), "the TUI back")
+    tmux("send-keys", "-t", "tui", "q")
+    try:
+        wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0")
+    except AssertionError:
+        raise AssertionError(tmux.screen()) from None

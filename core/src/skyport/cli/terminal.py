@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import secrets
+import select
 import shlex
 import shutil
 import signal
@@ -73,14 +74,22 @@ def run_terminal(client: Client, query: str, command: list[str] | None = None) -
     sender.start()
     stdin_fd = _fileno(sys.stdin)
     is_tty = stdin_fd is not None and os.isatty(stdin_fd)
+    # Written to when the session ends: the reader stops waiting for standard input, so
+    # no key typed afterwards is taken from the program that goes on (``skyport tui``).
+    done, ended = os.pipe()
+    reader = threading.Thread(
+        target=_read_stdin, args=(outbox, stdin_fd, is_tty, ready, done), daemon=True
+    )
     try:
         with _raw_mode(stdin_fd if is_tty else None), _resizes(outbox, is_tty):
-            reader = threading.Thread(
-                target=_read_stdin, args=(outbox, stdin_fd, is_tty, ready), daemon=True
-            )
             reader.start()
             return _pump_output(link, ready, marker)
     finally:
+        with contextlib.suppress(OSError):  # the reader is gone already (its input ended)
+            os.write(ended, b"x")
+        os.close(ended)
+        if not reader.is_alive() and reader.ident is None:
+            os.close(done)  # never started: nobody else will
         outbox.put(_STOP)
         sender.join(timeout=5)
         link.close()
@@ -140,13 +149,27 @@ def _send_all(link: TerminalLink, outbox: queue.Queue[Any]) -> None:
 
 
 def _read_stdin(
-    outbox: queue.Queue[Any], fd: int | None, is_tty: bool, ready: threading.Event
+    outbox: queue.Queue[Any], fd: int | None, is_tty: bool, ready: threading.Event, done: int
 ) -> None:
-    """Type standard input into the terminal; a pipe's end becomes Ctrl-D."""
+    """Type standard input into the terminal; a pipe's end becomes Ctrl-D.
+
+    Stops, reading nothing more, once ``done`` (a pipe) is readable: the session ended.
+    """
+    try:
+        _type_input(outbox, fd, is_tty, ready, done)
+    finally:
+        os.close(done)
+
+
+def _type_input(
+    outbox: queue.Queue[Any], fd: int | None, is_tty: bool, ready: threading.Event, done: int
+) -> None:
     ready.wait(TYPED_WAIT)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     last = "\n"
     while True:
+        if fd is not None and done in select.select([fd, done], [], [])[0]:
+            return
         try:
             data: bytes | str = os.read(fd, 4096) if fd is not None else sys.stdin.read(4096)
         except (OSError, ValueError):

@@ -122,6 +122,24 @@ class AreaScreen(Screen[None]):
 
         self.app.push_screen(Confirm(question), answered)
 
+    def hand_over(self, provider: str, target: str, what: str) -> None:
+        """Give this terminal to ``provider``'s terminal on ``target`` (a shell) until it
+        exits, as ``skyport terminal`` does; then the UI comes back as it was."""
+        client = self.tui.client
+        if client is None:
+            return
+        from skyport.cli.terminal import open_terminal
+
+        focused = self.focused
+        with self.app.suspend():
+            print(f"skyport: {what}; exit it to come back\n", flush=True)
+            try:
+                open_terminal(client, provider, target)
+            except Exception as exc:
+                self.tui.report(f"{what}: {exc}", problem=True)
+        if focused is not None:
+            focused.focus()
+
     # -- who may do what ---------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

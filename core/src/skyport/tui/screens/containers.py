@@ -126,17 +126,9 @@ class ContainersScreen(ListScreen):
         self.describe(f"container {container['name']}", container_path(container["id"]))
 
     def action_shell(self) -> None:
-        container, client = self._chosen(), self.tui.client
-        if container is None or client is None:
-            return
-        from skyport.cli.terminal import open_terminal
-
-        with self.app.suspend():
-            print(f"skyport: a shell in {container['name']}; exit it to come back\n", flush=True)
-            try:
-                open_terminal(client, "docker", container["id"])
-            except Exception as exc:
-                self.tui.report(f"shell in {container['name']}: {exc}", problem=True)
+        container = self._chosen()
+        if container is not None:
+            self.hand_over("docker", container["id"], f"a shell in {container['name']}")
 
 
 def logs_of(name: str, container_id: str) -> LogSource:

@@ -96,17 +96,9 @@ class ServersScreen(ListScreen):
         self.app.push_screen(Prompt(f"run on {where}:"), answered)
 
     def action_shell(self) -> None:
-        name, client = self.selected, self.tui.client
-        if name is None or client is None:
-            return
-        from skyport.cli.terminal import open_terminal
-
-        with self.app.suspend():
-            print(f"skyport: SSH to {name}; exit the shell to come back\n", flush=True)
-            try:
-                open_terminal(client, "vps", name)
-            except Exception as exc:
-                self.tui.report(f"ssh {name}: {exc}", problem=True)
+        name = self.selected
+        if name is not None:
+            self.hand_over("vps", name, f"SSH to {name}")
 
     def action_describe(self) -> None:
         name = self.selected
