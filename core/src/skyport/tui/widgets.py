@@ -111,11 +111,10 @@ class FilterBar(Input):
     BINDINGS = [Binding("escape", "clear", "Clear filter", show=False)]
 
     def __init__(self) -> None:
-        super().__init__(placeholder="filter…", classes="filter", compact=True)
+        super().__init__(placeholder="/ to filter", classes="filter", compact=True)
 
     def action_clear(self) -> None:
         self.value = ""
-        self.display = False
         self.screen.focus_next()
 
 

@@ -171,9 +171,7 @@ class ListScreen(AreaScreen):
         table: DataTable[Any] = DataTable(cursor_type="row", classes="list")
         table.add_columns(*self.COLUMNS)
         yield table
-        bar = FilterBar()
-        bar.display = False
-        yield bar
+        yield FilterBar()
 
     @property
     def table(self) -> DataTable[Any]:
@@ -206,9 +204,7 @@ class ListScreen(AreaScreen):
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def action_filter(self) -> None:
-        bar = self.query_one(FilterBar)
-        bar.display = True
-        bar.focus()
+        self.set_focus(self.query_one(FilterBar))  # at once: the next keys typed go to it
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if isinstance(event.input, FilterBar):
