@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -84,6 +86,10 @@ def catalog(tmp_path: Path) -> dict[str, Any]:
     stack_repo = tmp_path / "stack-repo"
     stack_repo.mkdir()
     (stack_repo / "stack.yml").write_text(STACK.format(image=image, loop=LOOP))
+    privileged = STACK.format(image=image, loop=LOOP).replace(
+        "    network_mode: none\n", "    network_mode: none\n    privileged: true\n", 1
+    )
+    (stack_repo / "privileged.yml").write_text(privileged)
     (tmp_path / "portainer.json").write_text(
         json.dumps(
             {
@@ -94,7 +100,12 @@ def catalog(tmp_path: Path) -> dict[str, Any]:
                         "title": "Greeter stack",
                         "repository": {"url": str(stack_repo), "stackfile": "stack.yml"},
                         "env": [{"name": "GREETING", "label": "Greeting", "default": "hi"}],
-                    }
+                    },
+                    {
+                        "type": 3,
+                        "title": "Privileged stack",
+                        "repository": {"url": str(stack_repo), "stackfile": "privileged.yml"},
+                    },
                 ],
             }
         )
@@ -121,6 +132,19 @@ def catalog(tmp_path: Path) -> dict[str, Any]:
                 {"name": "TOKEN", "secret": True, "required": True},
                 {"name": "FIXED", "default": "yes", "hidden": True},
             ],
+        },
+        {
+            "id": "socket",
+            "title": "Socket",
+            "kind": "container",
+            "container": container,
+            "volumes": [{"container": "/var/run/docker.sock", "host": "/var/run/docker.sock"}],
+        },
+        {
+            "id": "admin-stack",
+            "title": "Admin stack",
+            "kind": "stack",
+            "stack": {"compose": privileged},
         },
         {
             "id": "broken",
@@ -355,3 +379,57 @@ def test_the_cli_installs_follows_the_job_and_uninstalls(
     assert engine.inspect_container(name)["State"]["Running"]
     cli_ok(run_cli("marketplace", "uninstall", name, "--remove-data"))
     assert not engine.containers(all=True, filters={"label": f"skyport.app={name}"})
+
+
+def test_installs_survive_a_restart_and_work_cut_short_is_marked_failed(
+    engine: docker.APIClient,
+    tmp_path: Path,
+    make_settings: Callable[..., Settings],
+    names: Callable[[str], str],
+) -> None:
+    from skyport_docker import plugin as docker_plugin
+    from skyport_marketplace.tables import installs, jobs
+
+    name, cut = names("kept"), names("cut")
+
+    sources = catalog(tmp_path)
+
+    def app() -> Litestar:
+        return make_app(make_settings, ("docker", docker_plugin), **sources)
+
+    with logged_in(app()) as client:
+        assert (
+            wait_job(client, client.post("/api/marketplace/sources/local/refresh").json()["job"])[
+                "state"
+            ]
+            == "done"
+        )
+        assert install(client, "local:greeter", name, TOKEN="t")["state"] == "done"
+        database = client.app.state.services.database
+        state = client.app.state.contexts["marketplace"].state["marketplace"]
+        template = msgspec.json.encode(state.catalog.app("local:greeter")).decode()
+
+        async def half_done() -> None:  # as if the server died during an install of `cut`
+            async with database.begin() as conn:
+                row = {"name": cut, "app_id": "local:greeter", "title": "Greeter"}
+                await conn.execute(
+                    installs.insert().values(
+                        **row, kind="container", state="installing", deployer="",
+                        resource_id="", template=template, values="{}", message="",
+                        created_by="admin", created=0.0, updated=0.0,
+                    )
+                )  # fmt: skip
+                await conn.execute(
+                    jobs.insert().values(
+                        id="cut-short", action="install", target=cut, username="admin",
+                        server=socket.gethostname(), state="running", steps="[]", created=0.0,
+                    )
+                )  # fmt: skip
+
+        client.blocking_portal.call(half_done)
+    with logged_in(app()) as client:
+        rows = {r["name"]: r for r in client.get("/api/marketplace/installed").json()}
+        assert rows[name]["status"]["state"] == "running" and rows[name]["values"]["TOKEN"] == "***"
+        assert rows[cut]["state"] == "failed" and "restarted" in rows[cut]["message"]
+        assert client.get("/api/marketplace/jobs/cut-short").json()["state"] == "failed"
+        done(client, client.delete(f"/api/marketplace/installed/{name}?remove_data=true"))

@@ -189,12 +189,17 @@ class InstallBook:
             rows = await conn.execute(sa.select(installs_table).order_by(installs_table.c.name))
             return [self._record(row._mapping) for row in rows]
 
-    async def fail_interrupted(self) -> None:
-        """Installs left half-way by a restart are marked failed (their jobs were cut short)."""
+    async def fail_interrupted(self, names: list[str]) -> None:
+        """Installs whose jobs a restart cut short (``names``) are marked failed."""
+        if not names:
+            return
         async with self.skyport.database.begin() as conn:
             await conn.execute(
                 installs_table.update()
-                .where(installs_table.c.state.in_(("installing", "updating", "removing")))
+                .where(
+                    installs_table.c.name.in_(names),
+                    installs_table.c.state.in_(("installing", "updating", "removing")),
+                )
                 .values(state="failed", message="interrupted: the server restarted")
             )
 

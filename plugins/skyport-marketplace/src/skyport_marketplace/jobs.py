@@ -151,16 +151,22 @@ class JobRunner:
             await asyncio.shield(running[1])
         return await self.get(job_id)
 
-    async def fail_interrupted(self) -> None:
-        """Jobs this server left ``running`` before it restarted were cut short."""
+    async def fail_interrupted(self) -> list[str]:
+        """Jobs this server left ``running`` before it restarted were cut short: mark them
+        failed; their targets (the installs they were changing)."""
+        here = (jobs_table.c.state == "running", jobs_table.c.server == socket.gethostname())
         async with self.skyport.database.begin() as conn:
+            targets = list(
+                (await conn.execute(sa.select(jobs_table.c.target).where(*here))).scalars()
+            )
             await conn.execute(
                 jobs_table.update()
-                .where(jobs_table.c.state == "running", jobs_table.c.server == socket.gethostname())
+                .where(*here)
                 .values(
                     state="failed", error="interrupted: the server restarted", finished=time.time()
                 )
             )
+        return targets
 
     async def stop(self) -> None:
         tasks = [task for _, task in self._running.values()]

@@ -49,9 +49,8 @@ class MarketplaceState:
                     log.warning("catalog source %s left out: %s", row.name, exc)
         await asyncio.to_thread(catalog.load_kept)
         jobs = JobRunner(skyport)
-        await jobs.fail_interrupted()
         book = InstallBook(skyport)
-        await book.fail_interrupted()
+        await book.fail_interrupted(await jobs.fail_interrupted())
         state = cls(
             skyport, catalog, jobs, Installer(skyport, catalog, jobs, book, folder / "apps")
         )
