@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -13,6 +14,9 @@ from litestar import Litestar
 from textual.pilot import Pilot
 from textual.widgets import DataTable, RichLog, TextArea
 
+from skyport.app import create_app
+from skyport.config import Settings
+from skyport.plugins import PluginManager
 from skyport.testing import (
     ADMIN_PASSWORD,
     LiveServer,
@@ -183,3 +187,20 @@ async def test_a_stack_is_listed_and_stopped_from_the_tui(
         await pilot.press("t", "y")
         await pilot_wait(pilot, lambda: set(states(engine, name).values()) == {"exited"}, "stop")
         await pilot_wait(pilot, lambda: str(screen.table.get_row(name)[1]) == "stopped", "row")
+
+
+async def test_an_engine_that_is_down_is_named_in_the_status_line_and_the_ui_goes_on(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    from skyport_docker import plugin
+
+    manager = PluginManager(strict=True, use_entry_points=False)
+    manager.register(plugin, name="docker")
+    settings = make_settings(docker={"local_url": f"unix://{tmp_path}/no-engine.sock"})
+    with LiveServer(create_app(settings, plugins=manager)) as server:
+        async with tui_pilot(server.url, token_for(server)) as pilot:
+            await containers_screen(pilot)
+            await pilot_wait(pilot, lambda: pilot.app.status[1], "a problem reported")
+            assert "no-engine.sock" in pilot.app.status[0]
+            await pilot.press("1")  # the rest keeps working
+            await pilot_wait(pilot, lambda: pilot.app.current_mode == "overview", "overview")
