@@ -143,3 +143,37 @@ def test_every_page_opens_from_its_address(
     expect(admin_page.get_by_role("heading", name=container["Name"].lstrip("/"))).to_be_visible()
     screenshot(admin_page, "container")
     wait_for(lambda: admin_page.get_by_role("tab").count() == 4, "the container's tabs")
+
+
+@pytest.fixture
+def stack_name(engine: docker.APIClient, unique: Callable[[str], str]) -> Iterator[str]:
+    """A name for a stack the test deploys; whatever is left of it is removed afterwards."""
+    name = unique("stack").replace("-", "_")
+    yield name
+    mine = {"label": f"com.docker.compose.project={name}"}
+    for container in engine.containers(all=True, filters=mine):
+        engine.remove_container(container["Id"], force=True)
+
+
+def test_deploy_a_stack_from_the_editor_and_take_it_down(
+    admin_page: Page, engine: docker.APIClient, test_image: str, stack_name: str
+) -> None:
+    page = admin_page
+    page.goto("/stacks")
+    page.get_by_role("button", name="Deploy stack").click()
+    dialog = page.get_by_role("dialog", name="Deploy a stack")
+    dialog.get_by_label("Name", exact=True).fill(stack_name)
+    compose = f"services:\n  app:\n    image: {test_image}\n    command: sleep 3600\n"
+    dialog.get_by_role("textbox", name="compose.yaml").fill(compose + "    network_mode: none\n")
+    expect(dialog.locator(".cm-line").first).to_have_text("services:")
+    dialog.get_by_role("button", name="Deploy").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name=stack_name, exact=True).click()
+    details = page.get_by_role("dialog", name=f"Stack {stack_name}")
+    expect(details.get_by_role("cell", name="app", exact=True)).to_be_visible()
+    expect(details.get_by_text("running", exact=True)).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name=f"Down {stack_name}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Down").click()
+    project = {"label": f"com.docker.compose.project={stack_name}"}
+    wait_for(lambda: not engine.containers(all=True, filters=project), "the stack to be down")

@@ -1,7 +1,7 @@
 /** Containers: a dense, virtualized, live table with filter, sort, multi-select and actions. */
 import { useMutation } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "wouter";
 import { useCan } from "@/api/session";
 import { bytes } from "@/components/format";
@@ -56,6 +56,19 @@ export default function ContainersPage() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [running, setRunning] = useState(false);
   const [confirm, setConfirm] = useState<{ ids: string[]; label: string } | null>(null);
+  const filterBox = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // "/" jumps to the filter, as in many dense tools (not while typing elsewhere).
+    const onKey = (event: KeyboardEvent) => {
+      const typing = event.target instanceof HTMLElement && event.target.closest("input, textarea, select, [contenteditable]");
+      if (event.key === "/" && !typing) {
+        event.preventDefault();
+        filterBox.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
   const rows = useMemo(() => visibleRows(containers.data ?? [], filter, sort.key, sort.ascending), [containers.data, filter, sort]);
   const act = useMutation({
     mutationFn: async ({ ids, action }: { ids: string[]; action: ContainerAction }) => {
@@ -72,7 +85,7 @@ export default function ContainersPage() {
     <div>
       <PageHeader title="Containers">
         <EnginePicker />
-        <input aria-label="Filter containers" placeholder="Filter: name, image, state…" className={`${inputClass} w-56`} value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input ref={filterBox} aria-label="Filter containers" aria-keyshortcuts="/" placeholder="Filter: name, image, state… ( / )" className={`${inputClass} w-56`} value={filter} onChange={(e) => setFilter(e.target.value)} />
         {canWrite ? (
           <Button variant="primary" onClick={() => setRunning(true)}>
             Run container

@@ -1,13 +1,17 @@
 /** Compose stacks (SkyPort's and adopted ones): deploy, start/stop/restart, update, down. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
+import { Link } from "wouter";
 import { api } from "@/api/http";
 import { useCan } from "@/api/session";
 import { DataTable } from "@/components/DataTable";
 import { ConfirmDialog, Dialog } from "@/components/Dialog";
 import { ListBody } from "@/components/ListPage";
-import { Button, ErrorNote, Field, inputClass, PageHeader, StateBadge } from "@/components/ui";
-import { useDockerEvents, useEngine } from "./api";
+import { Button, ErrorNote, Field, inputClass, Loading, PageHeader, StateBadge } from "@/components/ui";
+
+const CodeEditor = lazy(() => import("@/components/CodeEditor"));
+const STARTER = "services:\n  web:\n    image: \n";
+import { useDockerEvents, useEngine, withEngine } from "./api";
 import { EnginePicker } from "./EnginePicker";
 import { items } from "./RunDialog";
 
@@ -19,6 +23,12 @@ interface StackSummary {
   running: number;
   managed: boolean;
   working_dir: string | null;
+}
+
+interface StackDetail extends StackSummary {
+  members: { id: string; name: string; service: string; state: string; status: string }[];
+  compose: string | null;
+  warnings: string[];
 }
 
 type StackAction = "start" | "stop" | "restart" | "update";
@@ -36,6 +46,8 @@ export default function StacksPage() {
   const stacks = useQuery({ queryKey: ["docker", "containers", "stacks", engine ?? ""], queryFn: () => api<StackSummary[]>("/docker/stacks", { query: { engine } }) });
   const [deploying, setDeploying] = useState(false);
   const [downing, setDowning] = useState<string | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
+  const [compose, setCompose] = useState(STARTER);
   const refresh = () => void client.invalidateQueries({ queryKey: ["docker", "containers"] });
   const act = useMutation({
     mutationFn: ({ name, action }: { name: string; action: StackAction }) => api(`/docker/stacks/${encodeURIComponent(name)}/${action}`, { method: "POST", query: { engine } }),
@@ -44,13 +56,16 @@ export default function StacksPage() {
   const down = useMutation({ mutationFn: (name: string) => api(`/docker/stacks/${encodeURIComponent(name)}`, { method: "DELETE", query: { engine } }), onSettled: refresh });
   const deploy = useMutation({
     mutationFn: (body: Record<string, unknown>) => api("/docker/stacks", { method: "POST", body, query: { engine } }),
-    onSuccess: () => setDeploying(false),
+    onSuccess: () => {
+      setDeploying(false);
+      setCompose(STARTER);
+    },
     onSettled: refresh,
   });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    deploy.mutate({ name: String(form.get("name")).trim(), compose: String(form.get("compose")), env: envMapping(String(form.get("env"))) });
+    deploy.mutate({ name: String(form.get("name")).trim(), compose, env: envMapping(String(form.get("env"))) });
   }
   return (
     <div>
@@ -70,7 +85,14 @@ export default function StacksPage() {
             rows={rows}
             rowKey={(s) => s.name}
             columns={[
-              { title: "Name", render: (s) => s.name, className: "font-medium" },
+              {
+                title: "Name",
+                render: (s) => (
+                  <button type="button" className="font-medium text-sky-700 hover:underline dark:text-sky-400" onClick={() => setOpened(s.name)}>
+                    {s.name}
+                  </button>
+                ),
+              },
               { title: "State", render: (s) => <StateBadge state={s.status} /> },
               { title: "Services", render: (s) => s.services.join(", ") },
               { title: "Running", render: (s) => `${s.running} / ${s.containers}` },
@@ -100,9 +122,13 @@ export default function StacksPage() {
           <Field label="Name" hint="Lower-case letters, digits, - and _">
             <input name="name" required className={inputClass} />
           </Field>
-          <Field label="compose.yaml" hint="Checked by Compose on the server before anything starts">
-            <textarea name="compose" required rows={14} spellCheck={false} className={`${inputClass} font-mono text-xs`} defaultValue={"services:\n  web:\n    image: \n"} />
-          </Field>
+          <div className="text-sm">
+            <p className="mb-0.5 font-medium">compose.yaml</p>
+            <Suspense fallback={<Loading what="Loading the editor" />}>
+              <CodeEditor label="compose.yaml" value={compose} onChange={setCompose} />
+            </Suspense>
+            <p className="mt-0.5 text-xs text-slate-500">Checked by Compose on the server before anything starts.</p>
+          </div>
           <Field label=".env" hint="One KEY=value per line">
             <textarea name="env" rows={3} spellCheck={false} className={`${inputClass} font-mono text-xs`} />
           </Field>
@@ -115,9 +141,61 @@ export default function StacksPage() {
           </div>
         </form>
       </Dialog>
+      {opened ? <StackDialog name={opened} engine={engine} canWrite={canWrite} onClose={() => setOpened(null)} /> : null}
       <ConfirmDialog open={downing !== null} onOpenChange={(o) => !o && setDowning(null)} title={`Take ${downing ?? ""} down?`} confirmLabel="Down" onConfirm={() => downing && down.mutate(downing)}>
         <p className="text-sm">Its containers and networks are removed (compose down); named volumes stay.</p>
       </ConfirmDialog>
     </div>
+  );
+}
+
+/** One stack: its containers (each links to its logs) and, for SkyPort's stacks, the compose
+ * file to change and apply (`update`: pull and recreate). */
+function StackDialog({ name, engine, canWrite, onClose }: { name: string; engine?: string; canWrite: boolean; onClose: () => void }) {
+  const client = useQueryClient();
+  const stack = useQuery({ queryKey: ["docker", "containers", "stack", engine ?? "", name], queryFn: () => api<StackDetail>(`/docker/stacks/${encodeURIComponent(name)}`, { query: { engine } }) });
+  const [compose, setCompose] = useState<string | null>(null);
+  const update = useMutation({
+    mutationFn: (text: string) => api(`/docker/stacks/${encodeURIComponent(name)}/update`, { method: "POST", body: { compose: text }, query: { engine } }),
+    onSuccess: () => setCompose(null),
+    onSettled: () => void client.invalidateQueries({ queryKey: ["docker", "containers"] }),
+  });
+  return (
+    <Dialog open onOpenChange={(open) => !open && onClose()} title={`Stack ${name}`} wide>
+      {stack.isPending ? <Loading /> : stack.error ? <ErrorNote error={stack.error} what="Cannot read the stack" /> : (
+        <div className="space-y-3">
+          <DataTable
+            label={`Containers of ${name}`}
+            rows={stack.data.members}
+            rowKey={(m) => m.id}
+            columns={[
+              { title: "Service", render: (m) => m.service, className: "font-medium" },
+              { title: "Container", render: (m) => <Link href={withEngine(`/containers/${m.id.slice(0, 12)}`, engine)} className="text-sky-700 underline dark:text-sky-400">{m.name}</Link> },
+              { title: "State", render: (m) => <StateBadge state={m.state} /> },
+              { title: "Status", render: (m) => m.status, className: "text-xs" },
+            ]}
+          />
+          <p className="text-xs text-slate-500">A container's page has its live logs.</p>
+          {stack.data.compose !== null && canWrite ? (
+            <div className="text-sm">
+              <p className="mb-0.5 font-medium">compose.yaml</p>
+              <Suspense fallback={<Loading what="Loading the editor" />}>
+                <CodeEditor label={`compose.yaml of ${name}`} value={stack.data.compose} onChange={setCompose} />
+              </Suspense>
+              <ErrorNote error={update.error} what="Cannot update" />
+              <div className="mt-2 flex justify-end gap-2">
+                <Button variant="primary" disabled={compose === null || update.isPending} onClick={() => compose !== null && update.mutate(compose)}>
+                  {update.isPending ? "Updating…" : "Apply changes"}
+                </Button>
+              </div>
+            </div>
+          ) : stack.data.compose !== null ? (
+            <pre className="max-h-64 overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{stack.data.compose}</pre>
+          ) : (
+            <p className="text-sm text-slate-500">Deployed outside SkyPort: its compose file stays where it was made.</p>
+          )}
+        </div>
+      )}
+    </Dialog>
   );
 }
