@@ -1,9 +1,9 @@
 """The OpenAPI document at ``/schema`` and the browsable reference at ``/schema/swagger``.
 
 Every operation documents the errors it can answer with, all in one shape, the
-``Error`` component: 401 and 403 for routes that need a login, 404 for routes that
-name a resource or belong to a plugin, 409 for changes, 503 for everything (a plugin
-or a backend is unavailable). Swagger UI is served from the files of the
+``Error`` component: 401 and 403 for routes that need a login, 404 (a resource named
+in the path or the query does not exist), 409 for changes, 503 for everything (a
+plugin or a backend is unavailable). Swagger UI is served from the files of the
 ``swagger-ui-bundle-v2`` package: the page loads nothing from the internet.
 """
 
@@ -41,6 +41,7 @@ def _spec(description: str) -> ResponseSpec:
     return ResponseSpec(data_container=Error, description=description, generate_examples=False)
 
 
+LIMITED = _spec("Too many attempts: retry after the seconds the Retry-After header gives")
 ERRORS = {
     401: _spec("Not logged in, or the session or API token no longer works"),
     403: _spec("The user lacks the scope the route needs (named in extra.missing_scope)"),
@@ -57,11 +58,9 @@ class DocumentedErrors(ReceiveRoutePlugin):
         if not isinstance(route, HTTPRoute):
             return
         for handler in route.route_handlers:
-            codes = {503}
+            codes = {404, 503}
             if not handler.opt.get("exclude_from_auth"):
                 codes |= {401, 403}
-            if route.path_parameters or handler.opt.get("plugin"):
-                codes.add(404)
             if not set(handler.http_methods) <= SAFE:
                 codes.add(409)
             _add_responses(handler, {code: ERRORS[code] for code in sorted(codes)})
@@ -86,7 +85,12 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         path="/schema",
         render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"]), swagger],
-        openapi_router=Router(path="/schema", route_handlers=[], opt={"scope": "status:read"}),
+        openapi_router=Router(
+            path="/schema",
+            route_handlers=[],
+            opt={"scope": "status:read"},
+            include_in_schema=False,
+        ),
         components=Components(security_schemes={"bearer": bearer}),
         security=[{"bearer": []}],
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
 from skyport import __version__
@@ -19,7 +20,8 @@ from skyport.metrics.prometheus import render_prometheus
 from skyport.plugins import PluginRecord
 from skyport.types import DashboardPanel
 
-PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
+"""Prometheus text format (Litestar adds ``; charset=utf-8`` to text types)."""
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -117,7 +119,12 @@ def prometheus_route(public: bool) -> Any:
         exclude_from_auth=public,
         opt={"scope": "metrics:read"},
         tags=["metrics"],
-        media_type=PROMETHEUS_CONTENT_TYPE,
+        # The route's own media type stays JSON, which its error answers are.
+        responses={
+            200: ResponseSpec(
+                str, description="Prometheus text exposition", media_type=PROMETHEUS_CONTENT_TYPE
+            )
+        },
     )
     async def prometheus(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Every numeric metric of every collector in Prometheus text format."""

@@ -184,6 +184,13 @@ Host *.internal
     assert api.get("/api/vps/servers/alpha/test").json()["ok"] is True
 
 
+def test_text_that_is_no_ssh_config_is_a_400(api: TestClient[Litestar]) -> None:
+    answer = api.post("/api/vps/servers/import", json={"config": " 2\U0010a85b\x16"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["extra"] == {"field": "config"}
+    assert "not an OpenSSH client config" in answer.json()["detail"]
+
+
 def test_servers_sharing_one_database_see_each_others_changes(
     make_settings: Callable[..., Any], sshd: Sshd, keys: Keys
 ) -> None:

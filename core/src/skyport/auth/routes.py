@@ -15,6 +15,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     TooManyRequestsException,
 )
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -23,6 +24,7 @@ from skyport.auth.principal import Principal
 from skyport.auth.ratelimit import TooManyAttempts
 from skyport.auth.service import ApiToken, AuthService, InvalidCredentials
 from skyport.auth.users import AccountError
+from skyport.openapi import ERRORS, LIMITED
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
@@ -80,6 +82,10 @@ def _auth(request: Request[Any, Any, Any]) -> AuthService:
     status_code=200,
     exclude_from_auth=True,
     summary="Log in; returns a token and sets the session cookie",
+    responses={
+        401: ERRORS[401],
+        429: LIMITED,
+    },
 )
 async def login(
     request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
@@ -127,7 +133,12 @@ async def login(
     return Response(body, cookies=cookies)
 
 
-@post("/logout", status_code=HTTP_204_NO_CONTENT, opt={"scope": "auth:self"})
+@post(
+    "/logout",
+    status_code=HTTP_204_NO_CONTENT,
+    opt={"scope": "auth:self"},
+    responses={204: ResponseSpec(None, description="Logged out; the session cookie is cleared")},
+)
 async def logout(request: Request[Principal, Any, Any]) -> Response[None]:
     """End the current session server-side; the token stops working at once."""
     if request.user.session_id:
@@ -147,7 +158,12 @@ async def me(request: Request[Principal, Any, Any]) -> UserInfo:
     return user_info(request.user)
 
 
-@post("/password", status_code=HTTP_204_NO_CONTENT, opt={"scope": "auth:self"})
+@post(
+    "/password",
+    status_code=HTTP_204_NO_CONTENT,
+    opt={"scope": "auth:self"},
+    responses={429: LIMITED},
+)
 async def change_password(
     request: Request[Principal, Any, Any], data: JSONBody[PasswordChange]
 ) -> None:

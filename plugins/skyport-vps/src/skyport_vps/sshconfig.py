@@ -23,8 +23,12 @@ class ConfigHost(msgspec.Struct, kw_only=True):
 
 
 def hosts_from_config(text: str) -> list[ConfigHost]:
-    """Every concrete ``Host`` alias of the config, as SSH would resolve it."""
-    config = paramiko.SSHConfig.from_text(text)
+    """Every concrete ``Host`` alias of the config, as SSH would resolve it; ValueError
+    for text that is no OpenSSH config."""
+    try:
+        config = paramiko.SSHConfig.from_text(text)
+    except paramiko.ssh_exception.ConfigParseError as exc:
+        raise ValueError(f"not an OpenSSH client config: {exc}") from None
     hosts: list[ConfigHost] = []
     for alias in sorted(config.get_hostnames()):
         if any(c in alias for c in "*?!") or alias == "*":

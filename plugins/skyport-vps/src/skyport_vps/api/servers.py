@@ -368,7 +368,11 @@ async def import_config(
     await state.inventory.load()
     added: list[ServerInfo] = []
     skipped: dict[str, str] = {}
-    for host in hosts_from_config(data.config):
+    try:
+        hosts = hosts_from_config(data.config)
+    except ValueError as exc:
+        raise ClientException(str(exc), extra={"field": "config"}) from None
+    for host in hosts:
         if host.problem is None and not (
             HOST_RULE.match(host.hostname) and USER_RULE.match(host.user)
         ):
