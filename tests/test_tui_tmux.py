@@ -2,7 +2,7 @@
 
 In-process mode (no server configured) with the installed plugins and the
 real Docker engine; pm2 is left out (it would start a daemon of its own).
-The tmux server is a private one (its own socket), killed at the end.
+The tmux server is a private one (its socket in the test's folder), killed at the end.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import docker
 import pytest
@@ -26,14 +27,14 @@ SAMPLED = re.compile(r"at \d\d:\d\d:\d\d")
 
 
 class Tmux:
-    """A private tmux server (its own socket) running one 80x24 session, ``tui``."""
+    """A private tmux server (its socket in the test's folder) running one 80x24 session."""
 
-    def __init__(self, socket: str) -> None:
+    def __init__(self, socket: Path) -> None:
         self.socket = socket
 
     def __call__(self, *args: str) -> str:
         done = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30
+            ["tmux", "-S", str(self.socket), *args], capture_output=True, text=True, timeout=30
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -43,16 +44,18 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux() -> Iterator[Tmux]:
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
     require_backend(
         shutil.which("tmux") is not None, "tmux is not installed (apt-get install tmux)"
     )
     require_backend(
         os.path.exists("/var/run/docker.sock"), "no Docker engine at /var/run/docker.sock"
     )
-    session = Tmux(f"skyport-test-{secrets.token_hex(4)}")
+    session = Tmux(tmp_path / "tmux.sock")
     yield session
-    subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True, timeout=30)
+    subprocess.run(
+        ["tmux", "-S", str(session.socket), "kill-server"], capture_output=True, timeout=30
+    )
 
 
 @pytest.fixture
