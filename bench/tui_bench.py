@@ -218,38 +218,39 @@ def run(
     glances: Callable[[], Path],
     log: Callable[[str], None],
 ) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as home:
+        rows = _skyport_rows(args, start_skyport, home, log)
+        try:
+            exe = glances()
+        except Exception as e:
+            rows.append({"name": "glances (curses)", "kind": "rest", "status": "unavailable",
+                         "error": f"{type(e).__name__}: {e}"})  # fmt: skip
+            return rows
+        # Its own empty config (XDG_CONFIG_HOME), no update check: no outside calls.
+        env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=home, TERM="xterm-256color")
+        argv = [str(exe), "--disable-check-update", "--disable-autodiscover", "-t", "2"]
+        rows.append(
+            _at_rest("glances (curses, -t 2)", argv, env, GLANCES_FRAME, args.tui_window, None, log)
+        )
+    return rows
+
+
+def _skyport_rows(
+    args: argparse.Namespace,
+    start_skyport: Callable[[], Any],
+    home: str,
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
     skyport = targets.skyport_argv(0, [])[:-3]  # the executable part only
-    home = tempfile.mkdtemp(prefix="bench-tui-home-")
     target = start_skyport()
     try:
         env = _tui_env(target, home)
         rows = _starts(skyport, env, args.tui_runs, log)
-        server_pid = target.server.proc.pid
-        rows.append(
-            _at_rest(
-                "skyport tui (overview)",
-                [*skyport, "tui"],
-                env,
-                LIVE,
-                args.tui_window,
-                server_pid,
-                log,
-            )
-        )
+        tui = [*skyport, "tui"]
+        pid = target.server.proc.pid
+        rows.append(_at_rest("skyport tui (overview)", tui, env, LIVE, args.tui_window, pid, log))
     finally:
         target.close()
-    try:
-        exe = glances()
-    except Exception as e:
-        rows.append({"name": "glances (curses)", "kind": "rest", "status": "unavailable",
-                     "error": f"{type(e).__name__}: {e}"})  # fmt: skip
-        return rows
-    config = tempfile.mkdtemp(prefix="bench-tui-glances-")
-    env = dict(os.environ, HOME=home, XDG_CONFIG_HOME=config, TERM="xterm-256color")
-    argv = [str(exe), "--disable-check-update", "--disable-autodiscover", "-t", "2"]
-    rows.append(
-        _at_rest("glances (curses, -t 2)", argv, env, GLANCES_FRAME, args.tui_window, None, log)
-    )
     return rows
 
 
