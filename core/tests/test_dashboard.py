@@ -3,7 +3,7 @@ and the API's own paths keep their JSON 404s."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from skyport import dashboard
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
+from skyport.testing import ADMIN_PASSWORD, bearer, login
 
 INDEX = b"<!doctype html><title>SkyPort</title><div id=root></div>"
 
@@ -90,3 +91,25 @@ def test_without_a_build_the_page_says_how_to_get_one(
         response = client.get("/")
     assert response.status_code == 404
     assert "dashboard is not built" in response.text
+
+
+def test_admins_read_the_effective_settings_with_secrets_hidden(
+    make_settings: Callable[..., Settings], plugin_manager: PluginManager
+) -> None:
+    settings = make_settings(client={"url": "https://ops:hunter2@skyport.example:8080"})
+    with TestClient(create_app(settings, plugins=plugin_manager)) as client:
+        token = login(client, "admin", ADMIN_PASSWORD)
+        shown = client.get("/api/settings", headers=bearer(token))
+        assert shown.status_code == 200
+        assert shown.json()["client"]["url"] == "https://ops:********@skyport.example:8080"
+        assert shown.json()["server"]["port"] == settings.server.port
+        assert "hunter2" not in shown.text
+        client.post(
+            "/api/users",
+            json={"username": "opal", "password": "opal-password-123", "role": "operator"},
+            headers=bearer(token),
+        )
+        operator = login(client, "opal", "opal-password-123")
+        refused = client.get("/api/settings", headers=bearer(operator))
+        assert refused.status_code == 403
+        assert "settings:read" in refused.json()["detail"]

@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from skyport.testing import wait_for
+from skyport.testing import LiveServer, wait_for
 
 from .conftest import log_in
 
@@ -68,3 +68,17 @@ def test_an_ended_session_returns_to_log_in_then_to_the_same_page(admin_page: Pa
     log_in(admin_page, path=admin_page.url)
     expect(admin_page).to_have_url(re.compile(r"/containers$"))
     expect(admin_page.get_by_role("heading", name="Containers")).to_be_visible()
+
+
+def test_the_dark_theme_follows_the_system(
+    admin_page: Page, browser: Browser, server: LiveServer, screenshot: Callable[[Page, str], Path]
+) -> None:
+    body = "() => getComputedStyle(document.body).backgroundColor"
+    light = admin_page.evaluate(body)
+    context = browser.new_context(base_url=server.url, color_scheme="dark")
+    try:
+        page = log_in(context.new_page())
+        assert page.evaluate(body) != light
+        screenshot(page, "overview-dark")
+    finally:
+        context.close()

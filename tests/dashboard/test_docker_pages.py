@@ -139,6 +139,8 @@ def test_every_page_opens_from_its_address(
         expect(admin_page.get_by_role("heading", level=1)).to_be_visible()
         expect(admin_page.get_by_role("alert")).to_have_count(0)
         screenshot(admin_page, name)
+    admin_page.goto("/admin/plugins")
+    expect(admin_page.get_by_label("Effective settings")).to_contain_text('"server"')
     admin_page.goto(f"/containers/{container['Id'][:12]}")
     expect(admin_page.get_by_role("heading", name=container["Name"].lstrip("/"))).to_be_visible()
     screenshot(admin_page, "container")

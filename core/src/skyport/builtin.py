@@ -13,6 +13,7 @@ CORE_PERMISSIONS = (
     Permission("metrics:read", "Live and historical metrics, Prometheus endpoint"),
     Permission("users:admin", "Manage users, roles and resource grants", level="admin"),
     Permission("audit:read", "Read the audit log", level="admin"),
+    Permission("settings:read", "Read the server's settings (secrets hidden)", level="admin"),
     Permission("host:shell", "Open a shell on the SkyPort host (root-equivalent)", level="admin"),
 )
 

@@ -13,6 +13,7 @@ type its ``register_config`` hook returns.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -270,3 +271,34 @@ def _deep_merge(into: dict[str, Any], new: Mapping[str, Any]) -> None:
 
 def _split_names(raw: str) -> list[str]:
     return [n.strip() for n in raw.split(",") if n.strip()]
+
+
+REDACTED = "********"
+_SECRET_KEY = re.compile(r"password|secret|token|passphrase|private_key|api_key", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(?P<tail>@)", re.I)
+
+
+def shown_settings(settings: Settings) -> dict[str, Any]:
+    """The effective settings for people to read: plugin sections beside the core's,
+    secrets hidden (``skyport config show``, ``GET /api/settings``)."""
+    tree: dict[str, Any] = msgspec.to_builtins(settings)
+    tree.pop("config_file", None)
+    tree.update(tree.pop("plugins_config", {}))
+    return dict(redact(tree))
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Hide values whose key names a secret, and passwords inside URLs."""
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    if key and _SECRET_KEY.search(key) and value not in (None, ""):
+        return REDACTED
+    if isinstance(value, str):
+        return hide_url_password(value)
+    return value
+
+
+def hide_url_password(text: str) -> str:
+    return _URL_PASSWORD.sub(rf"\g<head>{REDACTED}\g<tail>", text)

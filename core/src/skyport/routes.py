@@ -14,7 +14,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from skyport import __version__
 from skyport.auth.principal import Principal
-from skyport.config import Settings
+from skyport.config import Settings, shown_settings
 from skyport.metrics.history import HistoryPoint
 from skyport.metrics.prometheus import render_prometheus
 from skyport.plugins import PluginRecord
@@ -75,6 +75,12 @@ async def status(request: Request[Any, Any, Any]) -> Status:
 @get("/api/plugins", opt={"scope": "status:read"}, tags=["status"])
 async def plugins(request: Request[Any, Any, Any]) -> list[PluginRecord]:
     return list(request.app.state.plugins.records.values())
+
+
+@get("/api/settings", opt={"scope": "settings:read"}, tags=["status"])
+async def effective_settings(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The server's effective settings, as ``skyport config show`` prints them (secrets hidden)."""
+    return shown_settings(request.app.state.settings)
 
 
 @get("/api/dashboard/panels", opt={"scope": "status:read"}, tags=["status"])
@@ -139,6 +145,7 @@ def core_routes(settings: Settings) -> list[Any]:
         health,
         status,
         plugins,
+        effective_settings,
         panels,
         metrics,
         metrics_history,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from cyclopts import App, Parameter
 
@@ -17,24 +16,16 @@ ConfigFlag = Annotated[
     Path | None,
     Parameter(help="Read this config file (default: SKYPORT_CONFIG, the usual places)."),
 ]
-REDACTED = "********"
-_SECRET_KEY = re.compile(r"password|secret|token|passphrase|private_key|api_key", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+(?P<tail>@)", re.I)
 
 
 @app.command
 def show(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
     """Print the effective settings (defaults < file < environment) as YAML, secrets hidden."""
-    import msgspec
     import yaml
 
-    from skyport.config import load_settings
+    from skyport.config import load_settings, shown_settings
 
-    settings = load_settings(str(config) if config else None)
-    tree = msgspec.to_builtins(settings)
-    tree.pop("config_file", None)
-    tree.update(tree.pop("plugins_config", {}))
-    tree = redact(tree)
+    tree = shown_settings(load_settings(str(config) if config else None))
     if json:
         print_json(tree)
     else:
@@ -45,7 +36,7 @@ def show(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
 def path(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
     """Print the config file(s) read, the places looked at, and the data dir."""
     from skyport.cli import credentials
-    from skyport.config import config_files, default_config_dir, load_settings
+    from skyport.config import config_files, default_config_dir, hide_url_password, load_settings
 
     explicit = str(config) if config else os.environ.get("SKYPORT_CONFIG")
     if explicit:
@@ -61,7 +52,7 @@ def path(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
         "config_files": read,
         "searched": searched,
         "data_dir": str(settings.data_path),
-        "database": _hide_url_password(settings.database_url),
+        "database": hide_url_password(settings.database_url),
         "credentials": str(credentials.path()),
     }
     if json:
@@ -75,20 +66,3 @@ def path(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
             ("credentials", info["credentials"]),
         ]
     )
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """Hide values whose key names a secret, and passwords inside URLs."""
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    if key and _SECRET_KEY.search(key) and value not in (None, ""):
-        return REDACTED
-    if isinstance(value, str):
-        return _hide_url_password(value)
-    return value
-
-
-def _hide_url_password(text: str) -> str:
-    return _URL_PASSWORD.sub(rf"\g<head>{REDACTED}\g<tail>", text)

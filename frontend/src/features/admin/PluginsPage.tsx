@@ -1,23 +1,30 @@
-/** Plugins as the server loaded them, with the error of each that failed, and the server's facts. */
+/** Plugins as the server loaded them, with the error of each that failed; the server's settings. */
 import { useQuery } from "@tanstack/react-query";
 import { api } from "@/api/http";
 import { usePlugins } from "@/api/queries";
+import { useCan } from "@/api/session";
 import type { Status } from "@/api/types";
 import { DataTable } from "@/components/DataTable";
 import { duration } from "@/components/format";
 import { ListBody } from "@/components/ListPage";
-import { Card, PageHeader, StateBadge } from "@/components/ui";
+import { Card, ErrorNote, PageHeader, StateBadge } from "@/components/ui";
 
 export default function PluginsPage() {
   const plugins = usePlugins();
   const status = useQuery({ queryKey: ["status"], queryFn: () => api<Status>("/status") });
+  const canSeeSettings = useCan("settings:read");
+  const settings = useQuery({
+    queryKey: ["admin", "settings"],
+    queryFn: () => api<Record<string, unknown>>("/settings"),
+    enabled: canSeeSettings,
+  });
   return (
     <div>
       <PageHeader title="Plugins" />
       {status.data ? (
         <Card title="Server" className="mb-3">
           <p className="text-sm">
-            SkyPort {status.data.version} on {status.data.hostname}, up {duration(status.data.uptime_seconds)}. Settings: <code>skyport config show</code> on the server.
+            SkyPort {status.data.version} on {status.data.hostname}, up {duration(status.data.uptime_seconds)}.
           </p>
         </Card>
       ) : null}
@@ -37,6 +44,16 @@ export default function PluginsPage() {
           />
         )}
       </ListBody>
+      {canSeeSettings ? (
+        <Card title="Settings (defaults < file < environment; secrets hidden; change them in the config file and restart)" className="mt-3">
+          <ErrorNote error={settings.error} what="Cannot read the settings" />
+          {settings.data ? (
+            <pre aria-label="Effective settings" className="max-h-[60vh] overflow-auto text-xs">
+              {JSON.stringify(settings.data, null, 2)}
+            </pre>
+          ) : null}
+        </Card>
+      ) : null}
     </div>
   );
 }

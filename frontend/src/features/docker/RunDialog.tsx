@@ -21,7 +21,17 @@ export function items(text: string, separator: RegExp = /\n/): string[] | undefi
 export function runRequest(form: FormData): Record<string, unknown> {
   const text = (key: string) => String(form.get(key) ?? "").trim();
   const body: Record<string, unknown> = { image: text("image") };
-  const optional = { name: text("name"), command: text("command"), restart: text("restart"), network_mode: text("network_mode"), memory: text("memory"), user: text("user"), working_dir: text("working_dir") };
+  const optional = {
+    name: text("name"),
+    command: text("command"),
+    entrypoint: text("entrypoint"),
+    hostname: text("hostname"),
+    restart: text("restart"),
+    network_mode: text("network_mode"),
+    memory: text("memory"),
+    user: text("user"),
+    working_dir: text("working_dir"),
+  };
   for (const [key, value] of Object.entries(optional)) if (value) body[key] = value;
   if (text("cpus")) body.cpus = Number(text("cpus"));
   const env = items(text("env"));
@@ -30,6 +40,8 @@ export function runRequest(form: FormData): Record<string, unknown> {
   if (env) body.env = env;
   if (ports) body.ports = ports;
   if (volumes) body.volumes = volumes;
+  const labels = items(text("labels"));
+  if (labels) body.labels = Object.fromEntries(labels.map((l) => [l.split("=", 1)[0], l.slice(l.indexOf("=") + 1)]));
   body.pull = text("pull") || "missing";
   body.auto_remove = form.get("auto_remove") === "on";
   body.tty = form.get("tty") === "on";
@@ -64,6 +76,12 @@ export function RunDialog({ open, onOpenChange, engine }: { open: boolean; onOpe
         <Field label="Command" hint="As in a shell: sh -c 'echo hi'">
           <input name="command" className={inputClass} />
         </Field>
+        <Field label="Entrypoint" hint="Replaces the image's (optional)">
+          <input name="entrypoint" className={inputClass} />
+        </Field>
+        <Field label="Hostname">
+          <input name="hostname" className={inputClass} />
+        </Field>
         <Field label="Ports" hint="HOST:CONTAINER, comma or space separated: 8080:80 53:53/udp">
           <input name="ports" className={inputClass} />
         </Field>
@@ -72,6 +90,9 @@ export function RunDialog({ open, onOpenChange, engine }: { open: boolean; onOpe
         </Field>
         <Field label="Volumes" hint="One per line: NAME:/path or /host:/path[:ro]">
           <textarea name="volumes" rows={3} className={`${inputClass} font-mono`} />
+        </Field>
+        <Field label="Labels" hint="One key=value per line">
+          <textarea name="labels" rows={2} className={`${inputClass} font-mono`} />
         </Field>
         <Field label="Restart policy">
           <select name="restart" className={inputClass} defaultValue="">

@@ -60,12 +60,14 @@ describe("the run form", () => {
     form.set("cpus", "0.5");
     form.set("pull", "never");
     form.set("tty", "on");
+    form.set("labels", "team=ops\nnote=a=b");
     expect(runRequest(form)).toEqual({
       image: "busybox",
       command: "sleep 60",
       ports: ["8080:80", "53:53/udp"],
       env: ["A=1", "B=2"],
       cpus: 0.5,
+      labels: { team: "ops", note: "a=b" },
       pull: "never",
       auto_remove: false,
       tty: true,
