@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from skyport.api import SecretBox, hkdf
 from skyport.app import create_app
 from skyport.config import load_settings
 from skyport.plugins import PluginManager
-from skyport.store import Database
 from skyport.testing import bearer, login
 
 
@@ -22,14 +22,19 @@ def start(*disabled: str) -> TestClient[Any]:
     return TestClient(create_app(load_settings(), plugins=manager))
 
 
-async def schema_state() -> tuple[list[str], list[str]]:
+def query(sql: str) -> list[tuple[Any, ...]]:
+    """Rows of the data dir's SQLite database, read directly (the tests here are synchronous:
+    the browser tests' Playwright holds the main thread's event loop)."""
+    path = load_settings().data_path / "skyport.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def schema_state() -> tuple[list[str], list[str]]:
     """The tables, and the Alembic revisions recorded."""
-    database = Database(load_settings().database_url)
-    async with database.connect() as conn:
-        tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
-        versions = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).all()
-    await database.dispose()
-    return tables, sorted(v for (v,) in versions)
+    tables = query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    versions = query("SELECT version_num FROM alembic_version")
+    return sorted(name for (name,) in tables), sorted(version for (version,) in versions)
 
 
 def test_everything_from_0_1_0_is_still_there(data_dir_from_0_1_0: dict[str, Any]) -> None:
@@ -74,53 +79,51 @@ def test_everything_from_0_1_0_is_still_there(data_dir_from_0_1_0: dict[str, Any
 
 
 @pytest.mark.usefixtures("data_dir_from_0_1_0")
-async def test_the_old_schema_table_becomes_alembic_history() -> None:
+def test_the_old_schema_table_becomes_alembic_history() -> None:
     with start():
         pass
-    tables, versions = await schema_state()
+    tables, versions = schema_state()
     assert "schema_migrations" not in tables
     assert {"core_0001", "docker_0001", "vps_0001"} <= set(versions)
     with start():  # a second start has nothing to do and changes nothing
         pass
-    assert await schema_state() == (tables, versions)
+    assert schema_state() == (tables, versions)
 
 
 @pytest.mark.usefixtures("data_dir_from_0_1_0")
-async def test_a_plugin_left_out_at_the_first_start_is_adopted_when_it_returns() -> None:
+def test_a_plugin_left_out_at_the_first_start_is_adopted_when_it_returns() -> None:
     with start("docker"):
         pass
-    tables, versions = await schema_state()
+    tables, versions = schema_state()
     assert "schema_migrations" in tables and "docker_engines" in tables
     assert "docker_0001" not in versions and {"core_0001", "vps_0001"} <= set(versions)
     with start() as client:
         admin = bearer(login(client, "admin", "fixture-admin-password"))
         engines = client.get("/api/docker/engines", headers=admin).json()
         assert "second" in {e["name"] for e in engines}
-    tables, versions = await schema_state()
+    tables, versions = schema_state()
     assert "schema_migrations" not in tables
     assert {"core_0001", "docker_0001", "vps_0001"} <= set(versions)
 
 
-async def stored_secrets() -> dict[str, str]:
+def stored_secrets() -> dict[str, str]:
     """The vps inventory's sealed credentials, as stored."""
-    database = Database(load_settings().database_url)
-    async with database.connect() as conn:
-        rows = (await conn.exec_driver_sql("SELECT name, secret FROM vps_servers")).all()
-    await database.dispose()
-    return {name: secret for name, secret in rows if secret}
+    return {
+        name: secret for name, secret in query("SELECT name, secret FROM vps_servers") if secret
+    }
 
 
-async def test_credentials_sealed_by_0_1_0_open_and_move_to_the_plugins_own_key(
+def test_credentials_sealed_by_0_1_0_open_and_move_to_the_plugins_own_key(
     data_dir_from_0_1_0: dict[str, Any],
 ) -> None:
-    sealed_by_0_1_0 = await stored_secrets()
+    sealed_by_0_1_0 = stored_secrets()
     with start() as client:
         context = client.app.state.contexts["vps"]
         inventory = context.state["vps"].inventory
         web = inventory.credentials(inventory.get("web-1"))
         assert web.private_key == data_dir_from_0_1_0["vps_private_key"]
         assert inventory.credentials(inventory.get("db-1")).password == "db-password"
-        resealed = await stored_secrets()
+        resealed = stored_secrets()
         assert resealed.keys() == sealed_by_0_1_0.keys()
         current_key_only = SecretBox(hkdf(context.key, "secrets"))
         for name, token in resealed.items():
@@ -128,4 +131,4 @@ async def test_credentials_sealed_by_0_1_0_open_and_move_to_the_plugins_own_key(
             current_key_only.decrypt(token, context=f"server:{name}")
     with start():  # the next start finds nothing left to move
         pass
-    assert await stored_secrets() == resealed
+    assert stored_secrets() == resealed

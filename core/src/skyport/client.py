@@ -27,6 +27,7 @@ import os
 import queue
 import ssl
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 Mode = Literal["remote", "local"]
 LOCAL_URL = "local"
+
+local_plugins: ContextVar[frozenset[str] | None] = ContextVar("local_plugins", default=None)
+"""The plugins an in-process server serves (``None``: all). The CLI sets it per command:
+``skyport docker …`` serves the docker plugin alone, ``skyport users …`` none."""
 """What :attr:`Client.url` says in local mode."""
 DEFAULT_TIMEOUT = 30.0
 
@@ -209,13 +214,25 @@ class Client:
         """
         import logging
 
+        import msgspec
         from litestar.testing import TestClient
 
         from skyport.app import CLI_LOGGING, create_app
+        from skyport.config import load_settings
+        from skyport.plugins import PluginManager
 
         # The in-process client's requests are not worth a line each.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        app = create_app(settings, logging_config=CLI_LOGGING)
+        settings = settings or load_settings()
+        # One command's server: no sampling unless asked, only the plugins it needs.
+        metrics = msgspec.structs.replace(settings.metrics, history=False)
+        settings = msgspec.structs.replace(settings, metrics=metrics)
+        manager = PluginManager(
+            disabled=settings.plugins.disabled,
+            strict=settings.plugins.strict,
+            serving=local_plugins.get(),
+        )
+        app = create_app(settings, plugins=manager, logging_config=CLI_LOGGING)
         test_client = TestClient(app, raise_server_exceptions=False, timeout=DEFAULT_TIMEOUT)
         test_client.__enter__()
         try:
@@ -389,9 +406,20 @@ class Client:
         return f"<Client {self.mode} {self.url}>"
 
 
-def connect(settings: Settings | None = None) -> Client:
-    """The client the settings and the stored login call for (see :meth:`Client.from_settings`)."""
-    return Client.from_settings(settings)
+def connect(settings: Settings | None = None, *, every_plugin: bool = False) -> Client:
+    """The client the settings and the stored login call for (see :meth:`Client.from_settings`).
+
+    In local mode the in-process server serves the plugins :data:`local_plugins` names
+    (the CLI: the plugin of the running command); ``every_plugin`` serves them all, for
+    a command that uses other plugins' routes or services (a deployer, a terminal).
+    """
+    if not every_plugin:
+        return Client.from_settings(settings)
+    token = local_plugins.set(None)
+    try:
+        return Client.from_settings(settings)
+    finally:
+        local_plugins.reset(token)
 
 
 def tls_context() -> ssl.SSLContext:

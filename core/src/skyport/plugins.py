@@ -25,6 +25,8 @@ from skyport import PROJECT_NAME, hookspecs
 log = logging.getLogger(__name__)
 
 BUILTIN_NAME = "core"
+_ALWAYS_CALLED = frozenset({"register_config", "register_permissions", "register_commands"})
+"""Hooks every active plugin answers, whatever the manager serves (see ``serving``)."""
 BUILTIN_MODULE = "skyport.builtin"
 RESERVED_NAMES = frozenset(
     {
@@ -78,8 +80,13 @@ class PluginManager:
         strict: bool = False,
         use_entry_points: bool = True,
         include_builtin: bool = True,
+        serving: Iterable[str] | None = None,
     ) -> None:
+        """``serving``: the plugins whose routes, services and lifecycle hooks run (default:
+        all); the others still give their settings, scopes and commands. The CLI's in-process
+        server serves only the plugin of the command it runs."""
         self.disabled = frozenset(disabled)
+        self.serving = None if serving is None else frozenset(serving) | {BUILTIN_NAME}
         self.strict = strict
         self.use_entry_points = use_entry_points
         self.include_builtin = include_builtin
@@ -213,6 +220,8 @@ class PluginManager:
         self.load()
         caller = getattr(self._pm.hook, hook)
         impls = [(self._pm.get_name(i.plugin) or "?", i) for i in caller.get_hookimpls()]
+        if self.serving is not None and hook not in _ALWAYS_CALLED:
+            impls = [(name, impl) for name, impl in impls if name in self.serving]
         # pluggy calls last-registered first; we call in registration order.
         return list(reversed(impls))
 

@@ -55,11 +55,23 @@ for _name, _summary in installed(taken=_COMMANDS):
 app.register_install_completion_command()
 
 
+_NEEDS_EVERY_PLUGIN = frozenset({"metrics", "terminal"})
+"""Core commands whose in-process server needs every plugin (collectors, terminals)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0, 1 on failure, 2 for bad settings or usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args if not a.startswith("-")), None)
+    serving = None
+    if command is not None and command not in _NEEDS_EVERY_PLUGIN:
+        from skyport.client import local_plugins
+
+        plugin = command if command not in _COMMANDS else None
+        serving = local_plugins.set(frozenset({plugin} if plugin else ()))
     try:
         # Usage errors come back as exceptions, to be told in one line like the rest.
-        result = app(argv, result_action="return_value", print_error=False, exit_on_error=False)
+        result = app(args, result_action="return_value", print_error=False, exit_on_error=False)
         sys.stdout.flush()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -76,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = explained
         print(f"skyport: error: {message}", file=sys.stderr)
         return code
+    finally:
+        if serving is not None:
+            serving.var.reset(serving)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
 
 

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def api() -> Iterator[Client]:
-    """The client for this invocation: remote if logged in or configured, else local."""
+def api(*, every_plugin: bool = False) -> Iterator[Client]:
+    """The client for this invocation: remote if logged in or configured, else local
+    (serving the running command's plugin, or ``every_plugin``: see ``connect``)."""
     from skyport.client import connect
     from skyport.config import load_settings
 
-    with connect(load_settings()) as client:
+    with connect(load_settings(), every_plugin=every_plugin) as client:
         yield client
 
 

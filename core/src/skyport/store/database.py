@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from skyport.config import ConfigError
+from skyport.store.revisions import CORE_VERSIONS, declared_heads, recorded_heads
 
 if TYPE_CHECKING:
     from skyport.store.migrations import Migrations
@@ -45,8 +46,21 @@ class Database:
         plugins: Mapping[str, Path] | None = None,
         on_failure: Callable[[str, Exception], None] | None = None,
     ) -> list[str]:
-        """Bring the core's and the plugins' schemas up to date; return the revisions applied."""
+        """Bring the core's and the plugins' schemas up to date; return the revisions applied.
+
+        A database already up to date is told so without loading Alembic.
+        """
+        if await self.up_to_date(plugins):
+            return []
         return await self.migrations(plugins).upgrade(on_failure)
+
+    async def up_to_date(self, plugins: Mapping[str, Path] | None = None) -> bool:
+        """Whether every history's newest revision is applied (``False`` when unsure)."""
+        declared = declared_heads([CORE_VERSIONS, *(plugins or {}).values()])
+        if not declared:
+            return False
+        async with self.engine.connect() as conn:
+            return declared <= await conn.run_sync(recorded_heads)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

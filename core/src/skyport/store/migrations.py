@@ -34,8 +34,9 @@ from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from skyport.store.revisions import CORE_VERSIONS
+
 CORE = "core"
-CORE_VERSIONS = Path(__file__).parent / "versions"
 
 # Alembic tells every step at INFO; SkyPort reports what it applied itself.
 logging.getLogger("alembic").setLevel(logging.WARNING)

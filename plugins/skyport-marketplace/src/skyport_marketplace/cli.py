@@ -150,7 +150,7 @@ def search(
 @app.command
 def show(app_id: str, *, json: JsonFlag = False) -> None:
     """Show an app: what it runs, its settings, and what installing it needs."""
-    with api() as client:
+    with api(every_plugin=True) as client:
         detail = client.get(path("apps", app_id))
     if json:
         print_json(detail)
@@ -217,7 +217,7 @@ def install(
         A setting's value, KEY=VALUE (repeatable).
     """
     values = _pairs(set or [])
-    with api() as client:
+    with api(every_plugin=True) as client:
         detail = client.get(path("apps", app_id))
         for field in detail["env"]:
             wanted = field["required"] and not field["default"] and field["name"] not in values
@@ -253,7 +253,7 @@ def _ask(field: dict[str, Any]) -> str:
 @app.command
 def installed(name: str | None = None, *, json: JsonFlag = False) -> None:
     """List installed apps with their live status (or show one)."""
-    with api() as client:
+    with api(every_plugin=True) as client:
         rows = client.get(path("installed", name)) if name else client.get(path("installed"))
     if json:
         print_json(rows)
@@ -276,7 +276,7 @@ def installed(name: str | None = None, *, json: JsonFlag = False) -> None:
 @app.command
 def uninstall(name: str, *, remove_data: bool = False, json: JsonFlag = False) -> int:
     """Remove an installed app (its data volumes stay unless --remove-data)."""
-    with api() as client:
+    with api(every_plugin=True) as client:
         params = {"remove_data": "true"} if remove_data else None
         started = client.delete(path("installed", name), params=params)
         return _follow(client, started["job"], json=json)
@@ -285,7 +285,7 @@ def uninstall(name: str, *, remove_data: bool = False, json: JsonFlag = False) -
 @app.command
 def update(name: str, *, json: JsonFlag = False) -> int:
     """Fetch the newest image or code of an installed app and recreate it, keeping its data."""
-    with api() as client:
+    with api(every_plugin=True) as client:
         started = client.post(path("installed", name, "update"))
         return _follow(client, started["job"], json=json)
 
@@ -303,7 +303,7 @@ def stop(name: str, *, json: JsonFlag = False) -> None:
 
 
 def _act(name: str, action: str, json: bool) -> None:
-    with api() as client:
+    with api(every_plugin=True) as client:
         result = client.post(path("installed", name, action))
     if json:
         print_json(result)
