@@ -537,8 +537,8 @@ def test_db_upgrade_current_and_history(cli: Run) -> None:
     assert current.code == 0, current
     assert current.out.splitlines()[1].split() == [
         "core",
-        "core_0001",
-        "core_0001",
+        "core_0002",
+        "core_0002",
         "up",
         "to",
         "date",

@@ -103,6 +103,21 @@ def test_a_token_cannot_mint_one_that_outlives_it_or_holds_more(
     assert time.time() + DAY >= child["expires_at"]
 
 
+def test_revoking_a_token_revokes_those_made_with_it(client: TestClient[Litestar]) -> None:
+    session = login(client, "admin", ADMIN_PASSWORD)
+    parent = _token(client, session)
+    child = _token(client, str(parent["token"]))
+    grandchild = _token(client, str(child["token"]), scopes=["status:read"])
+    sibling = _token(client, session)
+    parent_info = parent["info"]
+    assert isinstance(parent_info, dict)
+    revoked = client.delete(f"/api/auth/tokens/{parent_info['id']}", headers=bearer(session))
+    assert revoked.status_code == 204
+    assert not _works(client, child["token"])
+    assert client.get("/api/status", headers=bearer(str(grandchild["token"]))).status_code == 401
+    assert _works(client, sibling["token"])
+
+
 def test_cli_lists_and_revokes_another_users_tokens(run_cli: Run, live_server: LiveServer) -> None:
     cli_ok(
         run_cli("login", live_server.url, "-u", "admin", "--password-stdin", stdin=ADMIN_PASSWORD)

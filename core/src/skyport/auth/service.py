@@ -192,8 +192,8 @@ class AuthService:
     ) -> tuple[ApiToken, str]:
         """Create a token with ``scopes`` (a subset of the owner's); return it and its secret.
 
-        A token made with a token carries at most that token's scopes and expires no later
-        (by default, when it does).
+        A token made with a token carries at most that token's scopes, expires no later
+        (by default, when it does) and is revoked with it.
         """
         wanted = sorted(set(scopes))
         if missing := owner.missing(wanted):
@@ -218,6 +218,7 @@ class AuthService:
                     scopes=wanted,
                     created_at=now,
                     expires_at=expires_at,
+                    parent_id=owner.token_id,
                 )
             )
         token = ApiToken(token_id, name, wanted, now, expires_at, None, False)
@@ -249,6 +250,8 @@ class AuthService:
             ]
 
     async def revoke_token(self, user_id: int, token_id: str) -> bool:
+        """Revoke a token of the user, and every token made with it (and with those)."""
+        now = time.time()
         async with self.database.begin() as conn:
             result = await conn.execute(
                 api_tokens.update()
@@ -257,8 +260,21 @@ class AuthService:
                     api_tokens.c.user_id == user_id,
                     api_tokens.c.revoked_at.is_(None),
                 )
-                .values(revoked_at=time.time())
+                .values(revoked_at=now)
             )
+            made_with = [token_id] if result.rowcount else []
+            while made_with:
+                live = api_tokens.c.revoked_at.is_(None)
+                query = sa.select(api_tokens.c.id).where(
+                    api_tokens.c.parent_id.in_(made_with), live
+                )
+                made_with = list((await conn.execute(query)).scalars())
+                if made_with:
+                    await conn.execute(
+                        api_tokens.update()
+                        .where(api_tokens.c.id.in_(made_with))
+                        .values(revoked_at=now)
+                    )
         self.invalidate()
         return result.rowcount > 0
 

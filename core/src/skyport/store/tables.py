@@ -48,6 +48,7 @@ api_tokens = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=True),
     sa.Column("revoked_at", sa.Float, nullable=True),
     sa.Column("last_used_at", sa.Float, nullable=True),
+    sa.Column("parent_id", sa.String(32), nullable=True),
 )
 
 resource_grants = sa.Table(
