@@ -174,17 +174,26 @@ def test_remote_metrics_once_and_watch(cli: Run, logged_in: LiveServer) -> None:
     assert page.code == 0 and "== host" in page.out and "memory" in page.out
 
 
-def test_logout_then_a_command_is_not_logged_in(cli: Run, logged_in: LiveServer) -> None:
+def test_logout_returns_to_local_mode(cli: Run, logged_in: LiveServer) -> None:
     result = cli("logout")
-    assert result.code == 0 and logged_in.url in result.out
-    error = one_line_error(cli("status"))
-    assert "not logged in" in error and f"skyport login {logged_in.url}" in error
-    assert credentials.current_url() == logged_in.url
-    forgotten = cli("logout", "--forget-server")
-    assert forgotten.code == 0 and "nothing to end" in forgotten.out
+    assert result.code == 0 and f"Logged out of {logged_in.url}." in result.out
+    assert "local mode again" in result.out
     assert credentials.current_url() is None
     local = cli("status")
     assert local.code == 0 and "local mode" in local.out
+
+
+def test_logout_keeping_the_server_asks_to_log_in_again(
+    cli: Run, logged_in: LiveServer
+) -> None:
+    result = cli("logout", "--keep-server")
+    assert result.code == 0 and "skyport login to log in again" in result.out
+    error = one_line_error(cli("status"))
+    assert "not logged in" in error and f"skyport login {logged_in.url}" in error
+    assert credentials.current_url() == logged_in.url
+    again = cli("logout")
+    assert again.code == 0 and "nothing to end" in again.out
+    assert credentials.current_url() is None
 
 
 def test_viewer_gets_a_403_naming_the_scope(cli: Run, logged_in: LiveServer) -> None:
@@ -267,6 +276,34 @@ def test_bad_config_is_one_line_and_exit_2(cli: Run, tmp_path: Path) -> None:
     assert missing.code == 2 and "does not exist" in one_line_error(missing)
     no_cert = cli("serve", "--keyfile", str(config))
     assert no_cert.code == 2 and "--keyfile needs --certfile" in one_line_error(no_cert)
+
+
+def test_a_missing_config_file_points_to_config_init_which_writes_every_section(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "etc" / "skyport.yaml"
+    monkeypatch.setenv("SKYPORT_CONFIG", str(config))
+    missing = cli("users", "list")
+    assert missing.code == 2
+    assert f"`skyport config init {config}` writes one" in one_line_error(missing)
+
+    written = cli("config", "init")
+    assert written.code == 0 and written.out.strip() == f"wrote {config}"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    text = config.read_text()
+    assert (
+        "#   port: 8080" in text and "# auth:" in text and "# docker:  # the docker plugin" in text
+    )
+    assert "revocation_check_seconds: 2.0  # How often open WebSockets" in text
+    assert cli("config", "show", "--json").json()["server"]["port"] == 8080  # type: ignore[index]
+    assert cli("users", "list").code == 0
+
+    again = cli("config", "init")
+    assert again.code == 1 and "--force replaces it" in one_line_error(again)
+    config.write_text(
+        config.read_text().replace("#   port: 8080", "  port: 9001").replace("# server:", "server:")
+    )
+    assert cli("config", "show", "--json").json()["server"]["port"] == 9001  # type: ignore[index]
 
 
 def test_install_completion_writes_a_script(cli: Run, tmp_path: Path) -> None:
@@ -546,3 +583,14 @@ def test_db_upgrade_current_and_history(cli: Run) -> None:
     history = cli("db", "history", "--json").json()
     assert {"component": "core", "revision": "core_0001"}.items() <= history[0].items()  # type: ignore[index]
     assert all(r["applied"] for r in history)  # type: ignore[union-attr]
+
+
+def test_a_first_admin_password_too_short_is_one_line(
+    cli: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SKYPORT_ADMIN_PASSWORD", "short")
+    result = cli("users", "list")
+    assert result.code == 2
+    assert one_line_error(result) == (
+        "skyport: error: SKYPORT_ADMIN_PASSWORD: password must be at least 8 characters\n"
+    )

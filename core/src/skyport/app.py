@@ -26,11 +26,12 @@ from skyport.auth.grants import ResourceGrants
 from skyport.auth.keys import derive_key, load_master_key
 from skyport.auth.live import LiveSessions
 from skyport.auth.middleware import AuditMiddleware, SkyportAuthMiddleware
+from skyport.auth.passwords import password_problem
 from skyport.auth.roles import RoleBook
 from skyport.auth.service import AuthService
 from skyport.auth.users import UserBook
 from skyport.broker import Broker
-from skyport.config import Settings, load_settings
+from skyport.config import ConfigError, Settings, load_settings
 from skyport.context import CoreServices, PluginContext
 from skyport.datadir import prepare_data_dir
 from skyport.errors import unexpected_error
@@ -62,6 +63,10 @@ def create_app(
         disabled=settings.plugins.disabled, strict=settings.plugins.strict
     )
     manager.load()
+    if (first_password := os.environ.get("SKYPORT_ADMIN_PASSWORD")) and (
+        problem := password_problem(first_password)
+    ):
+        raise ConfigError(f"SKYPORT_ADMIN_PASSWORD: {problem}")
     prepare_data_dir(settings.data_path, settings.database_url)
     database = Database(settings.database_url)
     broker = Broker()

@@ -136,7 +136,10 @@ def config_files(
     if chosen:
         path = Path(chosen).expanduser()
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
+            raise ConfigError(
+                f"config file {path} does not exist: `skyport config init {path}` writes one "
+                "with every setting at its default"
+            )
         return [path]
     candidates = [default_config_dir() / "config.yaml", Path.home() / ".skyport" / "config.yaml"]
     return [p for p in candidates if p.is_file()]

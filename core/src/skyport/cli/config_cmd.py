@@ -8,9 +8,9 @@ from typing import Annotated
 
 from cyclopts import App, Parameter
 
-from skyport.cli.output import JsonFlag, print_fields, print_json
+from skyport.cli.output import CliError, JsonFlag, print_fields, print_json
 
-app = App(name="config", help="Show the effective settings and the files behind them.")
+app = App(name="config", help="Show the effective settings and the files behind them; write one.")
 
 ConfigFlag = Annotated[
     Path | None,
@@ -30,6 +30,35 @@ def show(*, config: ConfigFlag = None, json: JsonFlag = False) -> None:
         print_json(tree)
     else:
         print(yaml.safe_dump(tree, sort_keys=False, default_flow_style=False), end="")
+
+
+@app.command
+def init(file: Path | None = None, /, *, force: bool = False) -> None:
+    """Write a config file with every section (core and installed plugins) at its defaults,
+    commented out, each key with what it means.
+
+    Parameters
+    ----------
+    file
+        Where (default: SKYPORT_CONFIG if set, else the usual config.yaml).
+    force
+        Replace the file if it exists.
+    """
+    from skyport.config import default_config_dir
+    from skyport.config_file import commented_defaults
+    from skyport.plugins import PluginManager
+
+    target = file or Path(os.environ.get("SKYPORT_CONFIG") or default_config_dir() / "config.yaml")
+    target = target.expanduser()
+    if target.exists() and not force:
+        raise CliError(f"{target} exists: --force replaces it")
+    manager = PluginManager().load()
+    sections = {n: t for n, t in manager.call_each("register_config") if isinstance(t, type)}
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(commented_defaults(sections))
+    print(f"wrote {target}")
 
 
 @app.command

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,12 +56,16 @@ def serve(
         if name and not Path(name).is_file():
             raise CliError(f"--{flag} {name}: no such file", code=2)
 
+    # The address first: a port that is taken is said before anything starts.
+    listener = listening_socket(server.host, server.port)
+
     import uvicorn
 
     options = uvicorn_options(server)
     scheme = "https" if server.certfile else "http"
-    print(f"SkyPort serving on {scheme}://{_shown_host(server.host)}:{server.port}", flush=True)
     if reload:
+        listener.close()  # the reloader's worker binds it again
+        print(f"SkyPort serving on {scheme}://{_shown_host(server.host)}:{server.port}", flush=True)
         # The reloader imports the app in a fresh process: hand the settings over as env.
         _export(config, overrides)
         uvicorn.run(APP_FACTORY, factory=True, reload=True, reload_dirs=_code_dirs(), **options)
@@ -70,8 +76,30 @@ def serve(
     try:
         application = create_app(settings)
     except PluginError as exc:
+        listener.close()
         raise CliError(str(exc), code=2) from None
-    uvicorn.run(application, **options)
+    print(f"SkyPort serving on {scheme}://{_shown_host(server.host)}:{server.port}", flush=True)
+    uvicorn.Server(uvicorn.Config(application, **options)).run(sockets=[listener])
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (uvicorn listens on it), or a one-line error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        if exc.errno == errno.EADDRINUSE:
+            reason = "the port is already in use (another SkyPort, or another program)"
+            hint = "choose another with --port (or server.port)"
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            reason, hint = "no such address on this machine", "check --host (or server.host)"
+        else:
+            reason, hint = exc.strerror or str(exc), "check --host and --port"
+        raise CliError(f"cannot listen on {_shown_host(host)}:{port}: {reason}; {hint}") from None
+    return listener
 
 
 def uvicorn_options(server: ServerSettings) -> dict[str, Any]:

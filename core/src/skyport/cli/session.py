@@ -61,13 +61,14 @@ def login(
     print(f"The session lasts until {human_time(answer['expires_at'])}; token kept in {where}.")
 
 
-def logout(*, forget_server: bool = False) -> None:
-    """End the session on the server and forget its token.
+def logout(*, keep_server: bool = False) -> None:
+    """End the session on the server and forget it: later commands run in local mode
+    (or talk to client.url / SKYPORT_URL when set).
 
     Parameters
     ----------
-    forget_server
-        Also forget the server itself: later commands run in local mode.
+    keep_server
+        Keep the server as the one commands talk to (they ask you to log in again).
     """
     from skyport.cli import credentials
     from skyport.client import Client, ClientError
@@ -82,8 +83,12 @@ def logout(*, forget_server: bool = False) -> None:
                 client.post("/api/auth/logout")
             except ClientError as exc:  # the session is forgotten here all the same
                 print(f"skyport: note: the server did not confirm the logout: {exc}")
-    credentials.forget(url, server=forget_server)
+    credentials.forget(url, server=not keep_server)
     print(f"Logged out of {url}." if token else f"No session for {url}; nothing to end.")
+    if keep_server:
+        print(f"Commands still talk to {url}: skyport login to log in again.")
+    else:
+        print(f"Commands run in local mode again; skyport login {url} to come back.")
 
 
 def passwd(*, password_stdin: bool = False, revoke_tokens: bool = False) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import logging
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -37,9 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from skyport.store.revisions import CORE_VERSIONS
 
 CORE = "core"
-
-# Alembic tells every step at INFO; SkyPort reports what it applied itself.
-logging.getLogger("alembic").setLevel(logging.WARNING)
 
 _LOCK_ID = 0x736B79706F7274  # "skyport": the PostgreSQL advisory lock of migrations
 _LEGACY_TABLE = "schema_migrations"
