@@ -183,9 +183,7 @@ def test_logout_returns_to_local_mode(cli: Run, logged_in: LiveServer) -> None:
     assert local.code == 0 and "local mode" in local.out
 
 
-def test_logout_keeping_the_server_asks_to_log_in_again(
-    cli: Run, logged_in: LiveServer
-) -> None:
+def test_logout_keeping_the_server_asks_to_log_in_again(cli: Run, logged_in: LiveServer) -> None:
     result = cli("logout", "--keep-server")
     assert result.code == 0 and "skyport login to log in again" in result.out
     error = one_line_error(cli("status"))
