@@ -41,6 +41,8 @@ RESERVED_NAMES = frozenset(
         "metrics",
         "plugins",
         "dashboard",
+        "settings",
+        "terminals",
         "grants",
         "config",
         "login",
