@@ -162,10 +162,10 @@ def make_container(
     """A labelled, running busybox container made through the engine (removed afterwards)."""
     made: list[str] = []
 
-    def make(name: str | None = None) -> dict[str, Any]:
+    def make(name: str | None = None, command: str = "sleep 3600") -> dict[str, Any]:
         created = engine.create_container(
             test_image,
-            command=["sleep", "3600"],
+            command=["sh", "-c", command],
             name=name or unique("c"),
             labels=LABEL,
             host_config=engine.create_host_config(network_mode="none"),

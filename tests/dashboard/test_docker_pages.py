@@ -179,3 +179,24 @@ def test_deploy_a_stack_from_the_editor_and_take_it_down(
     page.get_by_role("dialog").get_by_role("button", name="Down").click()
     project = {"label": f"com.docker.compose.project={stack_name}"}
     wait_for(lambda: not engine.containers(all=True, filters=project), "the stack to be down")
+
+
+def test_the_logs_tab_follows_searches_and_downloads(
+    admin_page: Page, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    container = make_container(
+        command="echo first-line; i=0; while true; do i=$((i+1)); echo tick-$i; sleep 0.5; done"
+    )
+    page = admin_page
+    page.goto(f"/containers/{container['Id'][:12]}")
+    page.get_by_role("tab", name="Logs").click()
+    log = page.get_by_role("log")
+    expect(log).to_contain_text("first-line")
+    expect(log).to_contain_text("tick-4")  # followed live, after the first page of lines
+    page.get_by_label("Search the log").fill("first")
+    expect(log).to_contain_text("first-line")
+    expect(log).not_to_contain_text("tick-")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    saved = Path(download.value.path()).read_text()
+    assert "first-line" in saved and "tick-1" in saved
