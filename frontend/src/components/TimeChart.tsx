@@ -3,6 +3,19 @@ import { useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
+/** The last value of a column that is a number (null when there is none). */
+export function latest(column: ArrayLike<number | null | undefined>): number | null {
+  for (let i = column.length - 1; i >= 0; i--) {
+    const value = column[i];
+    if (typeof value === "number" && Number.isFinite(value)) return value;
+  }
+  return null;
+}
+
+function clock(ts: number | null): string {
+  return ts === null ? "–" : new Date(ts * 1000).toLocaleTimeString();
+}
+
 export interface SeriesSpec {
   label: string;
   colour: string;
@@ -50,14 +63,18 @@ export function TimeChart({
         },
       ],
       series: [
-        {},
-        ...series.map((s) => ({
+        { label: "At", value: (u: uPlot, v: number | null) => clock(v ?? latest(u.data[0])) },
+        ...series.map((s, i) => ({
           label: s.label,
           stroke: s.colour,
           width: 1.5,
           points: { show: false },
           fill: `${s.colour}22`,
-          value: (_u: uPlot, v: number | null) => (v === null ? "–" : formatRef.current(v)),
+          // Without the cursor on the chart the legend reads the newest value.
+          value: (u: uPlot, v: number | null) => {
+            const shown = v ?? latest(u.data[i + 1]);
+            return shown === null ? "–" : formatRef.current(shown);
+          },
         })),
       ],
     };
