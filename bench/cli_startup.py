@@ -107,9 +107,18 @@ def _loop(argv: list[str], runs: int, warmup: int, env: dict[str, str]) -> dict:
 
 
 def time_command(
-    name: str, argv: list[str], *, runs: int = 20, warmup: int = 3, use_hyperfine: bool = True
+    name: str,
+    argv: list[str],
+    *,
+    runs: int = 20,
+    warmup: int = 3,
+    use_hyperfine: bool = True,
+    env: dict[str, str] | None = None,
 ) -> StartupResult:
-    env = dict(os.environ)
+    """Time ``argv``; ``env`` adds to (or, with a value of ``""``, removes from) the
+    environment."""
+    env = {**os.environ, **(env or {})}
+    env = {k: v for k, v in env.items() if v != ""}
     env.setdefault("NO_COLOR", "1")
     err = _check(argv, env)
     if err:
