@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
@@ -16,6 +17,9 @@ from skyport.plugins import PluginManager
 from skyport.types import Permission
 
 from .conftest import ADMIN_PASSWORD, bearer, login
+
+# The audit log is rows: every test runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.every_database
 
 
 def _entries(admin: TestClient[Litestar], **query: Any) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from skyport.app import create_app
@@ -13,6 +14,9 @@ from skyport.config import Settings
 from skyport.plugins import PluginManager
 
 from .conftest import ADMIN_PASSWORD, LiveServer
+
+# Login limits are rows: every test runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.every_database
 
 ATTACKER, OWNER = "203.0.113.5", "198.51.100.7"
 WRONG = {"username": "admin", "password": "wrong-guess"}

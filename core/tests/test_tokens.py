@@ -15,6 +15,9 @@ from skyport.testing import CliResult, cli_ok, login
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer
 
+# Tokens are rows: every test runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.every_database
+
 Run = Callable[..., CliResult]
 DAY = 86400
 
