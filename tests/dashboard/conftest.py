@@ -77,7 +77,12 @@ def server(
 
     with pytest.MonkeyPatch.context() as env:
         isolate_environment(tmp_path_factory.mktemp("dashboard-server"), env)
-        settings = load_settings(overrides={"metrics": {"interval": 1.0}})
+        settings = load_settings(
+            overrides={
+                "metrics": {"interval": 1.0},
+                "terminal": {"host_shell": True, "shell": "/bin/sh"},
+            }
+        )
         manager = PluginManager(strict=True, use_entry_points=False)
         manager.register(plugin, name="docker")
         with LiveServer(create_app(settings, plugins=manager)) as live:

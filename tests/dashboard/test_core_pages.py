@@ -82,3 +82,12 @@ def test_the_dark_theme_follows_the_system(
         screenshot(page, "overview-dark")
     finally:
         context.close()
+
+
+def test_the_host_terminal_runs_commands(admin_page: Page) -> None:
+    admin_page.get_by_role("link", name="Host terminal").click()
+    expect(admin_page.get_by_role("status").filter(has_text="Connected")).to_be_visible()
+    admin_page.locator(".xterm-helper-textarea").focus()
+    admin_page.keyboard.type("echo hi\n")
+    output = admin_page.locator(".xterm-rows > div").filter(has_text=re.compile(r"^\s*hi\s*$"))
+    expect(output).to_have_count(1)

@@ -200,3 +200,41 @@ def test_the_logs_tab_follows_searches_and_downloads(
         page.get_by_role("button", name="Download").click()
     saved = Path(download.value.path()).read_text()
     assert "first-line" in saved and "tick-1" in saved
+
+
+def test_stop_containers_in_bulk(
+    admin_page: Page, engine: docker.APIClient, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    names = [make_container()["Name"].lstrip("/") for _ in range(2)]
+    page = admin_page
+    page.goto("/containers")
+    for name in names:
+        page.get_by_role("checkbox", name=f"Select {name}").check()
+    page.get_by_role("toolbar", name="Selected containers").get_by_role(
+        "button", name="Stop selected"
+    ).click()
+    for name in names:
+        row = page.locator(f"tr[data-container='{name}']")
+        expect(row.get_by_text("exited", exact=True)).to_be_visible()
+        assert not engine.inspect_container(name)["State"]["Running"]
+
+
+def test_the_engine_picker_switches_engines_by_address(
+    admin_page: Page, make_container: Callable[..., dict[str, Any]]
+) -> None:
+    name = make_container()["Name"].lstrip("/")
+    page = admin_page
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "skyport_csrf")
+    second = {"name": "again", "url": "unix:///var/run/docker.sock"}
+    added = page.request.post("/api/docker/engines", data=second, headers={"X-CSRF-Token": csrf})
+    assert added.status == 201, added.text()
+    try:
+        page.goto("/containers")
+        page.get_by_label("Engine").select_option("again")
+        expect(page).to_have_url(re.compile(r"/containers\?engine=again$"))
+        page.locator(f"tr[data-container='{name}']").get_by_role("link").click()
+        expect(page).to_have_url(re.compile(r"/containers/[0-9a-f]{12}\?engine=again$"))
+        expect(page.get_by_role("heading", name=name)).to_be_visible()
+    finally:
+        removed = page.request.delete("/api/docker/engines/again", headers={"X-CSRF-Token": csrf})
+        assert removed.ok, removed.text()
