@@ -5,13 +5,20 @@ import { useTopic } from "@/api/hooks";
 import { api } from "@/api/http";
 import { Button, ErrorNote, inputClass } from "@/components/ui";
 
-interface LogLine {
+export interface LogLine {
   stream: string;
   line: string;
   time?: string;
 }
 
 const KEEP = 5000;
+
+/** The past lines, then the followed ones; past lines as new as the first followed one are
+ * the same lines (both carry the engine's nanosecond timestamps), so they are left out. */
+export function joinLog(past: LogLine[], live: LogLine[]): LogLine[] {
+  const since = live[0]?.time;
+  return since ? [...past.filter((l) => !l.time || l.time < since), ...live] : [...past, ...live];
+}
 
 export function ContainerLogs({ id, name, engine }: { id: string; name: string; engine?: string }) {
   const [follow, setFollow] = useState(true);
@@ -29,9 +36,10 @@ export function ContainerLogs({ id, name, engine }: { id: string; name: string; 
     if (message.lines) setLive((old) => [...old, ...message.lines!].slice(-KEEP));
     if (message.end) setEnded(message.reason ?? "the log stream ended");
   }, []);
-  const error = useTopic(follow && past.data ? `docker.logs:${engine ? `${engine}/` : ""}${id}` : null, onLines);
+  // Following starts with the page (not after the past lines): nothing printed in between is lost.
+  const error = useTopic(follow ? `docker.logs:${engine ? `${engine}/` : ""}${id}` : null, onLines);
   const lines = useMemo(() => {
-    const all = [...(past.data?.lines ?? []), ...live];
+    const all = joinLog(past.data?.lines ?? [], live);
     const needle = search.toLowerCase();
     return needle ? all.filter((l) => l.line.toLowerCase().includes(needle)) : all;
   }, [past.data, live, search]);
@@ -40,7 +48,7 @@ export function ContainerLogs({ id, name, engine }: { id: string; name: string; 
   }, [lines, follow]);
 
   function download() {
-    const text = [...(past.data?.lines ?? []), ...live].map((l) => `${l.time ?? ""} ${l.line}`).join("\n");
+    const text = joinLog(past.data?.lines ?? [], live).map((l) => `${l.time ?? ""} ${l.line}`).join("\n");
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
     link.download = `${name}.log`;

@@ -4,6 +4,7 @@ import { portsText, visibleRows } from "./ContainersPage";
 import { pullPercent, type PullProgress } from "./ImagesPage";
 import { items, runRequest } from "./RunDialog";
 import { envMapping } from "./StacksPage";
+import { joinLog } from "./ContainerLogs";
 import { foldStats } from "./stats";
 
 function container(name: string, image: string, state: string, created: number): ContainerSummary {
@@ -87,5 +88,15 @@ describe("pulls and stacks", () => {
   });
   it("turns .env lines into a mapping, values kept whole", () => {
     expect(envMapping("A=1\nURL=postgres://x?a=b\n")).toEqual({ A: "1", URL: "postgres://x?a=b" });
+  });
+});
+
+describe("the log", () => {
+  it("joins past and followed lines without repeating any", () => {
+    const line = (time: string, text: string) => ({ stream: "stdout", line: text, time });
+    const past = [line("2026-12-04T10:00:01.000000001Z", "a"), line("2026-12-04T10:00:02.000000001Z", "b")];
+    const live = [line("2026-12-04T10:00:02.000000001Z", "b"), line("2026-12-04T10:00:03.000000001Z", "c")];
+    expect(joinLog(past, live).map((l) => l.line)).toEqual(["a", "b", "c"]);
+    expect(joinLog(past, []).map((l) => l.line)).toEqual(["a", "b"]);
   });
 });
