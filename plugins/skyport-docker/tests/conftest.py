@@ -124,6 +124,16 @@ def api(docker_app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield client
 
 
+def user_token(api: TestClient[Litestar], role: str) -> str:
+    """A token of a new user with ``role`` (``api`` is logged in as admin)."""
+    name = f"{role}-{secrets.token_hex(3)}"
+    created = api.post(
+        "/api/users", json={"username": name, "password": f"{name}-pw", "role": role}
+    )
+    assert created.status_code == 201, created.text
+    return login(api, name, f"{name}-pw")
+
+
 def compose_available() -> bool:
     return shutil.which("docker-compose") is not None or shutil.which("docker") is not None
 

@@ -20,20 +20,10 @@ from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, login, wait_for
 
-from .conftest import LABEL, RUN_ID
+from .conftest import LABEL, RUN_ID, user_token
 from .test_engines import SocketProxy
 
 WAIT = 20.0
-
-
-def user_token(api: TestClient[Litestar], role: str) -> str:
-    name = f"{role}-{secrets.token_hex(3)}"
-    created = api.post(
-        "/api/users", json={"username": name, "password": f"{name}-pw", "role": role}
-    )
-    assert created.status_code == 201, created.text
-    token = login(api, name, f"{name}-pw")
-    return token
 
 
 @pytest.fixture

@@ -30,8 +30,7 @@ from litestar.testing import TestClient
 from skyport.testing import bearer, wait_for
 from skyport_docker.testing import BUSYBOX
 
-from .conftest import LABEL
-from .test_containers import user_token
+from .conftest import LABEL, user_token
 
 WAIT = 20.0
 MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"

@@ -18,8 +18,7 @@ from litestar.testing import TestClient
 
 from skyport.testing import bearer
 
-from .conftest import LABEL
-from .test_containers import user_token
+from .conftest import LABEL, user_token
 
 
 @pytest.fixture

@@ -19,7 +19,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
 from litestar.exceptions import ClientException
 
 from skyport.api import BackendUnavailable
@@ -154,8 +156,13 @@ class ComposeTool:
         cwd: Path,
         project_dir: Path | None = None,
         timeout: float = RUN_TIMEOUT,
+        stdout_only: bool = False,
     ) -> ComposeResult:
-        """Run ``compose <args>`` in ``cwd``; ``GatewayTimeout`` if it takes too long."""
+        """Run ``compose <args>`` in ``cwd``; ``GatewayTimeout`` if it takes too long.
+
+        The output is stdout and stderr together, or with ``stdout_only`` stdout
+        alone when Compose succeeds (its warnings go to stderr).
+        """
         argv = [*self.command(project, files, project_dir), *args]
         try:
             done = subprocess.run(
@@ -164,7 +171,7 @@ class ComposeTool:
                 env=_environment(self.engine.config),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.PIPE if stdout_only else subprocess.STDOUT,
                 text=True,
                 errors="replace",
                 timeout=timeout,
@@ -176,13 +183,25 @@ class ComposeTool:
             raise GatewayTimeout(
                 f"compose {' '.join(args[:1])} for {project!r} did not finish within {timeout:g} s"
             ) from None
+        if stdout_only and done.returncode != 0:
+            return ComposeResult(done.returncode, (done.stdout or "") + (done.stderr or ""))
         return ComposeResult(done.returncode, done.stdout or "")
 
-    def check(
-        self, project: str, files: Sequence[Path], args: Sequence[str], **kwargs: object
-    ) -> str:
+    def resolved(
+        self, project: str, files: Sequence[Path], *, cwd: Path, project_dir: Path | None = None
+    ) -> dict[str, Any]:
+        """Compose's own resolved config (``config``: interpolated, ``extends`` applied)."""
+        output = self.check(
+            project, files, ["config"], cwd=cwd, project_dir=project_dir, stdout_only=True
+        )
+        document = yaml.safe_load(output)
+        if not isinstance(document, dict):
+            raise ComposeFailed("config", "Compose printed no configuration")
+        return document
+
+    def check(self, project: str, files: Sequence[Path], args: Sequence[str], **kwargs: Any) -> str:
         """Like :meth:`run`, raising :class:`ComposeFailed` when Compose fails."""
-        result = self.run(project, files, args, **kwargs)  # type: ignore[arg-type]
+        result = self.run(project, files, args, **kwargs)
         if not result.ok:
             if any(sign in result.output for sign in _UNREACHABLE):
                 engine = f"Docker engine {self.engine.name!r} ({self.engine.url})"

@@ -19,6 +19,7 @@ from docker import errors as docker_errors
 
 from skyport_docker import fastget, images
 from skyport_docker.engines import Engine
+from skyport_docker.policy import ContainerAsk, HostPolicy
 
 STDOUT, STDERR = 1, 2
 STREAMS = {0: "stdout", STDOUT: "stdout", STDERR: "stderr"}
@@ -116,11 +117,11 @@ def _summary(raw: _RawContainer, engine: str) -> ContainerSummary:
     )
 
 
-def ensure_image(client: docker.APIClient, image: str, policy: str, engine: str) -> None:
-    """Pull ``image`` when ``policy`` is ``always``, or ``missing`` and it is not here."""
-    if policy == "never":
+def ensure_image(client: docker.APIClient, image: str, pull: str, engine: str) -> None:
+    """Pull ``image`` when ``pull`` is ``always``, or ``missing`` and it is not here."""
+    if pull == "never":
         return
-    if policy == "missing":
+    if pull == "missing":
         try:
             client.inspect_image(image)
             return
@@ -129,21 +130,41 @@ def ensure_image(client: docker.APIClient, image: str, policy: str, engine: str)
     images.pull(client, image, engine)
 
 
-def create_and_start(
-    client: docker.APIClient, create: dict[str, Any], host: dict[str, Any], start: bool
+def run_container(
+    engine: Engine,
+    policy: HostPolicy,
+    create: dict[str, Any],
+    host: dict[str, Any],
+    *,
+    pull: str = "missing",
+    start: bool = True,
 ) -> tuple[str, str, list[str]]:
-    """Create the container (and start it); a container that cannot start is removed."""
-    created = client.create_container(host_config=client.create_host_config(**host), **create)
-    container_id = str(created["Id"])
-    if start:
-        try:
-            client.start(container_id)
-        except Exception:
-            with contextlib.suppress(Exception):
-                client.remove_container(container_id, force=True, v=True)
-            raise
-    name = create.get("name") or client.inspect_container(container_id)["Name"]
-    return container_id, str(name).lstrip("/"), list(created.get("Warnings") or [])
+    """Create a container (pulling its image per ``pull``) and start it: (id, name, warnings).
+
+    ``create`` and ``host`` are ``create_container`` and ``create_host_config``
+    arguments. Every container SkyPort creates goes through here, so ``policy``
+    (:meth:`HostPolicy.for_caller`) sees the finished ``HostConfig`` before
+    anything is pulled or created. A container that cannot start is removed.
+    """
+
+    def go(client: docker.APIClient) -> tuple[str, str, list[str]]:
+        host_config = client.create_host_config(**host)
+        who = f"container {create['name']!r}" if create.get("name") else "the container"
+        policy.check_container(client, ContainerAsk.from_host_config(who, host_config))
+        ensure_image(client, create["image"], pull, engine.name)
+        created = client.create_container(host_config=host_config, **create)
+        container_id = str(created["Id"])
+        if start:
+            try:
+                client.start(container_id)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    client.remove_container(container_id, force=True, v=True)
+                raise
+        name = create.get("name") or client.inspect_container(container_id)["Name"]
+        return container_id, str(name).lstrip("/"), list(created.get("Warnings") or [])
+
+    return engine.call(go)
 
 
 def state_of(client: docker.APIClient, ref: str) -> dict[str, Any]:

@@ -30,6 +30,12 @@ def register_permissions() -> list[Permission]:
         Permission("docker:read", "List and inspect containers, images, volumes, networks, stacks"),
         Permission("docker:write", "Run, change and remove containers, images, stacks", "write"),
         Permission("docker:exec", "Run commands inside containers (root-equivalent)", "admin"),
+        Permission(
+            "docker:host",
+            "Containers that reach the host: bind mounts outside the allowed paths, privileged, "
+            "host namespaces, capabilities, devices (root-equivalent)",
+            "admin",
+        ),
     ]
 
 

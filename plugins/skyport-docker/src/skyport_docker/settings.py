@@ -27,3 +27,14 @@ class DockerSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Seconds to wait for an engine's answer (pulls and builds stream, without limit)."""
     compose_command: str = ""
     """The Compose tool; default: ``docker compose`` if present, else ``docker-compose``."""
+    allowed_bind_paths: list[str] = msgspec.field(default_factory=list)
+    """Host directories users without ``docker:host`` may bind-mount on the local engine
+    (absolute paths; default none). The Docker socket and SkyPort's data dir never."""
+    allow_host_network: bool = True
+    """Whether users without ``docker:host`` may use ``network_mode: host`` (the host's
+    network stack, hence services listening on its 127.0.0.1)."""
+
+    def __post_init__(self) -> None:
+        relative = [p for p in self.allowed_bind_paths if not p.startswith("/")]
+        if relative:
+            raise ValueError(f"allowed_bind_paths must be absolute paths, not {relative[0]!r}")

@@ -27,8 +27,10 @@ import msgspec
 import yaml
 from litestar.exceptions import ClientException, NotFoundException
 
+from skyport.api import PluginContext, Principal
 from skyport_docker.compose import ComposeFailed, ComposeTool, summary
 from skyport_docker.engines import LOCAL, Engine
+from skyport_docker.policy import HostPolicy
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"
@@ -160,10 +162,17 @@ def _locked(engine: str, name: str) -> Iterator[None]:
 
 
 class StackService:
-    """The stacks of one engine."""
+    """The stacks of one engine, as one caller may change them.
 
-    def __init__(self, engine: Engine, data_path: Path, compose_command: str = "") -> None:
+    Every Compose run that creates containers (deploy, update, a start that
+    brings a stack up) first has ``policy`` check Compose's resolved config.
+    """
+
+    def __init__(
+        self, engine: Engine, data_path: Path, policy: HostPolicy, compose_command: str = ""
+    ) -> None:
         self.engine = engine
+        self.policy = policy
         self.compose = ComposeTool(engine, compose_command)
         docker_dir = data_path / "docker"
         if engine.name == LOCAL:
@@ -172,6 +181,14 @@ class StackService:
             if not SAFE_FOLDER.match(engine.name):
                 raise ClientException(f"Docker engine name {engine.name!r} cannot name a folder")
             self.root = docker_dir / "engines" / engine.name / "stacks"
+
+    @classmethod
+    def for_caller(
+        cls, skyport: PluginContext, engine: Engine, caller: Principal | None
+    ) -> StackService:
+        """The stacks of ``engine`` as ``caller`` may change them (None: no user, restricted)."""
+        policy = HostPolicy.for_caller(skyport, caller, engine)
+        return cls(engine, skyport.config.data_path, policy, skyport.settings.compose_command)
 
     # -- reading -------------------------------------------------------------
 
@@ -279,7 +296,7 @@ class StackService:
             folder.mkdir(parents=True, exist_ok=True)
             try:
                 _write(folder, compose, dotenv)
-                self._compose(name, ["config", "-q"])
+                self._check_policy(name, [folder / COMPOSE_FILE], folder, None, managed=True)
                 if pull:
                     self._compose(name, ["pull"])
                 self._compose(name, ["up", "-d", "--remove-orphans"])
@@ -339,7 +356,7 @@ class StackService:
                     backup[1] if env is None else env_text(env),
                 )
             try:
-                self.compose.check(name, files, ["config", "-q"], cwd=cwd, project_dir=project_dir)
+                self._check_policy(name, files, cwd, project_dir, managed)
             except ClientException:
                 if backup is not None:
                     _write(cwd, *backup)
@@ -375,6 +392,8 @@ class StackService:
             if target is not None:
                 files, cwd, project_dir = target
                 args = [action] if rows or action == "stop" else ["up", "-d"]
+                if args[0] == "up":
+                    self._check_policy(name, files, cwd, project_dir, managed)
                 self.compose.check(name, files, args, cwd=cwd, project_dir=project_dir)
             else:
                 self._direct(rows, action)
@@ -398,6 +417,17 @@ class StackService:
                 shutil.rmtree(self._dir(name), ignore_errors=True)
 
     # -- helpers -------------------------------------------------------------
+
+    def _check_policy(
+        self, name: str, files: list[Path], cwd: Path, project_dir: Path | None, managed: bool
+    ) -> None:
+        """Compose's resolved config (which also validates it) must pass the policy; so must
+        the files a SkyPort stack's compose file has Compose read (env_file, extends …)."""
+        if managed:
+            document = yaml.safe_load((cwd / COMPOSE_FILE).read_text())
+            self.policy.check_stack_files(document, str(cwd))
+        resolved = self.compose.resolved(name, files, cwd=cwd, project_dir=project_dir)
+        self.engine.call(lambda c: self.policy.check_stack(c, name, resolved))
 
     def _compose(self, name: str, args: list[str]) -> str:
         folder = self._dir(name)

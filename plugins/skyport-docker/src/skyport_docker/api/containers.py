@@ -25,6 +25,7 @@ from skyport_docker.api.common import (
     sees_secrets,
 )
 from skyport_docker.containers import ContainerSummary, ExecResult, LogLine
+from skyport_docker.policy import HostPolicy
 
 READ = {"scope": "docker:read"}
 WRITE = {"scope": "docker:write"}
@@ -132,16 +133,20 @@ def ps(
 
 
 @post("/run", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=201)
-def run(skyport: Skyport, data: JSONBody[RunRequest], engine: Engine = None) -> RunResult:
-    """Create and start a container (``docker run -d``), pulling its image when missing."""
+def run(
+    skyport: Skyport, request: AuthRequest, data: JSONBody[RunRequest], engine: Engine = None
+) -> RunResult:
+    """Create and start a container (``docker run -d``), pulling its image when missing.
+
+    Without ``docker:host``, host bind mounts outside ``docker.allowed_bind_paths`` and
+    joining another container's namespaces are refused (403 naming the key).
+    """
     target = engine_for(skyport, engine)
     create, host = _run_options(data)
-
-    def go(client: Any) -> tuple[str, str, list[str]]:
-        containers.ensure_image(client, data.image, data.pull, target.name)
-        return containers.create_and_start(client, create, host, data.start)
-
-    container_id, name, warnings = target.call(go)
+    policy = HostPolicy.for_caller(skyport, request.user, target)
+    container_id, name, warnings = containers.run_container(
+        target, policy, create, host, pull=data.pull, start=data.start
+    )
     return RunResult(container_id, name, target.name, warnings)
 
 

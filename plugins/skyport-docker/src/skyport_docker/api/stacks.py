@@ -21,9 +21,7 @@ from skyport_docker.api.common import (
     redacted_env_map,
     sees_secrets,
 )
-from skyport_docker.engines import Engine
 from skyport_docker.stacks import StackDetail, StackService, StackSummary
-from skyport_docker.state import docker_state
 
 READ = {"scope": "docker:read"}
 WRITE = {"scope": "docker:write"}
@@ -56,27 +54,33 @@ class UpdateStack(msgspec.Struct, forbid_unknown_fields=True):
     """Recreate with the images at hand when a pull fails (reported in ``warnings``)."""
 
 
-def service(skyport: PluginContext, engine: Engine) -> StackService:
-    settings = docker_state(skyport).settings
-    return StackService(engine, skyport.config.data_path, settings.compose_command)
-
-
-def _stacks(skyport: PluginContext, engine: str | None) -> StackService:
-    return service(skyport, engine_for(skyport, engine))
+def _stacks(skyport: PluginContext, request: AuthRequest, engine: str | None) -> StackService:
+    return StackService.for_caller(skyport, engine_for(skyport, engine), request.user)
 
 
 @get("/stacks", opt=READ, tags=TAGS, sync_to_thread=True)
-def list_stacks(skyport: Skyport, engine: EngineName = None) -> Response[list[StackSummary]]:
+def list_stacks(
+    skyport: Skyport, request: AuthRequest, engine: EngineName = None
+) -> Response[list[StackSummary]]:
     """Every Compose stack (SkyPort's and others', by their labels); ``engine=all`` for all."""
-    return list_across(skyport, engine, lambda e: service(skyport, e).summaries())
+    return list_across(
+        skyport, engine, lambda e: StackService.for_caller(skyport, e, request.user).summaries()
+    )
 
 
 @post("/stacks", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=201)
 def deploy_stack(
-    skyport: Skyport, data: JSONBody[DeployStack], engine: EngineName = None
+    skyport: Skyport, request: AuthRequest, data: JSONBody[DeployStack], engine: EngineName = None
 ) -> StackDetail:
-    """Deploy a stack from compose YAML and ``.env`` values (``compose up -d``)."""
-    return _stacks(skyport, engine).deploy(data.name, data.compose, data.env, pull=data.pull)
+    """Deploy a stack from compose YAML and ``.env`` values (``compose up -d``).
+
+    Every service is checked on Compose's resolved config: without ``docker:host``,
+    host bind mounts outside ``docker.allowed_bind_paths``, ``privileged``, host
+    namespaces, ``cap_add``, ``devices`` … are refused (403 naming service and key).
+    """
+    return _stacks(skyport, request, engine).deploy(
+        data.name, data.compose, data.env, pull=data.pull
+    )
 
 
 @get("/stacks/{name:str}", opt=READ, tags=TAGS, sync_to_thread=True)
@@ -87,7 +91,7 @@ def get_stack(
 
     ``.env`` values are ``***`` for callers without ``docker:write``.
     """
-    detail = _stacks(skyport, engine).get(name)
+    detail = _stacks(skyport, request, engine).get(name)
     if not sees_secrets(request):
         detail.env = redacted_env_map(detail.env)
     return detail
@@ -96,13 +100,14 @@ def get_stack(
 @post("/stacks/{name:str}/update", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
 def update_stack(
     skyport: Skyport,
+    request: AuthRequest,
     name: Name,
     data: JSONBody[UpdateStack | None] = None,
     engine: EngineName = None,
 ) -> StackDetail:
     """Optionally replace the compose file or change ``.env``, then pull and recreate."""
     body = data or UpdateStack()
-    return _stacks(skyport, engine).update(
+    return _stacks(skyport, request, engine).update(
         name,
         body.compose,
         body.env,
@@ -115,24 +120,26 @@ def update_stack(
 @post("/stacks/{name:str}/{action:str}", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
 def stack_action(
     skyport: Skyport,
+    request: AuthRequest,
     name: Name,
     action: FromPath[Literal["start", "stop", "restart"]],
     engine: EngineName = None,
 ) -> StackDetail:
     """Start, stop or restart every container of the stack."""
-    stacks = _stacks(skyport, engine)
+    stacks = _stacks(skyport, request, engine)
     return {"start": stacks.start, "stop": stacks.stop, "restart": stacks.restart}[action](name)
 
 
 @delete("/stacks/{name:str}", opt=WRITE, tags=TAGS, sync_to_thread=True)
 def remove_stack(
     skyport: Skyport,
+    request: AuthRequest,
     name: Name,
     volumes: FromQuery[bool] = False,
     engine: EngineName = None,
 ) -> None:
     """``compose down`` (``volumes`` removes its named volumes too) and forget its files."""
-    _stacks(skyport, engine).remove(name, volumes=volumes)
+    _stacks(skyport, request, engine).remove(name, volumes=volumes)
 
 
 ROUTES = [list_stacks, deploy_stack, get_stack, update_stack, stack_action, remove_stack]

@@ -10,7 +10,8 @@ from litestar import Response, delete, get, post
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from skyport_docker.api.common import Skyport, engine_for, list_across, parse_filters
+from skyport_docker.api.common import AuthRequest, Skyport, engine_for, list_across, parse_filters
+from skyport_docker.policy import HostPolicy
 from skyport_docker.specs import check_name
 
 READ = {"scope": "docker:read"}
@@ -73,10 +74,18 @@ def list_volumes(
 
 
 @post("/volumes", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=201)
-def create_volume(skyport: Skyport, data: JSONBody[VolumeRequest], engine: Engine = None) -> Volume:
-    """Create a volume (409 when one of that name exists)."""
+def create_volume(
+    skyport: Skyport, request: AuthRequest, data: JSONBody[VolumeRequest], engine: Engine = None
+) -> Volume:
+    """Create a volume (409 when one of that name exists).
+
+    ``driver_opts`` that mount a host path (``device=/x``) are a bind mount: the
+    host-access policy applies (:mod:`skyport_docker.policy`).
+    """
     name = check_name(data.name) if data.name else None
     target = engine_for(skyport, engine)
+    policy = HostPolicy.for_caller(skyport, request.user, target)
+    policy.check_volume(f"volume {name or '(unnamed)'!r}", data.driver, data.driver_opts)
 
     def go(client: Any) -> dict[str, Any]:
         if name is not None:
