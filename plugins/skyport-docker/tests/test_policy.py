@@ -8,6 +8,7 @@ test would fail if the policy let the attack pass.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,10 +19,12 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from skyport.api import AppTemplate, ContainerSpec, DeployRequest, Principal, StackSpec
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.testing import ADMIN_PASSWORD, bearer, login
+from skyport_docker.deployers import ContainerDeployer, StackDeployer
 from skyport_docker.policy import HostAccessRefused, HostPolicy
 
 from .conftest import LABEL, PROJECT, RUN_ID, TEST_IMAGE, user_token
@@ -445,6 +448,48 @@ def test_an_outside_stack_pointed_at_by_forged_labels_is_judged_too(
     refused(answer, "privileged", "service 'app'")
     left = engine.containers(all=True, filters={"label": f"{PROJECT}={name}"})
     assert [c["Names"] for c in left] == [[f"/{name}-decoy"]]
+
+
+# -- deployers (marketplace, deploy) ------------------------------------------------------
+
+
+def principal(role: str) -> Principal:
+    scopes = {"operator": {"docker:read", "docker:write"}, "admin": {"*"}}[role]
+    return Principal(1, role, role, frozenset(scopes), "token")
+
+
+def test_deployers_apply_the_policy_of_the_user_who_installs(
+    policy_app: Litestar,
+    admin: TestClient[Litestar],
+    engine: docker.APIClient,
+    unique: Callable[[str], str],
+    run_names: list[str],
+    stack_names: Callable[[], str],
+) -> None:
+    context = policy_app.state.contexts["docker"]
+    name = unique("app")
+    run_names.append(name)
+    spec = ContainerSpec(TEST_IMAGE, "sleep 3600", network_mode="none", cap_add=("NET_ADMIN",))
+    template = AppTemplate("tool", "Tool", "container", container=spec)
+    containers = ContainerDeployer(context)
+
+    def deploy(user: str) -> Any:
+        request = DeployRequest(name, template, {}, principal(user))
+        return asyncio.run(containers.deploy(request, lambda *_: None))
+
+    with pytest.raises(HostAccessRefused, match=f"container '{name}': cap_add"):
+        deploy("operator")
+    assert not exists(engine, name)
+    deploy("admin")
+    assert engine.inspect_container(name)["HostConfig"]["CapAdd"] == ["NET_ADMIN"]
+
+    stack = stack_names()
+    compose = SERVICE + "    pid: host\n"
+    stack_template = AppTemplate("st", "St", "stack", stack=StackSpec(compose=compose))
+    request = DeployRequest(stack, stack_template, {}, principal("operator"))
+    with pytest.raises(HostAccessRefused, match="service 'app': pid"):
+        asyncio.run(StackDeployer(context).deploy(request, lambda *_: None))
+    assert engine.containers(all=True, filters={"label": f"{PROJECT}={stack}"}) == []
 
 
 # -- the policy on its own ----------------------------------------------------------------

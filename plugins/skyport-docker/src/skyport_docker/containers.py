@@ -130,41 +130,34 @@ def ensure_image(client: docker.APIClient, image: str, pull: str, engine: str) -
     images.pull(client, image, engine)
 
 
-def run_container(
-    engine: Engine,
+def create_and_start(
+    client: docker.APIClient,
     policy: HostPolicy,
     create: dict[str, Any],
     host: dict[str, Any],
-    *,
-    pull: str = "missing",
-    start: bool = True,
+    start: bool,
 ) -> tuple[str, str, list[str]]:
-    """Create a container (pulling its image per ``pull``) and start it: (id, name, warnings).
+    """Create the container (and start it): (id, name, warnings).
 
     ``create`` and ``host`` are ``create_container`` and ``create_host_config``
     arguments. Every container SkyPort creates goes through here, so ``policy``
-    (:meth:`HostPolicy.for_caller`) sees the finished ``HostConfig`` before
-    anything is pulled or created. A container that cannot start is removed.
+    (:meth:`HostPolicy.for_caller`) sees the finished ``HostConfig`` first.
+    A container that cannot start is removed.
     """
-
-    def go(client: docker.APIClient) -> tuple[str, str, list[str]]:
-        host_config = client.create_host_config(**host)
-        who = f"container {create['name']!r}" if create.get("name") else "the container"
-        policy.check_container(client, ContainerAsk.from_host_config(who, host_config))
-        ensure_image(client, create["image"], pull, engine.name)
-        created = client.create_container(host_config=host_config, **create)
-        container_id = str(created["Id"])
-        if start:
-            try:
-                client.start(container_id)
-            except Exception:
-                with contextlib.suppress(Exception):
-                    client.remove_container(container_id, force=True, v=True)
-                raise
-        name = create.get("name") or client.inspect_container(container_id)["Name"]
-        return container_id, str(name).lstrip("/"), list(created.get("Warnings") or [])
-
-    return engine.call(go)
+    host_config = client.create_host_config(**host)
+    who = f"container {create['name']!r}" if create.get("name") else "the container"
+    policy.check_container(client, ContainerAsk.from_host_config(who, host_config))
+    created = client.create_container(host_config=host_config, **create)
+    container_id = str(created["Id"])
+    if start:
+        try:
+            client.start(container_id)
+        except Exception:
+            with contextlib.suppress(Exception):
+                client.remove_container(container_id, force=True, v=True)
+            raise
+    name = create.get("name") or client.inspect_container(container_id)["Name"]
+    return container_id, str(name).lstrip("/"), list(created.get("Warnings") or [])
 
 
 def state_of(client: docker.APIClient, ref: str) -> dict[str, Any]:

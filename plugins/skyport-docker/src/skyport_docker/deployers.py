@@ -27,11 +27,13 @@ from skyport.api import (
     DeployRequest,
     DeployResult,
     PluginContext,
+    Principal,
     ProgressCallback,
     Requirement,
 )
 from skyport_docker import containers, images, specs
 from skyport_docker.engines import Engine
+from skyport_docker.policy import HostPolicy
 from skyport_docker.stacks import StackDetail, StackService
 from skyport_docker.state import docker_state
 
@@ -70,13 +72,16 @@ class ContainerDeployer:
     def _deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
         engine = self._engine()
         create, host = self._options(request)
+        policy = HostPolicy.for_caller(self.skyport, request.user, engine)
         made_volumes: list[str] = []
 
         def go(client: Any) -> str:
             self._pull(client, engine, request, progress, always=False)
             made_volumes.extend(self._volumes(client, request))
             progress(f"creating container {request.name}", PULL_SHARE + 0.1)
-            container_id, _, _ = containers.create_and_start(client, create, host, start=False)
+            container_id, _, _ = containers.create_and_start(
+                client, policy, create, host, start=False
+            )
             try:
                 progress(f"starting container {request.name}", PULL_SHARE + 0.2)
                 client.start(container_id)
@@ -204,6 +209,7 @@ class ContainerDeployer:
         """Pull, then swap the container for a new one on the same volumes (back if it fails)."""
         engine = self._engine()
         create, host = self._options(request)
+        policy = HostPolicy.for_caller(self.skyport, request.user, engine)
         old = f"{resource_id}-replaced-{int(time.time())}"
 
         def go(client: Any) -> str:
@@ -214,7 +220,7 @@ class ContainerDeployer:
             client.rename(resource_id, old)
             try:
                 progress(f"recreating container {request.name}", PULL_SHARE + 0.1)
-                new_id, _, _ = containers.create_and_start(client, create, host, start=True)
+                new_id, _, _ = containers.create_and_start(client, policy, create, host, start=True)
             except Exception:
                 client.rename(old, resource_id)
                 client.start(resource_id)
@@ -278,10 +284,10 @@ class StackDeployer:
     def __init__(self, skyport: PluginContext) -> None:
         self.skyport = skyport
 
-    def _stacks(self) -> StackService:
-        state = docker_state(self.skyport)
-        engine = state.engines.get(None)
-        return StackService(engine, self.skyport.config.data_path, state.settings.compose_command)
+    def _stacks(self, user: Principal | None = None) -> StackService:
+        """The default engine's stacks as ``user`` may change them (None: restricted)."""
+        engine = docker_state(self.skyport).engines.get(None)
+        return StackService.for_caller(self.skyport, engine, user)
 
     def requirements(self, template: AppTemplate) -> list[Requirement]:
         return [WRITE]
@@ -290,7 +296,7 @@ class StackDeployer:
         return await asyncio.to_thread(self._deploy, request, progress)
 
     def _deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
-        stacks = self._stacks()
+        stacks = self._stacks(request.user)
         compose = self._compose(request)
         with contextlib.suppress(NotFoundException):
             stacks.get(request.name)
@@ -319,7 +325,7 @@ class StackDeployer:
     ) -> DeployResult:
         def go() -> DeployResult:
             progress(f"pulling and recreating stack {resource_id}", 0.2)
-            detail = self._stacks().update(
+            detail = self._stacks(request.user).update(
                 resource_id,
                 self._compose(request),
                 dict(request.values),

@@ -144,9 +144,12 @@ def run(
     target = engine_for(skyport, engine)
     create, host = _run_options(data)
     policy = HostPolicy.for_caller(skyport, request.user, target)
-    container_id, name, warnings = containers.run_container(
-        target, policy, create, host, pull=data.pull, start=data.start
-    )
+
+    def go(client: Any) -> tuple[str, str, list[str]]:
+        containers.ensure_image(client, data.image, data.pull, target.name)
+        return containers.create_and_start(client, policy, create, host, data.start)
+
+    container_id, name, warnings = target.call(go)
     return RunResult(container_id, name, target.name, warnings)
 
 
