@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import msgspec
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from skyport.auth.principal import Principal
 
 # --------------------------------------------------------------------------
@@ -241,6 +243,17 @@ class Requirement(msgspec.Struct, frozen=True):
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """Build a ``container`` template's image (its ``image`` is the tag) instead of pulling it."""
+
+    context: Path
+    """The folder sent to the engine as the build context: the calling plugin's own copy of
+    the app's files (an upload it unpacked, a checkout it made), never a path a user named."""
+    dockerfile: str = "Dockerfile"
+    """The Dockerfile's path inside ``context``."""
+
+
+@dataclass(frozen=True)
 class DeployRequest:
     """One install (or update) of a template, as a deployer receives it."""
 
@@ -251,6 +264,8 @@ class DeployRequest:
     """Every ``env`` setting's value, checked against the template (hidden ones included)."""
     user: Principal
     """Who installs: deployers apply their backend's policies for this user."""
+    build: ImageBuild | None = None
+    """Set by the calling plugin (never from a catalog): build the image from these files."""
 
 
 class DeployResult(msgspec.Struct, frozen=True):
@@ -311,6 +326,16 @@ class Deployer(Protocol):
 
     async def remove(self, resource_id: str, *, keep_data: bool = True) -> None:
         """Remove exactly what :meth:`deploy` created (its data too unless ``keep_data``)."""
+        ...
+
+
+@runtime_checkable
+class DeployerLogs(Protocol):
+    """A :class:`Deployer` that can also show what an app printed (optional: check with
+    ``isinstance(deployer, DeployerLogs)``)."""
+
+    async def logs(self, resource_id: str, lines: int) -> list[str]:
+        """The last ``lines`` lines the app wrote (its output and errors), oldest first."""
         ...
 
 

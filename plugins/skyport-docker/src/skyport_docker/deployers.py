@@ -3,8 +3,11 @@
 The marketplace (or any plugin) installs through these; they create
 containers and stacks with the same functions the API uses, on the default
 engine. An install's named volumes, containers and stack carry the label
-``skyport.app=<name>``; removing it removes exactly those (its volumes only
-when asked). Updates pull and recreate, keeping the volumes.
+``skyport.app=<name>``; removing it removes exactly those (its volumes, and
+an image built for it, only when asked). Updates pull (or build) and
+recreate, keeping the volumes. A request with a ``build`` builds the image
+from the caller's files instead of pulling it, each line of the build's
+output reported as a step.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import contextlib
 import re
 import shlex
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +46,10 @@ APP_LABEL = "skyport.app"
 WRITE = Requirement("docker:write", "it creates containers")
 PULL_SHARE = 0.7
 """The part of a container install's progress bar the image pull takes."""
+BUILD_READ_TIMEOUT = 3600.0
+"""Seconds an image build may go without a line of output."""
+BUILD_LINES_SHOWN = 5
+"""Lines of a failed build's output its error repeats."""
 
 
 def _volume_name(install: str, path: str) -> str:
@@ -76,18 +84,23 @@ class ContainerDeployer:
         made_volumes: list[str] = []
 
         def go(client: Any) -> str:
-            self._pull(client, engine, request, progress, always=False)
+            self._image(client, engine, request, progress, always=False)
             made_volumes.extend(self._volumes(client, request))
             progress(f"creating container {request.name}", PULL_SHARE + 0.1)
-            container_id, _, _ = containers.create_and_start(
-                client, policy, create, host, start=False
-            )
+            try:
+                container_id, _, _ = containers.create_and_start(
+                    client, policy, create, host, start=False
+                )
+            except Exception:
+                self._drop_built(client, request)
+                raise
             try:
                 progress(f"starting container {request.name}", PULL_SHARE + 0.2)
                 client.start(container_id)
             except Exception:
                 with contextlib.suppress(Exception):
                     client.remove_container(container_id, force=True, v=True)
+                self._drop_built(client, request)
                 raise
             return container_id
 
@@ -141,6 +154,60 @@ class ContainerDeployer:
             "sysctls": spec.sysctls or None,
         }
         return create, host
+
+    def _image(
+        self,
+        client: Any,
+        engine: Engine,
+        request: DeployRequest,
+        progress: ProgressCallback,
+        *,
+        always: bool,
+    ) -> None:
+        """Build the image when the request says so, else pull it (``always``, or if missing)."""
+        if request.build is not None:
+            self._build(client, request, progress)
+        else:
+            self._pull(client, engine, request, progress, always=always)
+
+    def _build(self, client: Any, request: DeployRequest, progress: ProgressCallback) -> None:
+        """Build the template's image from the request's files; 400 with its last lines if the
+        build fails. The image carries the install's label (removed with its data)."""
+        assert request.build is not None and request.template.container is not None
+        spec, build = request.template.container, request.build
+        progress(f"building {spec.image} from {build.dockerfile}", 0.0)
+        recent: deque[str] = deque(maxlen=BUILD_LINES_SHOWN)
+        events = client.build(
+            path=str(build.context),
+            dockerfile=build.dockerfile,
+            tag=spec.image,
+            rm=True,
+            forcerm=True,
+            decode=True,
+            labels={APP_LABEL: request.name},
+            network_mode=spec.network_mode or None,
+            timeout=BUILD_READ_TIMEOUT,
+        )
+        for event in events:
+            for line in str(event.get("stream") or "").splitlines():
+                if line.strip():
+                    recent.append(line.strip())
+                    progress(f"build | {line.rstrip()}")
+            if "error" in event:
+                said = str((event.get("errorDetail") or {}).get("message") or event["error"])
+                shown = " | ".join(recent)
+                raise ClientException(
+                    f"the image build failed: {said.strip()}"
+                    + (f" (its last lines: {shown})" if shown else ""),
+                    extra={"output": list(recent)},
+                )
+        progress(f"built {spec.image}", PULL_SHARE)
+
+    def _drop_built(self, client: Any, request: DeployRequest) -> None:
+        """Remove the image a failed deploy built (nothing else uses it yet)."""
+        if request.build is not None and request.template.container is not None:
+            with contextlib.suppress(docker_errors.APIError):
+                client.remove_image(request.template.container.image)
 
     def _pull(
         self,
@@ -213,7 +280,7 @@ class ContainerDeployer:
         old = f"{resource_id}-replaced-{int(time.time())}"
 
         def go(client: Any) -> str:
-            self._pull(client, engine, request, progress, always=True)
+            self._image(client, engine, request, progress, always=True)
             self._volumes(client, request)
             progress(f"stopping container {resource_id}", PULL_SHARE)
             client.stop(resource_id)
@@ -255,16 +322,25 @@ class ContainerDeployer:
 
     def _remove(self, resource_id: str, keep_data: bool) -> None:
         engine = self._engine()
+        mine = {"label": f"{APP_LABEL}={resource_id}"}
 
         def go(client: Any) -> None:
             with contextlib.suppress(docker_errors.NotFound):
                 client.remove_container(resource_id, force=True, v=True)
             if not keep_data:
-                found = client.volumes(filters={"label": f"{APP_LABEL}={resource_id}"}) or {}
-                for volume in found.get("Volumes") or []:
+                for volume in (client.volumes(filters=mine) or {}).get("Volumes") or []:
                     client.remove_volume(volume["Name"], force=True)
+                for image in client.images(filters=mine):
+                    with contextlib.suppress(docker_errors.APIError):  # still used elsewhere
+                        client.remove_image(image["Id"])
 
         engine.call(go)
+
+    async def logs(self, resource_id: str, lines: int) -> list[str]:
+        _, found = await asyncio.to_thread(
+            self._engine().call, lambda c: containers.read_logs(c, resource_id, tail=lines)
+        )
+        return [line.line for line in found]
 
 
 def _present(client: Any, image: str) -> bool:
@@ -350,6 +426,18 @@ class StackDeployer:
 
     async def remove(self, resource_id: str, *, keep_data: bool = True) -> None:
         await asyncio.to_thread(self._stacks().remove, resource_id, volumes=not keep_data)
+
+    async def logs(self, resource_id: str, lines: int) -> list[str]:
+        """The last ``lines`` of each of the stack's containers, prefixed with its service."""
+
+        def read(client: Any) -> list[str]:
+            found = []
+            for member in self._stacks().get(resource_id).members:
+                _, said = containers.read_logs(client, member.id, tail=lines)
+                found += [f"{member.service} | {line.line}" for line in said]
+            return found
+
+        return await asyncio.to_thread(docker_state(self.skyport).engines.get(None).call, read)
 
 
 STACK_STATES: dict[str, AppState] = {

@@ -1,9 +1,10 @@
 """The Node.js app deployer (``register_deployers``): ``node`` templates run by PM2.
 
 The app's code is already in a folder on this server (the marketplace checks
-it out); this runs the template's install command there (``npm ci`` …), then
-starts the script with PM2 under the install's name, with the settings'
-values as its environment. The resource id is the PM2 process name.
+it out); this runs the template's install command there (``npm ci`` …; each
+line of its output reported as a step), then starts the script with PM2
+under the install's name, with the settings' values as its environment. The
+resource id is the PM2 process name.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections import deque
 from pathlib import Path
 
 from litestar.exceptions import ClientException, NotFoundException
@@ -98,6 +100,11 @@ class NodeAppDeployer:
         with contextlib.suppress(NotFoundException):
             await self._pm2.act(resource_id, "delete")
 
+    async def logs(self, resource_id: str, lines: int) -> list[str]:
+        """The last ``lines`` of the app's output, then of its errors (PM2 keeps no times)."""
+        found = await self._pm2.logs(resource_id, lines)
+        return [line.line for line in found.lines]
+
     # -- helpers -----------------------------------------------------------------------
 
     @staticmethod
@@ -139,8 +146,19 @@ class NodeAppDeployer:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )
+        output: deque[str] = deque(maxlen=OUTPUT_KEPT)  # at most that many lines, of words
+
+        async def relay() -> None:
+            assert process.stdout is not None
+            async for raw in process.stdout:
+                line = raw.decode(errors="replace").rstrip()
+                if line.strip():
+                    output.append(line)
+                    progress(f"install | {line}")
+            await process.wait()
+
         try:
-            output, _ = await asyncio.wait_for(process.communicate(), INSTALL_TIMEOUT)
+            await asyncio.wait_for(relay(), INSTALL_TIMEOUT)
         except TimeoutError:
             process.kill()
             await process.wait()
@@ -148,5 +166,5 @@ class NodeAppDeployer:
                 f"{node.install!r} did not finish within {INSTALL_TIMEOUT:g} s"
             ) from None
         if process.returncode != 0:
-            said = " ".join(output.decode(errors="replace").split())[-OUTPUT_KEPT:]
+            said = " ".join(" ".join(output).split())[-OUTPUT_KEPT:]
             raise ClientException(f"{node.install!r} failed (exit {process.returncode}): {said}")
