@@ -22,9 +22,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from skyport.config import Settings
-from skyport.testing import require_backend
+from skyport.testing import bearer, require_backend
 
-from .conftest import logged_in, make_app, sibling_fixtures, wait_job
+from .conftest import logged_in, make_app, sibling_fixtures, user_token, wait_job
 
 DOCKER = sibling_fixtures("skyport-docker")
 LOOP = "trap 'exit 0' TERM; while true; do sleep 1; done"
@@ -379,6 +379,61 @@ def test_the_cli_installs_follows_the_job_and_uninstalls(
     assert engine.inspect_container(name)["State"]["Running"]
     cli_ok(run_cli("marketplace", "uninstall", name, "--remove-data"))
     assert not engine.containers(all=True, filters={"label": f"skyport.app={name}"})
+
+
+def test_an_operator_is_refused_a_template_that_mounts_the_docker_socket(
+    market: TestClient[Litestar], engine: docker.APIClient, names: Callable[[str], str]
+) -> None:
+    operator = bearer(user_token(market, "operator"))
+    detail = market.get("/api/marketplace/apps/local:socket", headers=operator).json()
+    (host,) = [r for r in detail["requirements"] if r["scope"] == "docker:host"]
+    assert "volumes: /var/run/docker.sock" in host["reason"]
+    assert detail["you_may_install"] is False
+    name = names("socket")
+    refused = market.post(
+        "/api/marketplace/apps/local:socket/install", json={"name": name}, headers=operator
+    )
+    assert refused.status_code == 403, refused.text
+    assert "docker:host" in refused.json()["detail"] and "docker.sock" in refused.json()["detail"]
+    assert market.get(f"/api/marketplace/installed/{name}").status_code == 404
+    assert not engine.containers(all=True, filters={"label": f"skyport.app={name}"})
+    admin_view = market.get("/api/marketplace/apps/local:socket").json()
+    assert admin_view["you_may_install"] is True
+
+
+def test_a_stack_that_wants_privileges_says_so_and_is_refused_to_an_operator(
+    market: TestClient[Litestar], names: Callable[[str], str]
+) -> None:
+    operator = bearer(user_token(market, "operator"))
+    detail = market.get("/api/marketplace/apps/local:admin-stack", headers=operator).json()
+    assert any(
+        r["scope"] == "docker:host" and "privileged" in r["reason"] for r in detail["requirements"]
+    )
+    name = names("admin")
+    refused = market.post(
+        "/api/marketplace/apps/local:admin-stack/install", json={"name": name}, headers=operator
+    )
+    assert refused.status_code == 403 and "privileged" in refused.json()["detail"]
+
+
+def test_the_docker_policy_stops_what_only_the_fetched_compose_file_shows(
+    market: TestClient[Litestar], engine: docker.APIClient, names: Callable[[str], str]
+) -> None:
+    """The compose file of a Portainer stack is known only at install: the docker plugin's
+    own policy refuses it then, and the install is rolled back."""
+    operator = bearer(user_token(market, "operator"))
+    name = names("fetched")
+    started = market.post(
+        "/api/marketplace/apps/tpl:privileged-stack-stack/install",
+        json={"name": name},
+        headers=operator,
+    )
+    assert started.status_code == 202, started.text
+    job = wait_job(market, started.json()["job"])
+    assert job["state"] == "failed" and "privileged" in job["error"]
+    assert "docker:host" in job["error"]
+    assert market.get(f"/api/marketplace/installed/{name}").status_code == 404
+    assert not engine.containers(all=True, filters={"label": f"com.docker.compose.project={name}"})
 
 
 def test_installs_survive_a_restart_and_work_cut_short_is_marked_failed(

@@ -18,11 +18,13 @@ import re
 import shlex
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import docker
+import yaml
 from docker import errors as docker_errors
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 
 from skyport.api import (
     AppState,
@@ -37,7 +39,7 @@ from skyport.api import (
 )
 from skyport_docker import containers, images, specs
 from skyport_docker.engines import Engine
-from skyport_docker.policy import HostPolicy
+from skyport_docker.policy import HOST_SCOPE, ContainerAsk, HostAccessRefused, HostPolicy
 from skyport_docker.stacks import StackDetail, StackService
 from skyport_docker.state import docker_state
 
@@ -50,6 +52,33 @@ BUILD_READ_TIMEOUT = 3600.0
 """Seconds an image build may go without a line of output."""
 BUILD_LINES_SHOWN = 5
 """Lines of a failed build's output its error repeats."""
+
+
+class _NothingYet:
+    """The engine as a template sees it before its install: none of its containers and
+    volumes exist (what the policy looks up when judging a template in advance)."""
+
+    def inspect_volume(self, name: str) -> Any:
+        raise docker_errors.NotFound(f"no volume {name}")
+
+    def inspect_container(self, ref: str) -> Any:
+        raise docker_errors.NotFound(f"no container {ref}")
+
+
+NOTHING_YET = _NothingYet()
+
+
+def host_access(skyport: PluginContext, check: Callable[[HostPolicy], None]) -> list[Requirement]:
+    """``docker:host`` with the policy's reason, if ``check`` fails for a user without it."""
+    try:
+        policy = HostPolicy.for_caller(skyport, None, docker_state(skyport).engines.get(None))
+        check(policy)
+    except HostAccessRefused as refused:
+        reason = str(refused.detail).removesuffix(f"; that needs the {HOST_SCOPE} scope")
+        return [Requirement(HOST_SCOPE, reason)]
+    except HTTPException:  # no engine configured: the install will say so
+        return []
+    return []
 
 
 def _volume_name(install: str, path: str) -> str:
@@ -70,7 +99,20 @@ class ContainerDeployer:
         return docker_state(self.skyport).engines.get(None)
 
     def requirements(self, template: AppTemplate) -> list[Requirement]:
-        return [WRITE]
+        """``docker:write``; ``docker:host`` too when the policy would refuse it to others."""
+        values = {field.name: field.default for field in template.env}
+        try:
+            _, host = self._options("app", template, values)
+        except ClientException:
+            return [WRITE]
+        config = docker.types.HostConfig(
+            version=docker.constants.DEFAULT_DOCKER_API_VERSION, **host
+        )
+        ask = ContainerAsk.from_host_config("the container", config)
+        return [
+            WRITE,
+            *host_access(self.skyport, lambda policy: policy.check_container(NOTHING_YET, ask)),
+        ]
 
     # -- installing ------------------------------------------------------------------
 
@@ -79,7 +121,7 @@ class ContainerDeployer:
 
     def _deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
         engine = self._engine()
-        create, host = self._options(request)
+        create, host = self._options(request.name, request.template, request.values)
         policy = HostPolicy.for_caller(self.skyport, request.user, engine)
         made_volumes: list[str] = []
 
@@ -113,9 +155,11 @@ class ContainerDeployer:
             self.name, request.name, f"container {request.name} ({container_id[:12]}) running"
         )
 
-    def _options(self, request: DeployRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _options(
+        self, name: str, template: AppTemplate, values: Mapping[str, str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """``create_container`` and ``create_host_config`` arguments for the template."""
-        template, name = request.template, specs.check_name(request.name)
+        name = specs.check_name(name)
         spec = template.container
         if spec is None:
             raise specs.invalid("template", f"{template.id} is not a container template")
@@ -134,7 +178,7 @@ class ContainerDeployer:
             "image": spec.image,
             "name": name,
             "command": shlex.split(spec.command) if spec.command else None,
-            "environment": {k: v for k, v in request.values.items()} or None,
+            "environment": dict(values) or None,
             "ports": published.exposed or None,
             "volumes": [v.container for v in template.volumes] or None,
             "labels": {**spec.labels, APP_LABEL: name},
@@ -275,7 +319,7 @@ class ContainerDeployer:
     ) -> DeployResult:
         """Pull, then swap the container for a new one on the same volumes (back if it fails)."""
         engine = self._engine()
-        create, host = self._options(request)
+        create, host = self._options(request.name, request.template, request.values)
         policy = HostPolicy.for_caller(self.skyport, request.user, engine)
         old = f"{resource_id}-replaced-{int(time.time())}"
 
@@ -366,7 +410,21 @@ class StackDeployer:
         return StackService.for_caller(self.skyport, engine, user)
 
     def requirements(self, template: AppTemplate) -> list[Requirement]:
-        return [WRITE]
+        """``docker:write``; ``docker:host`` too when the policy would refuse its compose file
+        to others (a compose file fetched at install is judged then)."""
+        compose = template.stack.compose if template.stack else ""
+        try:
+            document = yaml.safe_load(compose) if compose else None
+        except yaml.YAMLError:
+            document = None
+        if not isinstance(document, dict):
+            return [WRITE]
+        return [
+            WRITE,
+            *host_access(
+                self.skyport, lambda policy: policy.check_stack(NOTHING_YET, "app", document)
+            ),
+        ]
 
     async def deploy(self, request: DeployRequest, progress: ProgressCallback) -> DeployResult:
         return await asyncio.to_thread(self._deploy, request, progress)
