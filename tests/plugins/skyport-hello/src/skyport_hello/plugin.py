@@ -31,7 +31,6 @@ def register_permissions() -> list[Permission]:
 
 @hookimpl
 def register_routes(skyport: PluginContext) -> list[object]:
-    skyport.add_topic(TOPIC, scope="hello:read")
     return api.routes(Guestbook.of(skyport))
 
 
@@ -62,3 +61,8 @@ def register_dashboard_panels(skyport: PluginContext) -> list[DashboardPanel]:
             scope="hello:read",
         )
     ]
+
+
+@hookimpl
+async def startup(skyport: PluginContext) -> None:
+    skyport.add_topic(TOPIC, scope="hello:read")

@@ -1,0 +1,1 @@
+"""Reference pages generated from the code while the site builds (see ``docs/hooks.py``)."""
