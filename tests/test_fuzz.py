@@ -67,6 +67,8 @@ LEFT_OUT = {
     "GET /api/pm2/ecosystem": "runs the JavaScript file given",
     "POST /api/pm2/ecosystem": "runs the JavaScript file given",
     "POST /api/marketplace/sources": "downloads the catalog at the address given",
+    "POST /api/deploy/apps": "runs the project given (or clones the git URL given)",
+    "POST /api/deploy/detect": "clones the git URL given",
     "POST /api/vps/servers": "stores a server whose address later calls connect to",
     "POST /api/vps/run": "runs the command given over SSH on the servers given",
 }

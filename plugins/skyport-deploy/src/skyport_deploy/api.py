@@ -35,6 +35,7 @@ TAGS = ["deploy"]
 Skyport = SkyportContext
 AuthRequest = Request[Principal, Any, Any]
 Lines = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+MULTIPART = Body(media_type=RequestEncodingType.MULTI_PART)
 
 
 @dataclass
@@ -79,13 +80,11 @@ def _options(text: str, kind: type[Any]) -> Any:
 
 def routes(settings: DeploySettings) -> list[Any]:
     """The handlers; the upload limit comes from the settings."""
-    multipart = Body(media_type=RequestEncodingType.MULTI_PART)
+    limit = settings.max_upload
 
-    @post(
-        "/detect", opt=READ, tags=TAGS, status_code=200, request_max_body_size=settings.max_upload
-    )
+    @post("/detect", opt=READ, tags=TAGS, status_code=200, request_max_body_size=limit)
     async def detect_project(
-        skyport: Skyport, request: AuthRequest, data: Annotated[DetectForm, multipart]
+        skyport: Skyport, request: AuthRequest, data: Annotated[DetectForm, MULTIPART]
     ) -> Detection:
         """The project's type, the evidence, and the plan (a git URL needs deploy:write)."""
         options: DetectOptions = _options(data.options, DetectOptions)
@@ -117,7 +116,7 @@ def routes(settings: DeploySettings) -> list[Any]:
         request_max_body_size=limit,
     )
     async def deploy(
-        skyport: Skyport, request: AuthRequest, data: Annotated[DeployForm, multipart]
+        skyport: Skyport, request: AuthRequest, data: Annotated[DeployForm, MULTIPART]
     ) -> Release:
         """Deploy (or redeploy) an app; follow its job on ``deploy.jobs:<id>``."""
         options: DeployOptions = _options(data.options, DeployOptions)

@@ -39,7 +39,7 @@ from skyport_deploy.detectors import detect
 from skyport_deploy.plans import Ambiguous, Detection, Target, Undetected
 from skyport_deploy.progress import Reporter
 from skyport_deploy.records import App, Book, Release
-from skyport_deploy.rollout import DeployFailed, Rollout
+from skyport_deploy.rollout import DeployFailed, Rollout, never
 from skyport_deploy.settings import DeploySettings, Port
 from skyport_deploy.templates import kind_of
 from skyport_deploy.tree import NotAProject
@@ -111,7 +111,7 @@ class Deploys:
                 await self._check_port(options.name, options.port)
             await self.book.take(options.name, user.username)
         except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
+            _drop(folder)
             raise
         release = await self.book.new_release(release_id, options.name, source, user.username)
         reporter = Reporter(release, self.skyport.publish)
@@ -290,7 +290,7 @@ class Deploys:
     ) -> None:
         why = _why(exc)
         release.state, release.error, release.finished = "failed", why, time.time()
-        await asyncio.to_thread(shutil.rmtree, folder, True)
+        await asyncio.to_thread(_drop, folder)
         await self.book.update_release(release)
         if app.live is None:  # no app is left (its failed release stays readable as a job)
             await self.book.drop_app(app.name)
@@ -348,9 +348,7 @@ class Deploys:
             assert previous.port is not None
             await deployer.stop(live.resource_id)
             await deployer.start(previous.resource_id)
-            why = await health.wait_for_answer(
-                previous.port, self.settings.health_timeout, lambda: _none()
-            )
+            why = await health.wait_for_answer(previous.port, self.settings.health_timeout, never)
             if why is not None:
                 await deployer.stop(previous.resource_id)
                 await deployer.start(live.resource_id)
@@ -406,8 +404,11 @@ class Deploys:
         await self.skyport.audit.record(user.username, f"deploy.{action}", name, result)
 
 
-async def _none() -> None:
-    return None
+def _drop(folder: Path) -> None:
+    """Remove a release's folder, and the app's if that was its last."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        folder.parent.rmdir()
 
 
 def _check_options(options: DeployOptions, uploaded: bool) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from pathlib import Path
 
 from litestar.exceptions import ClientException
@@ -25,6 +26,8 @@ from skyport_deploy.settings import DeploySettings
 from skyport_deploy.templates import template
 
 LOGS_TIMEOUT = 10.0
+STACK_FRAME = re.compile(r"^\s+(at |File \"|\^+$|~+$)")
+"""A line of a stack trace (Node.js, Python): the error's own line says more."""
 
 
 class DeployFailed(ClientException):
@@ -79,7 +82,8 @@ class Rollout:
             self.reporter(f"app | {line}")
         with contextlib.suppress(Exception):
             await self.deployer.remove(release.resource_id, keep_data=False)
-        shown = f"; its last lines: {' | '.join(lines[-5:])}" if lines else ""
+        said = [line.strip() for line in lines if not STACK_FRAME.match(line)][-5:]
+        shown = f"; its last lines: {' | '.join(said)}" if said else ""
         raise DeployFailed(f"release {release.number} {why.removeprefix('it ')}{shown}")
 
     async def _stopped(self) -> str | None:
@@ -117,9 +121,12 @@ class Rollout:
             raise
 
     async def _restore(self, live: Release) -> None:
+        """Start the live release again and wait until it answers (it was fine before)."""
         self.reporter(f"starting release {live.number} again")
         with contextlib.suppress(Exception):
             await asyncio.shield(self.deployer.start(live.resource_id))
+            if live.port is not None:
+                await health.wait_for_answer(live.port, self.settings.health_timeout, never)
 
 
 async def last_lines(deployer: Deployer, resource_id: str, lines: int) -> list[str]:
@@ -131,3 +138,8 @@ async def last_lines(deployer: Deployer, resource_id: str, lines: int) -> list[s
             return await deployer.logs(resource_id, lines)
     except Exception:
         return []
+
+
+async def never() -> str | None:
+    """For waits that only end by an answer or the timeout."""
+    return None

@@ -1,0 +1,217 @@
+"""Deploying the sample projects for real: PM2 and the Docker engine, answering on 127.0.0.1,
+redeployed with a change, a broken redeploy kept from replacing the good one, rolled back,
+removed; and bad input refused with nothing left behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import docker
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from skyport.testing import free_port, wait_for
+
+from .conftest import PM2, answer, copy_sample, deploy
+
+BROKEN_SERVER = """
+console.log('starting on ' + process.env.PORT);
+throw new Error('the new version is broken');
+"""
+
+
+def data_dir() -> Path:
+    return Path(os.environ["SKYPORT_DATA_DIR"]) / "deploy" / "apps"
+
+
+def pm2_names(home: Path) -> list[str]:
+    return [p["name"] for p in PM2.rpc(home, "getMonitorData", {})]
+
+
+def test_a_node_app_deploys_redeploys_survives_a_broken_release_rolls_back_and_goes(
+    api: TestClient[Litestar], tmp_path: Path, pm2_home: Path
+) -> None:
+    project, port = copy_sample("node-http", tmp_path / "hello"), free_port()
+    first = deploy(api, project, name="hello", port=port, env={"GREETING": "hej"})
+    assert first["state"] == "live", first["error"]
+    assert json.loads(answer(port) or "{}") == {
+        "app": "node",
+        "version": "1.0.0",
+        "greeting": "hej",
+    }
+    shown = api.get("/api/deploy/apps/hello").json()
+    assert shown["status"]["state"] == "running" and shown["target"] == "pm2"
+    assert shown["url"] == f"http://127.0.0.1:{port}/" and shown["env"] == ["GREETING"]
+    assert "hello-1" in pm2_names(pm2_home)
+
+    package = json.loads((project / "package.json").read_text())
+    (project / "package.json").write_text(json.dumps({**package, "version": "2.0.0"}))
+    second = deploy(api, project, name="hello")
+    assert second["state"] == "live", second["error"]
+    assert any("spare port" in s["step"] for s in second["steps"])
+    assert json.loads(answer(port) or "{}")["version"] == "2.0.0"  # same port, GREETING kept
+    assert json.loads(answer(port) or "{}")["greeting"] == "hej"
+
+    (project / "server.js").write_text(BROKEN_SERVER)
+    broken = deploy(api, project, name="hello")
+    assert broken["state"] == "failed"
+    assert broken["error"].startswith("release 3 ")
+    assert not any("stopping release 2" in s["step"] for s in broken["steps"])  # tried aside
+    assert "the new version is broken" in broken["error"]
+    assert json.loads(answer(port) or "{}")["version"] == "2.0.0"  # the good one stays
+    assert "hello-3" not in pm2_names(pm2_home)
+
+    back = api.post("/api/deploy/apps/hello/rollback")
+    assert back.status_code == 200, back.text
+    assert back.json()["live"] == 1
+    assert wait_for(lambda: json.loads(answer(port) or "{}").get("version") == "1.0.0", "v1")
+    logs = api.get("/api/deploy/apps/hello/logs", params={"lines": 5}).json()["lines"]
+    assert any("hello-node 1.0.0 listening" in line for line in logs)
+
+    assert api.delete("/api/deploy/apps/hello").status_code == 204
+    assert answer(port) is None
+    assert not [n for n in pm2_names(pm2_home) if n.startswith("hello-")]
+    assert not (data_dir() / "hello").exists()
+    assert api.get("/api/deploy/apps/hello").status_code == 404
+
+
+def test_a_dockerfile_project_is_built_run_on_the_host_network_and_replaced(
+    api: TestClient[Litestar], tmp_path: Path, engine: docker.APIClient
+) -> None:
+    project, port = copy_sample("dockerfile", tmp_path / "site"), free_port()
+    first = deploy(api, project, name="boxed", port=port)
+    assert first["state"] == "live", first["error"]
+    assert any(s["step"].startswith("build | Step") for s in first["steps"])
+    assert "hello from a Dockerfile, version 1" in (answer(port) or "")
+    (container,) = engine.containers(filters={"name": "boxed-1"})
+    assert engine.inspect_container(container["Id"])["HostConfig"]["NetworkMode"] == "host"
+
+    (project / "www" / "index.html").write_text("<p>hello from a Dockerfile, version 2</p>\n")
+    second = deploy(api, project, name="boxed")
+    assert second["state"] == "live", second["error"]
+    assert "version 2" in (answer(port) or "")
+    assert engine.images(name="skyport-deploy/boxed")  # release 2's, and 1's kept for rollback
+
+    assert api.delete("/api/deploy/apps/boxed").status_code == 204
+    assert not engine.containers(all=True, filters={"label": "skyport.deploy=boxed"})
+    assert not engine.images(name="skyport-deploy/boxed")
+
+
+def test_a_static_site_is_served_by_a_small_web_server_container(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    port = free_port()
+    site = deploy(api, copy_sample("static-site", tmp_path / "site"), name="site", port=port)
+    assert site["state"] == "live", site["error"]
+    assert "hello from a static site" in (answer(port) or "")
+
+
+def test_a_compose_project_comes_up_as_a_stack(
+    api: TestClient[Litestar], tmp_path: Path, engine: docker.APIClient
+) -> None:
+    port = free_port()
+    stack = deploy(api, copy_sample("compose", tmp_path / "stack"), name="stacked", port=port)
+    assert stack["state"] == "live", stack["error"]
+    assert "hello from compose, version 1" in (answer(port) or "")
+    assert engine.containers(filters={"label": "com.docker.compose.project=stacked-1"})
+    assert api.delete("/api/deploy/apps/stacked").status_code == 204
+    assert not engine.containers(
+        all=True, filters={"label": "com.docker.compose.project=stacked-1"}
+    )
+
+
+def test_a_python_asgi_app_runs_in_a_virtual_environment_under_pm2(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    port = free_port()
+    app = deploy(api, copy_sample("python-asgi", tmp_path / "py"), name="py", port=port)
+    assert app["state"] == "live", app["error"]
+    assert json.loads(answer(port) or "{}") == {"app": "python", "version": "1", "greeting": None}
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+def post(api: TestClient[Litestar], folder: Path | None, **options: object) -> object:
+    from skyport_deploy.sources import pack
+
+    files: dict[str, object] = {"options": (None, json.dumps(options))}
+    if folder is not None:
+        files["project"] = ("p.tar.gz", pack(folder), "application/gzip")
+    return api.post("/api/deploy/apps", files=files)
+
+
+def nothing_left(api: TestClient[Litestar], name: str) -> bool:
+    return (
+        api.get(f"/api/deploy/apps/{name}").status_code == 404 and not (data_dir() / name).exists()
+    )
+
+
+def test_what_is_not_a_project_is_a_400_and_leaves_nothing(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("just notes")
+    refused = post(api, tmp_path, name="notes")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "no project found" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert nothing_left(api, "notes")
+
+
+def test_a_project_without_a_start_command_is_a_400(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    (tmp_path / "package.json").write_text('{"name": "lib"}')
+    refused = post(api, tmp_path, name="lib")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "no start command" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert nothing_left(api, "lib")
+
+
+def test_a_build_that_fails_shows_its_last_lines_and_leaves_nothing(
+    api: TestClient[Litestar], tmp_path: Path, engine: docker.APIClient
+) -> None:
+    project = copy_sample("dockerfile", tmp_path / "broken")
+    (project / "Dockerfile").write_text(
+        "FROM skyport-test/busybox:latest\nRUN echo missing dependency libfoo >&2 && false\n"
+    )
+    failed = deploy(api, project, name="broken", port=free_port())
+    assert failed["state"] == "failed"
+    assert "the image build failed" in failed["error"] and "libfoo" in failed["error"]
+    assert nothing_left(api, "broken")
+    assert not engine.images(name="skyport-deploy/broken")
+    assert not engine.containers(all=True, filters={"name": "broken-1"})
+
+
+def test_a_port_in_use_is_a_409(api: TestClient[Litestar], tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = post(api, copy_sample("node-http", tmp_path / "n"), name="clash", port=port)
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert f"port {port} is already in use" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert nothing_left(api, "clash")
+
+
+def test_bad_options_and_archives_are_400s(api: TestClient[Litestar], tmp_path: Path) -> None:
+    sample = copy_sample("node-http", tmp_path / "n")
+    cases = [
+        (post(api, sample, name="Bad Name"), "name: 'Bad Name'"),
+        (post(api, sample, name="x", env={"1X": "y"}), "env: '1X' is not a variable name"),
+        (post(api, sample, name="x", target="kubernetes"), "options: Expected `str` matching"),
+        (post(api, None, name="x"), "give the project as a tar.gz upload or a git URL"),
+        (post(api, None, name="x", git="/etc"), "is not a git URL this server may clone"),
+        (post(api, sample, name="x", target="docker"), "target: a node project runs on pm2"),
+    ]
+    for response, said in cases:
+        assert response.status_code == 400, response.text  # type: ignore[attr-defined]
+        assert said.split(":")[0] in response.json()["detail"], response.text  # type: ignore[attr-defined]
+    garbage = api.post(
+        "/api/deploy/apps",
+        files={"options": (None, '{"name": "x"}'), "project": ("p.tar.gz", b"not gzip", "x")},
+    )
+    assert garbage.status_code == 400 and "not a readable tar.gz" in garbage.json()["detail"]
+    assert nothing_left(api, "x")
