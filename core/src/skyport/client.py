@@ -285,13 +285,15 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request (a JSON body, or raw ``content`` such as a file).
+        """Send one request (a JSON body, raw ``content`` such as a file, or a multipart
+        form: ``files`` as httpx takes them, ``{"field": (None, "text")}`` for plain fields).
 
         Return the decoded answer or raise a :class:`ClientError`.
         """
         return self.request_with_headers(
-            method, path, json=json, params=params, content=content
+            method, path, json=json, params=params, content=content, files=files
         ).body
 
     def request_with_headers(
@@ -302,10 +304,11 @@ class Client:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         content: bytes | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> Reply:
         """As :meth:`request`, with the response headers too (for hints a route sends there,
         such as the docker plugin's ``X-Docker-Unavailable``)."""
-        response = self._send(method, path, json=json, params=params, content=content)
+        response = self._send(method, path, json=json, params=params, content=content, files=files)
         return Reply(_decode(response), response.headers)
 
     def download(self, path: str, *, params: Mapping[str, Any] | None = None) -> bytes:
