@@ -84,8 +84,19 @@ def test_oversized_request_headers_are_refused_and_the_server_stays_up(
         live_server.port,
         b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + padding + b"\r\n\r\n",
     )
-    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert httpx.get(f"{live_server.url}/api/health").status_code == 200
+
+
+def test_large_bodies_and_headers_under_the_cap_pass(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:  # one kept-alive connection
+        near_cap = http.get("/api/health", headers={"X-Pad": "x" * (60 * 1024)})
+        assert near_cap.status_code == 200
+        big_body = http.post(
+            "/api/auth/login", json={"username": "admin", "password": "x" * (512 * 1024)}
+        )
+        assert big_body.status_code == 400, big_body.text  # the password's length, not a 431
+        assert http.get("/api/health").status_code == 200
 
 
 def test_password_changes_are_rate_limited(

@@ -40,9 +40,9 @@ from litestar.testing import TestClient
 from litestar.testing.websocket_test_session import WebSocketTestSession
 
 from skyport.app import create_app
-from skyport.cli.serve import uvicorn_options
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
+from skyport.server import uvicorn_options
 from skyport.store import Database
 
 if TYPE_CHECKING:

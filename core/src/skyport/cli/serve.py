@@ -6,17 +6,11 @@ import errno
 import os
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from skyport.cli.output import CliError
 
-if TYPE_CHECKING:
-    from skyport.config import ServerSettings
-
 APP_FACTORY = "skyport.app:create_app"
-MAX_HEADER_BYTES = 64 * 1024
-"""Request line and headers together; a larger request gets a 400 before it is read further."""
-MAX_WEBSOCKET_MESSAGE = 1024 * 1024
 
 
 def serve(
@@ -61,6 +55,8 @@ def serve(
 
     import uvicorn
 
+    from skyport.server import uvicorn_options
+
     options = uvicorn_options(server)
     scheme = "https" if server.certfile else "http"
     if reload:
@@ -100,24 +96,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
             reason, hint = exc.strerror or str(exc), "check --host and --port"
         raise CliError(f"cannot listen on {_shown_host(host)}:{port}: {reason}; {hint}") from None
     return listener
-
-
-def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
-    """How uvicorn serves SkyPort: h11, which caps the size of a request's headers.
-
-    uvicorn's own proxy handling stays off: the app takes the client from
-    ``X-Forwarded-For`` itself, only from ``server.forwarded_allow_ips``.
-    """
-    return {
-        "host": server.host,
-        "port": server.port,
-        "ssl_certfile": server.certfile,
-        "ssl_keyfile": server.keyfile,
-        "http": "h11",
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
-        "ws_max_size": MAX_WEBSOCKET_MESSAGE,
-        "proxy_headers": False,
-    }
 
 
 def _server_overrides(
