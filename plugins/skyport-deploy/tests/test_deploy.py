@@ -215,3 +215,21 @@ def test_bad_options_and_archives_are_400s(api: TestClient[Litestar], tmp_path: 
     )
     assert garbage.status_code == 400 and "not a readable tar.gz" in garbage.json()["detail"]
     assert nothing_left(api, "x")
+
+
+def test_an_operator_cannot_deploy_a_compose_project_that_mounts_the_host(
+    api: TestClient[Litestar], tmp_path: Path, engine: docker.APIClient
+) -> None:
+    from skyport.testing import bearer, login
+
+    body = {"username": "ops", "password": "ops-password-1", "role": "operator"}
+    assert api.post("/api/users", json=body).status_code == 201
+    project = copy_sample("compose", tmp_path / "escape")
+    compose = (project / "compose.yaml").read_text()
+    (project / "compose.yaml").write_text(compose + "    volumes:\n      - /:/host\n")
+    api.headers.update(bearer(login(api, "ops", "ops-password-1")))
+    refused = deploy(api, project, name="escape", port=free_port())
+    assert refused["state"] == "failed"
+    assert "docker:host" in refused["error"] and "volumes" in refused["error"]
+    assert not engine.containers(all=True, filters={"label": "com.docker.compose.project=escape-1"})
+    assert nothing_left(api, "escape")

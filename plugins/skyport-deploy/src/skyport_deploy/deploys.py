@@ -270,8 +270,6 @@ class Deploys:
                 await self.book.set_release_state(app.name, old.number, "retired")
         if app.live is not None:
             await self.book.set_release_state(app.name, app.live, "previous")
-        release.state, release.finished = "live", time.time()
-        await self.book.update_release(release)
         await self.book.update_app(
             app.name,
             env=kept,
@@ -284,6 +282,8 @@ class Deploys:
             previous=app.live,
         )
         await self._audit(user, "deploy", app.name, f"ok: release {release.number}")
+        release.state, release.finished = "live", time.time()
+        await self.book.update_release(release)  # last: a job seen ended has ended
 
     async def _failed(
         self, app: App, release: Release, folder: Path, exc: BaseException, user: Principal
@@ -291,12 +291,12 @@ class Deploys:
         why = _why(exc)
         release.state, release.error, release.finished = "failed", why, time.time()
         await asyncio.to_thread(_drop, folder)
-        await self.book.update_release(release)
         if app.live is None:  # no app is left (its failed release stays readable as a job)
             await self.book.drop_app(app.name)
         else:
             await self.book.update_app(app.name, state="live")
         await self._audit(user, "deploy", app.name, f"failed: {why}")
+        await self.book.update_release(release)  # last: a job seen ended has ended
 
     # -- afterwards ----------------------------------------------------------------------------
 
