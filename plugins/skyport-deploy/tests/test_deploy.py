@@ -233,3 +233,52 @@ def test_an_operator_cannot_deploy_a_compose_project_that_mounts_the_host(
     assert "docker:host" in refused["error"] and "volumes" in refused["error"]
     assert not engine.containers(all=True, filters={"label": "com.docker.compose.project=escape-1"})
     assert nothing_left(api, "escape")
+
+
+def test_a_git_url_the_server_can_reach_is_cloned_and_deployed(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from skyport.testing import free_port as any_port
+
+    project = copy_sample("node-http", tmp_path / "repos" / "hello.git-work")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=project, check=True)
+    subprocess.run([*git, "add", "."], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], cwd=project, check=True)
+    bare = tmp_path / "repos" / "hello.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(project), str(bare)], check=True)
+    daemon_port = any_port()
+    daemon = subprocess.Popen(
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            f"--base-path={tmp_path / 'repos'}",
+            "--listen=127.0.0.1",
+            f"--port={daemon_port}",
+            str(tmp_path / "repos"),
+        ]
+    )
+    try:
+        wait_for(lambda: _listening(daemon_port), "git daemon")
+        port = free_port()
+        url = f"git://127.0.0.1:{daemon_port}/hello.git"
+        cloned = deploy(api, None, name="from-git", git=url, ref="main", port=port)
+        assert cloned["state"] == "live", cloned["error"]
+        assert cloned["source"] == f"git {url} (main)"
+        assert any(s["step"].startswith("cloned ") for s in cloned["steps"])
+        assert json.loads(answer(port) or "{}")["version"] == "1.0.0"
+        missing = deploy(api, None, name="nowhere", git=f"git://127.0.0.1:{daemon_port}/no.git")
+        assert missing["state"] == "failed" and missing["error"].startswith("git: git failed")
+        assert nothing_left(api, "nowhere")
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
