@@ -22,6 +22,9 @@ import pytest
 from skyport.testing import require_backend, wait_for
 from skyport_docker.testing import TEST_IMAGE, build_test_image
 
+WAIT = 60.0
+"""Seconds for each step: a TUI on a machine busy with other tests is slow to draw."""
+
 CPU = re.compile(r"CPU\s+\d+\.\d%\s+load \d")
 SAMPLED = re.compile(r"at \d\d:\d\d:\d\d")
 
@@ -94,38 +97,59 @@ def test_skyport_tui_in_a_terminal_shows_live_cpu_switches_to_containers_and_qui
 ) -> None:
     start_tui(tmux)
 
-    first = wait_for(lambda: SAMPLED.search(tmux.screen()), "live figures", timeout=60).group()
+    first = wait_for(lambda: SAMPLED.search(tmux.screen()), "live figures", timeout=WAIT).group()
     assert CPU.search(tmux.screen())
-    wait_for(lambda: (m := SAMPLED.search(tmux.screen())) and m.group() != first, "a new sample")
+    wait_for(
+        lambda: (m := SAMPLED.search(tmux.screen())) and m.group() != first,
+        "a new sample",
+        timeout=WAIT,
+    )
     assert "Containers" in tmux.screen().splitlines()[0]
 
     tmux("send-keys", "-t", "tui", "2")
-    wait_for(lambda: re.search(r"NAME\s+IMAGE\s+STATE\s+CPU%", tmux.screen()), "containers")
+    wait_for(
+        lambda: re.search(r"NAME\s+IMAGE\s+STATE\s+CPU%", tmux.screen()), "containers", timeout=WAIT
+    )
 
     tmux("send-keys", "-t", "tui", "q")
-    wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0")
+    wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0", timeout=WAIT)
 
 
 def test_a_shell_in_a_container_gets_the_terminal_and_gives_it_back(
     tmux: Tmux, container: str
 ) -> None:
     start_tui(tmux)
-    wait_for(lambda: "Containers" in tmux.screen(), "the screen bar", timeout=60)
+    wait_for(lambda: "Containers" in tmux.screen(), "the screen bar", timeout=WAIT)
     tmux("send-keys", "-t", "tui", "2")
-    wait_for(lambda: container in tmux.screen(), "the container")
+    wait_for(lambda: container in tmux.screen(), "the container", timeout=WAIT)
     tmux("send-keys", "-t", "tui", "/")
     # The filter has the keys once the footer no longer offers the list's ("l Logs" …).
-    wait_for(lambda: "Logs" not in tmux.screen().splitlines()[-1], "the filter focused")
+    wait_for(
+        lambda: "Logs" not in tmux.screen().splitlines()[-1], "the filter focused", timeout=WAIT
+    )
     tmux("send-keys", "-t", "tui", *container, "Enter")  # the only row left, selected
-    wait_for(lambda: f"{container}\n" in tmux.screen(), "the filter typed")
+    wait_for(lambda: f"{container}\n" in tmux.screen(), "the filter typed", timeout=WAIT)
     tmux("send-keys", "-t", "tui", "s")
-    wait_for(lambda: f"a shell in {container}" in tmux.screen(), "the terminal handed over")
+    wait_for(
+        lambda: f"a shell in {container}" in tmux.screen(), "the terminal handed over", timeout=WAIT
+    )
+    wait_for(
+        lambda: re.search(r"^/ #\s*$", tmux.screen(), re.M), "the shell's prompt", timeout=WAIT
+    )
     tmux("send-keys", "-t", "tui", "echo hi-$((6*7)) from $(hostname)", "Enter")
-    wait_for(lambda: re.search(r"^hi-42 from \w+", tmux.screen(), re.M), "the shell's answer")
+    wait_for(
+        lambda: re.search(r"^hi-42 from \w+", tmux.screen(), re.M),
+        "the shell's answer",
+        timeout=WAIT,
+    )
     tmux("send-keys", "-t", "tui", "exit", "Enter")
-    wait_for(lambda: re.search(r"NAME\s+IMAGE\s+STATE", tmux.screen()), "the TUI back")
+    wait_for(
+        lambda: re.search(r"NAME\s+IMAGE\s+STATE", tmux.screen()), "the TUI back", timeout=WAIT
+    )
     tmux("send-keys", "-t", "tui", "q")
     try:
-        wait_for(lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0")
+        wait_for(
+            lambda: "TUI-EXITED-0" in tmux.screen(), "skyport tui to quit with 0", timeout=WAIT
+        )
     except AssertionError:
         raise AssertionError(tmux.screen()) from None

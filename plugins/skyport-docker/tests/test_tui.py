@@ -27,7 +27,7 @@ from skyport.testing import (
     tui_pilot,
     tui_screen,
 )
-from skyport.tui.screens.containers import ContainersScreen
+from skyport.tui.screens.containers import ContainersScreen, shown_image
 from skyport.tui.screens.detail import DocumentScreen, LogScreen
 from skyport.tui.screens.images import ImagesScreen, StacksScreen
 from skyport.tui.widgets import Confirm
@@ -204,3 +204,11 @@ async def test_an_engine_that_is_down_is_named_in_the_status_line_and_the_ui_goe
             assert "no-engine.sock" in pilot.app.status[0]
             await pilot.press("1")  # the rest keeps working
             await pilot_wait(pilot, lambda: pilot.app.current_mode == "overview", "overview")
+
+
+def test_image_ids_and_long_names_keep_the_columns_on_an_80_column_screen() -> None:
+    assert shown_image("sha256:4592f988c91b" + "0" * 52) == "4592f988c91b"  # as docker ps
+    assert shown_image("registry.example.com:5000/team/service:2026-12-04") == (
+        "registry.example.com:50…"
+    )
+    assert shown_image("busybox:latest") == "busybox:latest"

@@ -15,10 +15,19 @@ from skyport.tui.screens.base import ListScreen, Row
 from skyport.tui.screens.detail import Line, LogScreen, LogSource
 
 LOG_TAIL = 200
+IMAGE_WIDTH = 24
 
 
 def container_path(ref: str, *action: str) -> str:
     return "/".join(["/api/docker/containers", quote(ref, safe=""), *action])
+
+
+def shown_image(image: str, width: int = IMAGE_WIDTH) -> str:
+    """An image as ``docker ps`` shows it (an image id by its first 12 digits), and a long
+    name cut, so that the state and figures stay on an 80-column screen."""
+    if image.startswith("sha256:"):
+        return image.removeprefix("sha256:")[:12]
+    return image if len(image) <= width else image[: width - 1] + "…"
 
 
 class ContainersScreen(ListScreen):
@@ -60,7 +69,7 @@ class ContainersScreen(ListScreen):
                     c["id"],
                     (
                         c["name"],
-                        c["image"],
+                        shown_image(c["image"]),
                         c["state"],
                         f"{stats['cpu_percent']:.1f}" if stats else "-",
                         human_bytes(stats["memory_usage_bytes"]) if stats else "-",

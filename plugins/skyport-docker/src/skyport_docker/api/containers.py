@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -217,18 +218,31 @@ def remove_container(
 
 
 def _action(
-    skyport: Skyport, ref: str, engine: str | None, act: Callable[[Any], object]
+    skyport: Skyport,
+    ref: str,
+    engine: str | None,
+    act: Callable[[Any], object],
+    settles_as: str | None = None,
 ) -> ContainerState:
+    """Do ``act`` and answer the container's state after it. The engine records a pause
+    or an unpause when the runtime reports it, a moment after answering: ``settles_as``
+    waits (briefly) for that state."""
     target = engine_for(skyport, engine)
 
     def go(client: Any) -> dict[str, Any]:
         act(client)
-        return containers.state_of(client, ref)
+        state = containers.state_of(client, ref)
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while settles_as and state["state"] != settles_as and time.monotonic() < deadline:
+            time.sleep(0.02)
+            state = containers.state_of(client, ref)
+        return state
 
     return ContainerState(**target.call(go), engine=target.name)
 
 
 Timeout = Annotated[int | None, QueryParameter(ge=0, le=3600)]
+SETTLE_SECONDS = 5.0
 
 
 @post(
@@ -288,7 +302,7 @@ def kill(
 )
 def pause(skyport: Skyport, id_or_name: Ref, engine: Engine = None) -> ContainerState:
     """Freeze every process of the container."""
-    return _action(skyport, id_or_name, engine, lambda c: c.pause(id_or_name))
+    return _action(skyport, id_or_name, engine, lambda c: c.pause(id_or_name), "paused")
 
 
 @post(
@@ -300,7 +314,7 @@ def pause(skyport: Skyport, id_or_name: Ref, engine: Engine = None) -> Container
 )
 def unpause(skyport: Skyport, id_or_name: Ref, engine: Engine = None) -> ContainerState:
     """Thaw a paused container."""
-    return _action(skyport, id_or_name, engine, lambda c: c.unpause(id_or_name))
+    return _action(skyport, id_or_name, engine, lambda c: c.unpause(id_or_name), "running")
 
 
 @post(
