@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from cyclopts import App, Group, Parameter
 
 from skyport import __version__
-from skyport.cli.plugin_commands import installed
+from skyport.cli.plugin_commands import aliases, installed
 
 app = App(
     name="skyport",
@@ -52,10 +52,14 @@ for _name, (_path, _help) in _COMMANDS.items():
     app.command(_path, name=_name, help=_help)
 for _name, _summary in installed(taken=_COMMANDS):
     app.command(f"skyport.cli.plugin_commands:{_name}", name=_name, help=_summary, group=_PLUGINS)
+_ALIASES = aliases(taken=_COMMANDS)
+for _alias, _words in _ALIASES.items():
+    # Listed for --help; main() runs the command the alias names.
+    app.command(App(name=_alias, help=f"Same as: skyport {' '.join(_words)}", group=_PLUGINS))
 app.register_install_completion_command()
 
 
-_NEEDS_EVERY_PLUGIN = frozenset({"metrics", "terminal"})
+_NEEDS_EVERY_PLUGIN = frozenset({"metrics", "terminal", "tui"})
 """Core commands whose in-process server needs every plugin (collectors, terminals)."""
 
 
@@ -63,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0, 1 on failure, 2 for bad settings or usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args if not a.startswith("-")), None)
+    if command in _ALIASES:  # `skyport market …` is `skyport marketplace …`
+        at = args.index(command)
+        args[at : at + 1] = _ALIASES[command]
+        command = args[at]
     serving = None
     if command is not None and command not in _NEEDS_EVERY_PLUGIN:
         from skyport.client import local_plugins

@@ -43,6 +43,26 @@ def installed(taken: Collection[str] = ()) -> Sequence[tuple[str, str]]:
     return found
 
 
+ALIAS_GROUP = "skyport.aliases"
+"""Entry points naming a shorter command for a plugin's group or command: ``market =
+"marketplace"`` makes ``skyport market …`` run ``skyport marketplace …``, ``detect = "deploy
+detect"`` makes ``skyport detect …`` run ``skyport deploy detect …``."""
+
+
+def aliases(taken: Collection[str] = ()) -> dict[str, list[str]]:
+    """``alias -> command words`` of every installed alias, from metadata only; an alias
+    that would hide a command, or that names no installed plugin, is left out."""
+    from importlib.metadata import entry_points
+
+    plugins = {name for name, _ in installed()}
+    found = {}
+    for ep in entry_points(group=ALIAS_GROUP):
+        words = ep.value.split()
+        if ep.name not in taken and ep.name not in plugins and words and words[0] in plugins:
+            found[ep.name] = words
+    return found
+
+
 def __getattr__(name: str) -> App:
     if name.startswith("__"):
         raise AttributeError(name)
