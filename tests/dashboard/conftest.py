@@ -75,26 +75,28 @@ def server(
     require_backend((dashboard.WEB_DIR / "index.html").is_file(), "the dashboard is not built")
     from skyport_docker import plugin
 
-    with pytest.MonkeyPatch.context() as env:
-        isolate_environment(tmp_path_factory.mktemp("dashboard-server"), env)
-        settings = load_settings(
-            overrides={
-                "metrics": {"interval": 1.0},
-                "terminal": {"host_shell": True, "shell": "/bin/sh"},
-            }
-        )
-        manager = PluginManager(strict=True, use_entry_points=False)
-        manager.register(plugin, name="docker")
-        with LiveServer(create_app(settings, plugins=manager)) as live:
-            with httpx.Client(base_url=live.url) as client:
-                token = login(client, "admin", ADMIN_PASSWORD)
-                created = client.post(
-                    "/api/users",
-                    json={"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"},
-                    headers=bearer(token),
-                )
-                assert created.status_code == 201, created.text
-            yield live
+    with contextlib.ExitStack() as running:
+        # Its own HOME and data dir while it starts; the rest of the session keeps its own.
+        with pytest.MonkeyPatch.context() as env:
+            isolate_environment(tmp_path_factory.mktemp("dashboard-server"), env)
+            settings = load_settings(
+                overrides={
+                    "metrics": {"interval": 1.0},
+                    "terminal": {"host_shell": True, "shell": "/bin/sh"},
+                }
+            )
+            manager = PluginManager(strict=True, use_entry_points=False)
+            manager.register(plugin, name="docker")
+            live = running.enter_context(LiveServer(create_app(settings, plugins=manager)))
+        with httpx.Client(base_url=live.url) as client:
+            token = login(client, "admin", ADMIN_PASSWORD)
+            created = client.post(
+                "/api/users",
+                json={"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"},
+                headers=bearer(token),
+            )
+            assert created.status_code == 201, created.text
+        yield live
 
 
 @pytest.fixture(scope="session")
