@@ -8,13 +8,8 @@ import { ME_KEY, useMe } from "@/api/session";
 import { ErrorNote, Loading } from "@/components/ui";
 import { LoginPage } from "@/features/core/LoginPage";
 import { OverviewPage } from "@/features/core/OverviewPage";
-import { PAGES, preloadPage } from "./pages";
+import { PAGES } from "./pages";
 import { Shell } from "./Shell";
-
-// The page being opened loads beside the log-in check, not after it.
-preloadPage(window.location.pathname);
-
-
 
 /** Where to come back after logging in: `/login?next=/containers%3Fengine%3Dnas`. */
 export function loginPath(location: string, search: string): string {

@@ -36,7 +36,6 @@ export default function CodeEditor({ value, onChange, label }: { value: string; 
     });
     return () => view.destroy();
     // The editor owns its text once created; `value` only seeds it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [label]);
   return <div ref={box} className="max-h-[50vh] overflow-auto bg-white dark:bg-slate-950" />;
 }

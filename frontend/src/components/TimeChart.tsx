@@ -88,7 +88,6 @@ export function TimeChart({
       plot.current = null;
     };
     // The chart is built once per series shape; data updates go through setData below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [series.map((s) => s.label).join("|"), height, max]);
 
   useEffect(() => {

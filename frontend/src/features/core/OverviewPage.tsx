@@ -88,8 +88,8 @@ export function OverviewPage() {
   const failed = (plugins.data ?? []).filter((p) => p.status === "failed");
   const down = downBackends(snapshot.data);
   const host = live.latest;
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const charts = useMemo(() => CHARTS.map((c) => live.series.chart(c.fields)), [live.version]);
+  // The series is mutated in place; `version` says when it changed.
+  const charts = useMemo(() => CHARTS.map((c) => live.series.chart(c.fields)), [live.series, live.version]);
 
   return (
     <div>
