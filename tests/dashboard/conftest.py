@@ -45,7 +45,7 @@ ARTIFACTS = Path(
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def engine() -> Iterator[docker.APIClient]:
     try:
         client = docker.APIClient(base_url="unix:///var/run/docker.sock", version="auto")
@@ -60,14 +60,14 @@ def engine() -> Iterator[docker.APIClient]:
     client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def test_image(engine: docker.APIClient) -> str:
     if not engine.images(name=TEST_IMAGE):
         build_test_image(engine)
     return TEST_IMAGE
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(
     tmp_path_factory: pytest.TempPathFactory, engine: docker.APIClient
 ) -> Iterator[LiveServer]:
@@ -99,14 +99,14 @@ def server(
         yield live
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     require_backend(os.path.exists(CHROMIUM), f"{CHROMIUM} missing (apt-get install chromium)")
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
     yield browser
@@ -187,7 +187,7 @@ def make_container(
             engine.remove_container(container_id, force=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Debian's ``docker-registry`` on a free 127.0.0.1 port; its address (host:port)."""
     binary = shutil.which("docker-registry")

@@ -1,0 +1,1 @@
+"""End-to-end and shipping tests of the web dashboard."""
