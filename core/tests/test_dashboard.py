@@ -113,3 +113,20 @@ def test_admins_read_the_effective_settings_with_secrets_hidden(
         refused = client.get("/api/settings", headers=bearer(operator))
         assert refused.status_code == 403
         assert "settings:read" in refused.json()["detail"]
+
+
+def test_admins_list_every_scope_a_role_may_hold(
+    admin: TestClient[Litestar], make_user: Callable[[str, str], str]
+) -> None:
+    listed = admin.get("/api/permissions")
+    assert listed.status_code == 200
+    scopes = {p["name"]: p for p in listed.json()}
+    assert scopes["audit:read"] == {
+        "name": "audit:read",
+        "description": "Read the audit log",
+        "level": "admin",
+        "plugin": "core",
+    }
+    assert scopes["metrics:read"]["level"] == "read"
+    viewer = make_user("vic", "viewer")
+    assert admin.get("/api/permissions", headers=bearer(viewer)).status_code == 403

@@ -445,7 +445,9 @@ def test_an_in_process_plugin_cannot_take_an_installed_plugin_name() -> None:
         manager.register(Throwaway(), name="hello")
 
 
-@pytest.mark.parametrize("name", ["auth", "users", "metrics", "plugins", "settings", "terminals"])
+@pytest.mark.parametrize(
+    "name", ["auth", "users", "metrics", "plugins", "settings", "terminals", "permissions"]
+)
 def test_a_reserved_name_is_refused(name: str) -> None:
     manager = PluginManager(strict=False, use_entry_points=False)
     with pytest.raises(PluginError, match=f"plugin name '{name}' is reserved"):

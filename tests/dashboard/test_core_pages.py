@@ -91,3 +91,18 @@ def test_the_host_terminal_runs_commands(admin_page: Page) -> None:
     admin_page.keyboard.type("echo hi\n")
     output = admin_page.locator(".xterm-rows > div").filter(has_text=re.compile(r"^\s*hi\s*$"))
     expect(output).to_have_count(1)
+
+
+def test_an_admin_makes_a_role_from_the_scopes_listed(admin_page: Page) -> None:
+    page = admin_page
+    page.goto("/admin/roles")
+    expect(page.get_by_role("table", name="Scopes")).to_contain_text("docker:read")
+    page.get_by_role("button", name="Add role").click()
+    dialog = page.get_by_role("dialog", name="Add a role")
+    dialog.get_by_label("Name", exact=True).fill("auditor")
+    dialog.get_by_role("checkbox", name=re.compile(r"^audit:read ")).check()
+    dialog.get_by_role("checkbox", name=re.compile(r"^auth:self ")).check()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    row = page.get_by_role("table", name="Roles").get_by_role("row", name=re.compile("^auditor"))
+    expect(row).to_contain_text("audit:read auth:self")

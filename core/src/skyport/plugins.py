@@ -43,6 +43,7 @@ RESERVED_NAMES = frozenset(
         "dashboard",
         "settings",
         "terminals",
+        "permissions",
         "grants",
         "config",
         "login",

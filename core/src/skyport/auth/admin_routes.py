@@ -1,4 +1,5 @@
-"""Administration: ``/api/users``, ``/api/roles``, ``/api/grants``, ``/api/audit``."""
+"""Administration: ``/api/users``, ``/api/roles``, ``/api/permissions``, ``/api/grants``,
+``/api/audit``."""
 
 from __future__ import annotations
 
@@ -241,4 +242,23 @@ async def audit_log(
     )
 
 
-ROUTES: list[Any] = [UsersController, RolesController, GrantsController, audit_log]
+class PermissionInfo(msgspec.Struct, frozen=True):
+    """A scope roles can hold: who defines it, what it allows, which built-in roles get it."""
+
+    name: str
+    description: str
+    level: str
+    plugin: str
+
+
+@get("/api/permissions", opt=ADMIN, tags=["users"])
+async def permissions(request: Request[Any, Any, Any]) -> list[PermissionInfo]:
+    """Every scope the core and the loaded plugins define (what a role may be given)."""
+    registry = request.app.state.services.registry
+    return [
+        PermissionInfo(p.name, p.description, p.level, registry.owner(p))
+        for p in sorted(registry.permissions.values(), key=lambda p: p.name)
+    ]
+
+
+ROUTES: list[Any] = [UsersController, RolesController, GrantsController, permissions, audit_log]

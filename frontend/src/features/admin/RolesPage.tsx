@@ -1,4 +1,5 @@
-/** Roles and their scopes: the built-in ones, and custom roles to add, change or remove. */
+/** Roles and their scopes: the built-in ones, custom roles to add, change or remove, and
+ * every scope the core and the plugins define. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api } from "@/api/http";
@@ -14,6 +15,13 @@ export interface Role {
   builtin: boolean;
 }
 
+interface PermissionInfo {
+  name: string;
+  description: string;
+  level: string;
+  plugin: string;
+}
+
 export function useRoles() {
   return useQuery({ queryKey: ["admin", "roles"], queryFn: () => api<Role[]>("/roles") });
 }
@@ -21,6 +29,7 @@ export function useRoles() {
 export default function RolesPage() {
   const client = useQueryClient();
   const roles = useRoles();
+  const permissions = useQuery({ queryKey: ["admin", "permissions"], queryFn: () => api<PermissionInfo[]>("/permissions") });
   const [editing, setEditing] = useState<Role | "new" | null>(null);
   const refresh = () => void client.invalidateQueries({ queryKey: ["admin", "roles"] });
   const save = useMutation({
@@ -33,7 +42,7 @@ export default function RolesPage() {
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const scopes = String(form.get("scopes")).split(/[\s,]+/).filter(Boolean);
+    const scopes = form.getAll("scopes").map(String);
     save.mutate({ name: String(form.get("name") ?? (editing !== "new" ? editing?.name : "")), body: { scopes, description: form.get("description") } });
   }
   const role = editing !== "new" ? editing : null;
@@ -73,6 +82,22 @@ export default function RolesPage() {
           />
         )}
       </ListBody>
+      <h2 className="mb-2 mt-4 text-sm font-semibold text-slate-600 dark:text-slate-300">Scopes</h2>
+      <ListBody query={permissions} what="scopes" empty="">
+        {(rows) => (
+          <DataTable
+            label="Scopes"
+            rows={rows}
+            rowKey={(p) => p.name}
+            columns={[
+              { title: "Scope", render: (p) => p.name, className: "font-mono text-xs" },
+              { title: "Allows", render: (p) => p.description },
+              { title: "Built-in roles", render: (p) => ({ read: "viewer, operator, admin", write: "operator, admin", admin: "admin" })[p.level] ?? p.level },
+              { title: "From", render: (p) => p.plugin },
+            ]}
+          />
+        )}
+      </ListBody>
       <Dialog open={editing !== null} onOpenChange={(o) => !o && setEditing(null)} title={role ? `Role ${role.name}` : "Add a role"}>
         <form onSubmit={submit} className="space-y-3" key={role?.name ?? "new"}>
           {role ? null : (
@@ -83,9 +108,19 @@ export default function RolesPage() {
           <Field label="Description">
             <input name="description" defaultValue={role?.description} className={inputClass} />
           </Field>
-          <Field label="Scopes" hint="Space separated, e.g. docker:read metrics:read (the server names unknown ones)">
-            <textarea name="scopes" rows={3} defaultValue={role?.scopes.join(" ")} className={`${inputClass} font-mono`} />
-          </Field>
+          <fieldset className="text-sm">
+            <legend className="mb-1 font-medium">Scopes</legend>
+            <div className="max-h-64 space-y-0.5 overflow-auto">
+              {(permissions.data ?? []).map((p) => (
+                <label key={p.name} className="flex items-start gap-2">
+                  <input type="checkbox" name="scopes" value={p.name} defaultChecked={role?.scopes.includes(p.name)} className="mt-0.5" />
+                  <span>
+                    <code className="text-xs">{p.name}</code> <span className="text-xs text-slate-500">{p.description}</span>
+                  </span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
           <ErrorNote error={save.error} what="Cannot save" />
           <div className="flex justify-end gap-2">
             <Button onClick={() => setEditing(null)}>Cancel</Button>
