@@ -16,6 +16,7 @@ import msgspec
 import psutil
 import pytest
 
+from skyport.metrics.demand import Demand
 from skyport.metrics.host import (
     HostCollector,
     HostMetrics,
@@ -51,13 +52,20 @@ def memory_hog() -> Iterator[psutil.Process]:
             child.kill()
 
 
+def scanning(top_processes: int = 5) -> HostCollector:
+    """A collector asked for its top processes (as ``GET /api/metrics?details=host`` does)."""
+    collector = HostCollector(top_processes, Demand(linger=600))
+    collector.processes.ask()
+    return collector
+
+
 def cpu_seconds(proc: psutil.Process) -> float:
     times = proc.cpu_times()
     return times.user + times.system
 
 
 def test_first_call_reports_zero_rates() -> None:
-    metrics = HostCollector().collect()
+    metrics = scanning().collect()
 
     assert metrics.cpu.percent == 0.0
     assert metrics.cpu.per_core == [0.0] * metrics.cpu.count
@@ -86,7 +94,7 @@ def test_static_figures_match_psutil() -> None:
 
 
 def test_busy_process_raises_cpu_and_shows_in_top_cpu(busy_process: psutil.Process) -> None:
-    collector = HostCollector(top_processes=50)
+    collector = scanning(top_processes=50)
     start = cpu_seconds(busy_process)
     collector.collect()
     wait_for(lambda: cpu_seconds(busy_process) - start >= 0.3, "0.3 s of CPU", timeout=30)
@@ -105,7 +113,7 @@ def test_busy_process_raises_cpu_and_shows_in_top_cpu(busy_process: psutil.Proce
 
 
 def test_large_process_appears_in_top_memory(memory_hog: psutil.Process) -> None:
-    metrics = HostCollector(top_processes=50).collect()
+    metrics = scanning(top_processes=50).collect()
 
     hog = next(p for p in metrics.top_memory if p.pid == memory_hog.pid)
     assert hog.memory_rss >= 256 << 20
@@ -116,20 +124,54 @@ def test_large_process_appears_in_top_memory(memory_hog: psutil.Process) -> None
 
 
 def test_top_processes_is_the_list_length() -> None:
-    metrics = HostCollector(top_processes=2).collect()
+    metrics = scanning(top_processes=2).collect()
     assert len(metrics.top_cpu) == 2
     assert len(metrics.top_memory) == 2
 
 
 def test_zero_top_processes_skips_the_scan_but_counts() -> None:
-    metrics = HostCollector(top_processes=0).collect()
+    metrics = scanning(top_processes=0).collect()
     assert metrics.top_cpu == [] and metrics.top_memory == []
     assert metrics.process_count > 1
 
 
+def test_the_process_table_is_scanned_only_while_wanted() -> None:
+    collector = HostCollector(top_processes=5, processes=Demand(linger=600))
+
+    quiet = collector.collect()
+
+    assert collector.scans == 0
+    assert quiet.top_cpu == [] and quiet.top_memory == [] and quiet.process_count > 1
+    collector.processes.ask()
+    asked = collector.collect()
+    assert collector.scans == 1 and len(asked.top_memory) == 5
+
+
+async def test_a_listener_wants_the_processes_until_it_leaves() -> None:
+    collector = HostCollector(top_processes=3, processes=Demand(linger=0))
+    release = await collector.processes.listen("metrics.details:host")
+    assert len(collector.collect().top_cpu) == 3
+
+    await release()
+    await release()  # a second call changes nothing
+
+    assert collector.collect().top_cpu == [] and collector.scans == 1
+
+
+def test_counters_since_boot_sit_beside_the_rates() -> None:
+    metrics = HostCollector().collect()
+
+    counters = psutil.net_io_counters(pernic=True)
+    for nic in metrics.network:
+        assert 0 <= nic.rx_bytes <= counters[nic.name].bytes_recv
+        assert 0 <= nic.tx_packets <= counters[nic.name].packets_sent
+    for disk in metrics.disk_io:
+        assert disk.read_bytes >= 0 and disk.writes >= 0
+
+
 def test_exited_process_is_dropped_quietly() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    collector = HostCollector(top_processes=50)
+    collector = scanning(top_processes=50)
     collector.collect()
     child.kill()
     child.wait()
@@ -243,6 +285,8 @@ def test_host_collector_is_a_named_metrics_collector() -> None:
 
     assert isinstance(collector, MetricsCollector)
     assert collector.name == "host" and collector.interval is None and collector.description
+    assert collector.details is not None and collector.prometheus is not None
+    collector.details.ask()
     snapshot = msgspec.to_builtins(collector.collect())
     assert set(snapshot) >= {"cpu", "load", "memory", "swap", "disks", "network", "top_cpu"}
     assert len(snapshot["top_memory"]) == 1

@@ -13,6 +13,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from skyport.metrics import DETAILS_TOPIC
+from skyport.metrics.demand import Demand
 from skyport.metrics.history import MetricsHistory, average
 from skyport.metrics.host import host_collector
 from skyport.metrics.hub import TOPIC, MetricsHub
@@ -455,6 +457,55 @@ async def test_host_collector_through_the_hub(hubs: list[MetricsHub]) -> None:
     assert host["memory"]["total"] > 0
     assert host["cpu"]["count"] == len(host["cpu"]["per_core"])
     assert messages[-1]["collector"] == "host"
+
+
+class Detailed:
+    """A collector that reads its details only while they are wanted."""
+
+    def __init__(self) -> None:
+        self.details = Demand(linger=600)
+        self.calls = 0
+
+    def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        return {"call": self.calls, "detail": self.calls if self.details.wanted else None}
+
+    def collector(self, interval: float = 60.0) -> MetricsCollector:
+        return MetricsCollector(name="d", collect=self, interval=interval, details=self.details)
+
+
+async def test_asking_for_details_samples_afresh_once() -> None:
+    source = Detailed()
+    hub = MetricsHub([source.collector()], keep_sampling=False)
+    assert (await hub.snapshot())["collectors"]["d"] == {"call": 1, "detail": None}
+
+    answers = await asyncio.gather(*(hub.snapshot(details=["d"]) for _ in range(5)))
+
+    assert source.calls == 2
+    assert all(a["collectors"]["d"] == {"call": 2, "detail": 2} for a in answers)
+    assert (await hub.snapshot(details=["d"]))["collectors"]["d"]["call"] == 2  # still wanted
+
+
+async def test_details_of_a_collector_without_them_are_refused() -> None:
+    hub = MetricsHub([collector("plain", Counting())], keep_sampling=False)
+
+    for name in ("plain", "absent"):
+        with pytest.raises(LookupError, match=name):
+            await hub.snapshot(details=[name])
+
+
+async def test_the_details_topic_wants_details_while_followed() -> None:
+    source = Detailed()
+    source.details.linger = 0
+    hub = MetricsHub([source.collector()], keep_sampling=False)
+
+    release = await hub.listen_details(f"{DETAILS_TOPIC}d")
+    assert source.details.wanted
+    await release()
+
+    assert not source.details.wanted
+    with pytest.raises(LookupError):
+        await hub.listen_details(f"{DETAILS_TOPIC}nope")
 
 
 # -- history ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from skyport.metrics.host import host_collector
 from skyport.metrics.hub import MetricsHub
 from skyport.metrics.prometheus import render_prometheus, snake_case
+from skyport.testing import promtool_problems
 
 
 def latest(collectors: dict[str, Any], errors: dict[str, str] | None = None) -> dict[str, Any]:
@@ -24,11 +25,13 @@ def latest(collectors: dict[str, Any], errors: dict[str, str] | None = None) -> 
     }
 
 
-def samples(output: bytes) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
-    """``{metric name: {label set: value}}``, failing on a repeated sample."""
+def samples(
+    output: bytes, kinds: tuple[str, ...] = ("gauge",)
+) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
+    """``{sample name: {label set: value}}``, failing on a repeated sample or another kind."""
     parsed: dict[str, dict[frozenset[tuple[str, str]], float]] = {}
     for family in text_string_to_metric_families(output.decode()):
-        assert family.type == "gauge"
+        assert family.type in kinds
         for sample in family.samples:
             by_labels = parsed.setdefault(sample.name, {})
             key = frozenset(sample.labels.items())
@@ -47,7 +50,7 @@ def test_numeric_leaves_become_gauges_named_by_path() -> None:
     )
 
     assert value(parsed, "skyport_host_uptime") == 12.5
-    assert value(parsed, "skyport_host_memory_total") == 1024
+    assert value(parsed, "skyport_host_memory_total_value") == 1024
     assert value(parsed, "skyport_host_memory_used") == 3
 
 
@@ -187,27 +190,52 @@ def test_structs_and_large_integers() -> None:
 
     parsed = samples(render_prometheus(latest({"c": {"disks": [Disk("/dev/a", 2**40 + 3)]}})))
 
-    assert value(parsed, "skyport_c_disks_total", device="/dev/a") == float(2**40 + 3)
+    assert value(parsed, "skyport_c_disks_total_value", device="/dev/a") == float(2**40 + 3)
 
 
 def test_empty_snapshot_is_valid() -> None:
     assert samples(render_prometheus(latest({}))) == {}
 
 
-async def test_real_host_snapshot_round_trips() -> None:
+async def test_real_host_snapshot_follows_node_exporter_names() -> None:
     hub = MetricsHub([host_collector()], interval=1.0)
     snapshot = await hub.snapshot()
     host = snapshot["collectors"]["host"]
 
-    parsed = samples(render_prometheus(snapshot))
+    output = render_prometheus(snapshot, hub.expositions)
 
+    parsed = samples(output, kinds=("gauge", "counter"))
+    families = {f.name: f.type for f in text_string_to_metric_families(output.decode())}
     assert value(parsed, "skyport_metrics_up", collector="host") == 1
-    assert value(parsed, "skyport_host_memory_total") == host["memory"]["total"]
-    assert value(parsed, "skyport_host_process_count") == host["process_count"]
-    cores = parsed["skyport_host_cpu_per_core"]
-    assert len(cores) == host["cpu"]["count"]
+    assert value(parsed, "skyport_host_memory_size_bytes") == host["memory"]["total"]
+    assert value(parsed, "skyport_host_processes") == host["process_count"]
+    assert len(parsed["skyport_host_cpu_core_busy_ratio"]) == host["cpu"]["count"]
     for disk in host["disks"]:
-        assert value(parsed, "skyport_host_disks_total", device=disk["device"]) == disk["total"]
+        labels = {k: disk[k] for k in ("device", "mountpoint", "fstype")}
+        assert value(parsed, "skyport_host_filesystem_size_bytes", **labels) == disk["total"]
     for nic in host["network"]:
-        assert value(parsed, "skyport_host_network_rx_errors", name=nic["name"]) == nic["rx_errors"]
-    assert len(parsed["skyport_host_top_memory_memory_rss"]) == len(host["top_memory"])
+        received = value(parsed, "skyport_host_network_receive_bytes_total", device=nic["name"])
+        assert received == nic["rx_bytes"]
+    assert families["skyport_host_network_receive_bytes"] == "counter"
+    assert families["skyport_host_disk_read_bytes"] == "counter"
+    assert not any("top" in name or "per_sec" in name for name in parsed)
+    assert promtool_problems(output.decode()) == []
+
+
+def test_generic_names_pass_promtool() -> None:
+    rates = {"rx_bytes_per_sec": 5.0, "reads_per_s": 1.0}
+    reserved = {"memory_total": 8, "process_count": 3, "latency_sum": 1, "size_bucket": 2}
+
+    output = render_prometheus(latest({"plug": {**rates, **reserved, "nested": {"total": 4}}}))
+
+    parsed = samples(output)
+    assert value(parsed, "skyport_plug_rx_bytes_per_second") == 5
+    assert value(parsed, "skyport_plug_reads_per_second") == 1
+    assert value(parsed, "skyport_plug_memory_total_value") == 8
+    assert value(parsed, "skyport_plug_process_count_value") == 3
+    assert value(parsed, "skyport_plug_nested_total_value") == 4
+    assert promtool_problems(output.decode()) == []
+
+
+def test_promtool_does_find_problems() -> None:
+    assert promtool_problems("# TYPE x_total gauge\nx_total 1\n")

@@ -12,6 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from skyport.testing import promtool_problems
+
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer
 
 
@@ -100,9 +102,10 @@ def test_prometheus_text_parses_and_has_host_metrics(http: httpx.Client) -> None
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
-    assert "skyport_host_memory_total" in families
-    cores = [s for s in families["skyport_host_cpu_per_core"].samples]
-    assert len(cores) >= 1 and all("index" in s.labels for s in cores)
+    assert "skyport_host_memory_size_bytes" in families
+    cores = [s for s in families["skyport_host_cpu_core_busy_ratio"].samples]
+    assert len(cores) >= 1 and all("cpu" in s.labels for s in cores)
+    assert promtool_problems(response.text) == []
 
 
 def test_prometheus_needs_a_token_unless_made_public(live_server: LiveServer) -> None:

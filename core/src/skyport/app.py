@@ -35,6 +35,7 @@ from skyport.config import ConfigError, Settings, load_settings
 from skyport.context import CoreServices, PluginContext
 from skyport.datadir import prepare_data_dir
 from skyport.errors import unexpected_error
+from skyport.metrics import DETAILS_TOPIC
 from skyport.metrics.history import MetricsHistory
 from skyport.metrics.hub import MetricsHub
 from skyport.plugins import PluginManager
@@ -98,6 +99,7 @@ def create_app(
         keep_sampling=settings.metrics.history,
     )
     broker.add_topic("metrics", scope="metrics:read", starter=hub.listen)
+    broker.add_topic(DETAILS_TOPIC, scope="metrics:read", starter=hub.listen_details)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

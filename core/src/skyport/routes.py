@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
@@ -96,9 +96,20 @@ async def panels(request: Request[Principal, Any, Any]) -> list[DashboardPanel]:
 
 
 @get("/api/metrics", opt={"scope": "metrics:read"}, tags=["metrics"])
-async def metrics(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def metrics(
+    request: Request[Any, Any, Any],
+    details: Annotated[
+        list[str] | None,
+        QueryParameter(
+            description="Collectors whose costly details to include (host: the top processes)"
+        ),
+    ] = None,
+) -> dict[str, Any]:
     """The latest snapshot of every metrics collector (served from memory)."""
-    return await request.app.state.hub.snapshot()
+    try:
+        return await request.app.state.hub.snapshot(details or ())
+    except LookupError as exc:
+        raise ValidationException(str(exc)) from None
 
 
 @get("/api/metrics/history", opt={"scope": "metrics:read"}, tags=["metrics"])
@@ -134,7 +145,8 @@ def prometheus_route(public: bool) -> Any:
     )
     async def prometheus(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Every numeric metric of every collector in Prometheus text format."""
-        body = render_prometheus(await request.app.state.hub.snapshot())
+        hub = request.app.state.hub
+        body = render_prometheus(await hub.snapshot(), hub.expositions)
         return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)
 
     return prometheus

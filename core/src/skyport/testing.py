@@ -21,7 +21,9 @@ import json
 import os
 import queue
 import secrets
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -110,6 +112,19 @@ def require_backend(available: bool, reason: str) -> None:
     if os.environ.get("SKYPORT_REQUIRE_BACKENDS") == "1":
         pytest.fail(f"{reason} (SKYPORT_REQUIRE_BACKENDS=1)")
     pytest.skip(reason)
+
+
+def promtool_problems(text: str) -> list[str]:
+    """What ``promtool check metrics`` (Debian ``prometheus``) says about exposition text."""
+    binary = shutil.which("promtool")
+    require_backend(binary is not None, "promtool is not installed (Debian: prometheus)")
+    assert binary is not None
+    done = subprocess.run(
+        [binary, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    problems = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert problems or done.returncode == 0, f"promtool failed: {done}"
+    return problems
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ with any class it likes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from skyport.auth.principal import Principal
+    from skyport.metrics.demand import Demand
 
 # --------------------------------------------------------------------------
 # Permissions
@@ -53,13 +54,22 @@ class MetricsCollector(msgspec.Struct, frozen=True):
     the event loop and must not block. ``interval`` (seconds) overrides the
     hub's default sampling interval for this collector. The snapshot appears
     at ``GET /api/metrics`` under ``name``, on the WebSocket topic
-    ``metrics``, and every numeric field in ``GET /metrics`` (Prometheus).
+    ``metrics``, and in ``GET /metrics`` (Prometheus): through ``prometheus``
+    when given, else every numeric field as a gauge.
+
+    ``details`` (a :class:`skyport.metrics.demand.Demand`) says when ``collect``
+    should also read its costly part: while a client follows the topic
+    ``metrics.details:<name>``, or just after ``GET /api/metrics?details=<name>``.
+    ``prometheus(data)`` yields ``prometheus_client`` metric families for one
+    sample (as plain builtins), for names and types of its own choosing.
     """
 
     name: str
     collect: CollectFunction
     interval: float | None = None
     description: str = ""
+    details: Demand | None = None
+    prometheus: Callable[[Any], Iterable[Any]] | None = None
 
 
 # --------------------------------------------------------------------------

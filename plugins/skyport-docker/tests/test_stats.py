@@ -27,7 +27,7 @@ from litestar.testing import TestClient
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.testing import ADMIN_PASSWORD, bearer, login, wait_for
+from skyport.testing import ADMIN_PASSWORD, bearer, login, promtool_problems, wait_for
 from skyport_docker.cgroups import HostCgroups
 from skyport_docker.engines import Engine
 from skyport_docker.settings import EngineConfig
@@ -194,6 +194,7 @@ def test_prometheus_labels_each_container_by_name(
     assert f'skyport_containers_container_memory_limit_bytes{{name="{hot}"}}' in text
     assert 'skyport_containers_engines_up{name="local"} 1.0' in text
     assert 'skyport_metrics_up{collector="containers"} 1.0' in text
+    assert promtool_problems(text) == []
 
 
 def test_one_shot_stats_of_a_container(

@@ -14,7 +14,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import bearer, free_port, wait_for
+from skyport.testing import bearer, free_port, promtool_problems, wait_for
 
 from .conftest import rows_named, rpc, start_app
 
@@ -409,6 +409,7 @@ def test_metrics_collector_reports_each_process(
     assert row["memory_bytes"] > 0 and row["restarts"] == 0 and row["uptime_seconds"] >= 0
     prometheus = api.get("/metrics").text
     assert f'skyport_pm2_process_memory_bytes{{name="{name}:{pm_id}"}}' in prometheus
+    assert promtool_problems(prometheus) == []
 
 
 def test_dashboard_panel_lists_processes_with_actions(api: TestClient[Litestar]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import TerminalProbe, bearer, login
+from skyport.testing import TerminalProbe, bearer, login, promtool_problems
 
 from .conftest import Sshd
 
@@ -181,6 +181,7 @@ def test_the_collector_reports_every_server_and_marks_dead_ones_down(
 
     prometheus = api.get("/metrics").text
     assert 'skyport_vps_servers_cpu_percent{name="web-1"}' in prometheus
+    assert promtool_problems(prometheus) == []
 
 
 def test_a_down_server_is_not_retried_before_its_back_off(

@@ -19,8 +19,11 @@ from skyport.cli.output import (
     print_json,
     print_table,
 )
+from skyport.metrics import DETAILS_TOPIC
 
 CLEAR = "\x1b[H\x1b[2J"
+WITH_PROCESSES = {"details": "host"}
+"""The host's top processes are read only for those who ask."""
 
 
 def metrics(
@@ -44,7 +47,7 @@ def metrics(
         raise CliError("--count must be at least 1")
     with api() as client:
         if not watch:
-            snapshot = client.get("/api/metrics")
+            snapshot = client.get("/api/metrics", params=WITH_PROCESSES)
             if json:
                 print_json(snapshot)
             else:
@@ -57,7 +60,7 @@ def _watch(client: Any, count: int | None, as_json: bool) -> None:
     """Print each sample as it comes; a page shows every collector's latest figures."""
     latest: dict[str, Any] = {"collectors": {}, "timestamps": {}, "errors": {}}
     if not as_json:
-        latest = client.get("/api/metrics")
+        latest = client.get("/api/metrics", params=WITH_PROCESSES)
         latest["errors"] = {}  # the live feed brings only successful samples
     redraw = sys.stdout.isatty()
     try:
@@ -70,7 +73,7 @@ def _follow(
     client: Any, latest: dict[str, Any], count: int | None, as_json: bool, redraw: bool
 ) -> None:
     seen = 0
-    for message in client.subscribe(["metrics"]):
+    for message in client.subscribe(["metrics", f"{DETAILS_TOPIC}host"]):
         if message.get("topic") != "metrics":
             continue
         seen += 1

@@ -20,4 +20,9 @@ Prometheus labels list items by the first of these present; history averages
 two samples of a list item by item only when these fields agree.
 """
 
-__all__ = ["IDENTITY_KEYS"]
+DETAILS_TOPIC = "metrics.details:"
+"""``metrics.details:<collector>``: following this WebSocket topic makes that collector's
+samples (still published on ``metrics``) include its costly details (the host's top
+processes); ``GET /api/metrics?details=<collector>`` asks for them once."""
+
+__all__ = ["DETAILS_TOPIC", "IDENTITY_KEYS"]

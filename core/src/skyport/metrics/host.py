@@ -4,8 +4,11 @@
 share, disk and network throughput, per-process CPU) covers the time since
 the last call; the first call has nothing to compare with and reports 0.
 ``collect()`` is synchronous and meant for a worker thread. It is kept cheap:
-one read of each ``/proc`` table, two small files per process, the
-partition list re-read only every :attr:`HostCollector.partitions_ttl` seconds.
+one read of each ``/proc`` table, the partition list re-read only every
+:attr:`HostCollector.partitions_ttl` seconds, and the process table (one
+``/proc/<pid>/stat`` per process) scanned only while someone wants the top
+processes (:attr:`HostCollector.processes`); otherwise ``top_cpu`` and
+``top_memory`` are empty and only the processes are counted.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any, NamedTuple
 import msgspec
 import psutil
 
+from skyport.metrics.demand import Demand
+from skyport.metrics.host_prometheus import host_families
 from skyport.types import MetricsCollector
 
 SKIPPED_FSTYPES = frozenset({"squashfs"})
@@ -75,6 +80,12 @@ class DiskIO(msgspec.Struct):
     write_bytes_per_sec: float
     read_ops_per_sec: float
     write_ops_per_sec: float
+    read_bytes: int
+    """Bytes read since boot (the counter the rates come from)."""
+    write_bytes: int
+    reads: int
+    """Reads completed since boot."""
+    writes: int
 
 
 class NetworkInterface(msgspec.Struct):
@@ -83,6 +94,11 @@ class NetworkInterface(msgspec.Struct):
     tx_bytes_per_sec: float
     rx_packets_per_sec: float
     tx_packets_per_sec: float
+    rx_bytes: int
+    """Bytes received since boot (the counter the rates come from)."""
+    tx_bytes: int
+    rx_packets: int
+    tx_packets: int
     rx_errors: int
     """Receive errors since boot."""
     tx_errors: int
@@ -129,13 +145,21 @@ class _ProcSample(NamedTuple):
 
 
 class HostCollector:
-    """Samples the host; each call's rates cover the time since the previous call."""
+    """Samples the host; each call's rates cover the time since the previous call.
+
+    Per-process CPU shares cover the time since the previous scan of the process
+    table, which runs only while :attr:`processes` is wanted.
+    """
 
     partitions_ttl: float = 30.0
     """Seconds between re-reads of the mount table (mounts change rarely)."""
 
-    def __init__(self, top_processes: int = 5) -> None:
+    def __init__(self, top_processes: int = 5, processes: Demand | None = None) -> None:
         self.top_processes = max(0, top_processes)
+        self.processes = processes or Demand()
+        """Who wants ``top_cpu`` and ``top_memory`` (the scan of every process)."""
+        self.scans = 0
+        """How many times the process table was scanned."""
         self._lock = threading.Lock()
         self._boot_time = psutil.boot_time()
         self._last: float | None = None
@@ -143,6 +167,7 @@ class HostCollector:
         self._disk_io: dict[str, Any] = {}
         self._net: dict[str, Any] = {}
         self._proc_cpu: dict[int, tuple[float, float]] = {}
+        self._proc_scanned: float | None = None
         self._users: dict[int, str] = {}
         self._partitions: list[_Partition] = []
         self._disk_names: frozenset[str] | None = None
@@ -159,7 +184,7 @@ class HostCollector:
                 self._disk_names = _block_devices()
                 self._partitions_read = now
             vm = psutil.virtual_memory()
-            process_count, top_cpu, top_memory = self._processes(elapsed, vm.total)
+            process_count, top_cpu, top_memory = self._processes(now, vm.total)
             return HostMetrics(
                 uptime_seconds=round(time.time() - self._boot_time, 1),
                 process_count=process_count,
@@ -207,6 +232,10 @@ class HostCollector:
                     write_bytes_per_sec=_rate(before, now, "write_bytes", elapsed),
                     read_ops_per_sec=_rate(before, now, "read_count", elapsed),
                     write_ops_per_sec=_rate(before, now, "write_count", elapsed),
+                    read_bytes=now.read_bytes,
+                    write_bytes=now.write_bytes,
+                    reads=now.read_count,
+                    writes=now.write_count,
                 )
             )
         return result
@@ -224,6 +253,10 @@ class HostCollector:
                     tx_bytes_per_sec=_rate(before, now, "bytes_sent", elapsed),
                     rx_packets_per_sec=_rate(before, now, "packets_recv", elapsed),
                     tx_packets_per_sec=_rate(before, now, "packets_sent", elapsed),
+                    rx_bytes=now.bytes_recv,
+                    tx_bytes=now.bytes_sent,
+                    rx_packets=now.packets_recv,
+                    tx_packets=now.packets_sent,
                     rx_errors=now.errin,
                     tx_errors=now.errout,
                     rx_dropped=now.dropin,
@@ -233,11 +266,14 @@ class HostCollector:
         return result
 
     def _processes(
-        self, elapsed: float, total_memory: int
+        self, now: float, total_memory: int
     ) -> tuple[int, list[ProcessInfo], list[ProcessInfo]]:
         pids = psutil.pids()
-        if self.top_processes == 0:
+        if self.top_processes == 0 or not self.processes.wanted:
             return len(pids), [], []
+        self.scans += 1
+        elapsed = now - self._proc_scanned if self._proc_scanned is not None else 0.0
+        self._proc_scanned = now
         samples = list(self._process_shares(pids, elapsed))
         n = self.top_processes
         by_cpu = heapq.nlargest(n, samples, key=lambda s: (s.cpu_percent, s.rss))
@@ -299,11 +335,17 @@ class HostCollector:
 
 
 def host_collector(top_processes: int = 5) -> MetricsCollector:
-    """The built-in ``host`` collector (the core registers it as a default plugin)."""
+    """The built-in ``host`` collector (the core registers it as a default plugin).
+
+    Its details are the top processes: scanned only while someone wants them.
+    """
+    collector = HostCollector(top_processes)
     return MetricsCollector(
         name="host",
-        collect=HostCollector(top_processes).collect,
+        collect=collector.collect,
         description="CPU, load, memory, swap, disks, network and top processes of this host",
+        details=collector.processes,
+        prometheus=host_families,
     )
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import msgspec
 
+from skyport.metrics import DETAILS_TOPIC
+from skyport.metrics.demand import Demand
 from skyport.metrics.history import MetricsHistory
 from skyport.types import MetricsCollector
 
@@ -52,6 +54,8 @@ class _Slot:
     """The ``collect()`` call; a thread cannot be stopped, so it may outlive a timeout."""
     op: asyncio.Task[None] | None = None
     """The current sample: the call plus bookkeeping, shared by all who want it."""
+    refresh: asyncio.Task[None] | None = None
+    """A sample taken because someone asked for the details nobody wanted before."""
 
     @property
     def name(self) -> str:
@@ -143,6 +147,25 @@ class MetricsHub:
 
         return release
 
+    async def listen_details(self, topic: str) -> Callable[[], Awaitable[None]]:
+        """Want the details of the collector ``topic`` names; fits ``Broker.add_topic``."""
+        name = topic.removeprefix(DETAILS_TOPIC)
+        return await self._demand(name).listen(topic)
+
+    def _ask_details(self, name: str) -> asyncio.Task[None] | None:
+        """Ask for ``name``'s details; the sample that brings them, when one must be taken."""
+        demand, slot = self._demand(name), self._slots[name]
+        if not demand.wanted:
+            slot.refresh = asyncio.create_task(self._resample(slot))
+        demand.ask()
+        return slot.refresh
+
+    def _demand(self, name: str) -> Demand:
+        slot = self._slots.get(name)
+        if slot is None or slot.collector.details is None:
+            raise LookupError(f"no metrics collector {name!r} with details")
+        return slot.collector.details
+
     def _update(self) -> None:
         if self._started and (self._listeners > 0 or self.keep_sampling):
             self._wanted.set()
@@ -176,8 +199,9 @@ class MetricsHub:
         self._update()
         pending: list[asyncio.Future[Any]] = [*self._tasks]
         for slot in self._slots.values():
-            pending += [f for f in (slot.op, slot.call) if f is not None and not f.done()]
-            slot.op = slot.call = None
+            in_flight = (slot.op, slot.call, slot.refresh)
+            pending += [f for f in in_flight if f is not None and not f.done()]
+            slot.op = slot.call = slot.refresh = None
         self._tasks = []
         for future in pending:
             future.cancel()
@@ -189,6 +213,15 @@ class MetricsHub:
     @property
     def collectors(self) -> list[str]:
         return list(self._slots)
+
+    @property
+    def expositions(self) -> dict[str, Callable[[Any], Any]]:
+        """The collectors' own Prometheus functions, by collector name."""
+        return {
+            s.name: s.collector.prometheus
+            for s in self._slots.values()
+            if s.collector.prometheus is not None
+        }
 
     def describe(self) -> list[dict[str, Any]]:
         """Name, interval (seconds) and description of every collector."""
@@ -213,14 +246,19 @@ class MetricsHub:
             "errors": {s.name: s.error for s in slots if s.error is not None},
         }
 
-    async def snapshot(self) -> dict[str, Any]:
+    async def snapshot(self, details: Sequence[str] = ()) -> dict[str, Any]:
         """:meth:`latest`, refreshing data older than its interval when idle.
 
         While sampling runs, this only reads (waiting just for a collector's
         very first sample, shared with the sampling task). Otherwise each collector
         whose last attempt is older than its interval is sampled once;
-        concurrent callers share that one sample in flight.
+        concurrent callers share that one sample in flight. The collectors named
+        in ``details`` (``LookupError`` for one without) are asked for their
+        details, and sampled afresh when nobody wanted them before.
         """
+        refreshes = [self._ask_details(name) for name in details]
+        if pending := [r for r in refreshes if r is not None and not r.done()]:
+            await asyncio.wait(pending)
         slots = self._slots.values()
         if self.sampling:
             waits = [self._begin(s) for s in slots if s.ts is None and not s.failures]
@@ -237,6 +275,12 @@ class MetricsHub:
         return self.latest()
 
     # -- sampling ----------------------------------------------------------
+
+    async def _resample(self, slot: _Slot) -> None:
+        """A sample begun from now on (after the one in flight, if any)."""
+        if slot.op is not None and not slot.op.done():
+            await asyncio.wait([slot.op])
+        await asyncio.wait([self._begin(slot)])
 
     async def _run(self, slot: _Slot) -> None:
         loop = asyncio.get_running_loop()

@@ -1,7 +1,12 @@
 """Prometheus text exposition of the hub's latest snapshots (``GET /metrics``).
 
-Every numeric leaf of every collector becomes a gauge named
-``skyport_<collector>_<path>`` (snake_case; other characters become ``_``);
+A collector with a ``prometheus`` function names its own metrics (the ``host``
+collector's follow node_exporter: :mod:`skyport.metrics.host_prometheus`). For the
+others every numeric leaf becomes a gauge named ``skyport_<collector>_<path>``
+(snake_case; other characters become ``_``), made to pass ``promtool check
+metrics``: ``per_sec`` is spelt ``per_second``, and a name that would end in a
+suffix Prometheus keeps for counters, summaries and histograms (``_total``,
+``_count``, ``_sum``, ``_bucket``) gets ``_value`` added;
 booleans are 0/1, strings and nulls are left out. A list of numbers is
 labelled by ``index``; a list of objects by its first identifying field
 (:data:`skyport.metrics.IDENTITY_KEYS`) whose values are unique in the list,
@@ -14,7 +19,7 @@ Two more gauges describe the collectors themselves:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -31,11 +36,23 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _INVALID = re.compile(r"[^a-z0-9_]+")
 _REPEATED = re.compile(r"__+")
+_ABBREVIATED = re.compile(r"_per_(?:s|sec)(?=_|$)")
+_RESERVED_SUFFIXES = ("_total", "_count", "_sum", "_bucket")
+
+Exposition = Callable[[Any], Iterable[Metric]]
+"""A collector's own metric families for one sample (``MetricsCollector.prometheus``)."""
 
 
-def render_prometheus(latest: Mapping[str, Any]) -> bytes:
-    """Encode :meth:`MetricsHub.latest() <skyport.metrics.hub.MetricsHub.latest>`."""
+def render_prometheus(
+    latest: Mapping[str, Any], expositions: Mapping[str, Exposition] | None = None
+) -> bytes:
+    """Encode :meth:`MetricsHub.latest() <skyport.metrics.hub.MetricsHub.latest>`.
+
+    ``expositions`` maps a collector's name to its own ``prometheus`` function.
+    """
+    expositions = expositions or {}
     families = _Families()
+    own: list[Metric] = []
     collectors: Mapping[str, Any] = latest.get("collectors") or {}
     errors: Mapping[str, Any] = latest.get("errors") or {}
     timestamps: Mapping[str, Any] = latest.get("timestamps") or {}
@@ -55,10 +72,14 @@ def render_prometheus(latest: Mapping[str, Any]) -> bytes:
                 float(timestamps[name]),
                 "Unix time of the collector's last good sample",
             )
-        if data is not None:
+        if data is None:
+            continue
+        if name in expositions:
+            own.extend(expositions[name](data))
+        else:
             _walk(families, f"{PREFIX}_{snake_case(str(name))}", msgspec.to_builtins(data), {})
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Snapshot(list(families)))
+    registry.register(_Snapshot([*families, *own]))
     return generate_latest(registry)
 
 
@@ -98,11 +119,17 @@ class _Families:
         family.add_sample(name, dict(labels), value)
 
 
+def gauge_name(path: str) -> str:
+    """The gauge for a numeric leaf at ``path`` (already snake_case), as promtool wants it."""
+    name = _ABBREVIATED.sub("_per_second", path)
+    return f"{name}_value" if name.endswith(_RESERVED_SUFFIXES) else name
+
+
 def _walk(families: _Families, name: str, value: Any, labels: dict[str, str]) -> None:
     if isinstance(value, bool):
-        families.add(name, labels, 1.0 if value else 0.0)
+        families.add(gauge_name(name), labels, 1.0 if value else 0.0)
     elif isinstance(value, int | float):
-        families.add(name, labels, float(value))
+        families.add(gauge_name(name), labels, float(value))
     elif isinstance(value, Mapping):
         for key, item in value.items():
             _walk(families, f"{name}_{snake_case(str(key))}", item, labels)

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from skyport.cli.output import human_bytes, human_duration
+from skyport.metrics import DETAILS_TOPIC
 from skyport.tui.screens.base import AreaScreen
 from skyport.tui.widgets import Spark, bar
 
@@ -66,7 +67,7 @@ class Panel(Vertical):
 
 class OverviewScreen(AreaScreen):
     AREA = "overview"
-    TOPICS = ("metrics",)
+    TOPICS = ("metrics", f"{DETAILS_TOPIC}host")  # the second: with the top processes
     COLUMNS: ClassVar[tuple[str, ...]] = ("PID", "NAME", "USER", "CPU%", "MEM%", "RSS")
 
     def body(self) -> ComposeResult:
@@ -88,7 +89,7 @@ class OverviewScreen(AreaScreen):
         def fetch(client: Any) -> tuple[Any, list[Any]]:
             from skyport.client import ClientError
 
-            snapshot = client.get("/api/metrics")
+            snapshot = client.get("/api/metrics", params={"details": "host"})
             try:
                 query = {"collector": "host", "minutes": 4}
                 past = client.get("/api/metrics/history", params=query)
