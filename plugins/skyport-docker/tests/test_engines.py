@@ -353,6 +353,7 @@ def test_the_local_engine_is_listed_and_described(
             "url": "unix:///var/run/docker.sock",
             "source": "settings",
             "tls": False,
+            "insecure": False,
             "available": None,
             "error": None,
             "version": None,
@@ -397,7 +398,7 @@ def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) 
         f"Docker engine 'dead' ({dead}) is unavailable: no such socket {tmp_path / 'nothing.sock'}"
     )
     refused = f"tcp://127.0.0.1:{free_port()}"
-    answer = add(name="refused", url=refused)
+    answer = add(name="refused", url=refused, insecure=True)
     assert answer.status_code == 503, answer.text
     assert answer.json()["detail"] == (
         f"Docker engine 'refused' ({refused}) is unavailable: connection refused"
@@ -418,19 +419,19 @@ def test_adding_engines_is_validated(api: TestClient[Litestar], tmp_path: Path) 
 
 
 @pytest.mark.every_database
-def test_changing_engines_needs_docker_write(api: TestClient[Litestar]) -> None:
-    assert (
-        api.post(
-            "/api/users", json={"username": "vic", "password": "vic-password", "role": "viewer"}
-        ).status_code
-        == 201
-    )
-    viewer = bearer(login(api, "vic", "vic-password"))
-    assert api.get("/api/docker/engines", headers=viewer).status_code == 200
-    refused = api.post(
-        "/api/docker/engines", json={"name": "x", "url": "unix:///x"}, headers=viewer
-    )
-    assert refused.status_code == 403
+def test_changing_engines_needs_docker_engines(api: TestClient[Litestar]) -> None:
+    """The server connects wherever an engine points: only admins add or remove them."""
+    for role in ("viewer", "operator"):
+        body = {"username": role, "password": f"{role}-password", "role": role}
+        assert api.post("/api/users", json=body).status_code == 201
+        user = bearer(login(api, role, f"{role}-password"))
+        assert api.get("/api/docker/engines", headers=user).status_code == 200
+        for refused in (
+            api.post("/api/docker/engines", json={"name": "x", "url": "unix:///x"}, headers=user),
+            api.delete("/api/docker/engines/local", headers=user),
+        ):
+            assert refused.status_code == 403
+            assert refused.json()["extra"]["missing_scope"] == "docker:engines"
 
 
 def test_an_engine_that_stops_answers_503_then_recovers(
@@ -571,6 +572,7 @@ def test_added_engines_are_kept_across_restarts(
             "url": proxy.url,
             "source": "api",
             "tls": False,
+            "insecure": False,
             "available": None,
             "error": None,
             "version": None,

@@ -10,9 +10,11 @@ engine — never a 500.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import ssl
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
@@ -29,6 +31,7 @@ from skyport.store import Database
 from skyport_docker.settings import DockerSettings, EngineConfig
 
 T = TypeVar("T")
+log = logging.getLogger("skyport.docker")
 
 LOCAL = "local"
 SUPPORTED_SCHEMES = ("unix://", "ssh://", "tcp://", "http://", "https://", "npipe://")
@@ -57,6 +60,8 @@ class EngineInfo(msgspec.Struct, frozen=True):
     source: str
     """``settings`` or ``api`` (added at run time, removable)."""
     tls: bool = False
+    insecure: bool = False
+    """Plain TCP without TLS: anyone on the path can drive the engine (root on its host)."""
 
 
 class BadGateway(HTTPException):
@@ -84,7 +89,13 @@ class Engine:
 
     @property
     def info(self) -> EngineInfo:
-        return EngineInfo(self.name, self.url, self.source, tls=bool(self.config.tls_ca))
+        return EngineInfo(
+            self.name,
+            self.url,
+            self.source,
+            tls=bool(self.config.tls_ca),
+            insecure=is_plain_tcp(self.config),
+        )
 
     @property
     def is_local(self) -> bool:
@@ -94,6 +105,13 @@ class Engine:
         """The SDK's low-level client (one HTTP call per method: no hidden inspects)."""
         with self._lock:
             if self._client is None:
+                problem = url_problem(self.url)
+                if problem:
+                    raise ClientException(
+                        f"engine: Docker engine {self.name!r} has an address that is not valid "
+                        f"({self.url}: {problem}); fix it in the settings, or remove and add it",
+                        extra={"field": "engine"},
+                    )
                 with self.errors():
                     client = docker.APIClient(
                         base_url=self.url,
@@ -121,10 +139,14 @@ class Engine:
             yield
         except HTTPException:
             raise
-        except docker_errors.NotFound as exc:
-            raise NotFoundException(_explain(exc)) from None
         except docker_errors.APIError as exc:
-            raise _api_error(exc) from None
+            raise _api_error(exc, self.name) from None
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            raise ClientException(
+                f"engine: Docker engine {self.name!r} ({self.url}) did not answer as the "
+                "Docker Engine API does; check its address",
+                extra={"field": "engine"},
+            ) from None
         except (docker_errors.InvalidArgument, docker_errors.InvalidRepository) as exc:
             raise ClientException(str(exc)) from None
         except (
@@ -178,6 +200,41 @@ def _explain(exc: docker_errors.APIError) -> str:
     return said_once(str(exc.explanation or exc))
 
 
+def _foreign_body(exc: docker_errors.APIError) -> bool:
+    """Whether the error came with a body that is not the Engine API's ``{"message": …}``:
+    another server answered, and what it sent is not to be shown."""
+    response = exc.response
+    if response is None or not response.content:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return True
+    return not (isinstance(body, dict) and isinstance(body.get("message"), str))
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a Docker engine's address (None: it can)."""
+    if not url.startswith(SUPPORTED_SCHEMES):
+        return "expected unix:///path, ssh://user@host[:port] or tcp://host:2376"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+        if not url.startswith(("unix://", "npipe://")):
+            docker.utils.parse_host(url)
+            if not parts.hostname:
+                return "no host"
+    except (ValueError, docker_errors.DockerException) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def is_plain_tcp(config: EngineConfig) -> bool:
+    """``tcp://``/``http://`` without TLS: the engine's API travels unencrypted, unauthenticated."""
+    plain = config.url.startswith(("tcp://", "http://"))
+    return plain and not (config.tls_ca or config.tls_cert)
+
+
 def said_once(message: str) -> str:
     """``no such image: x: No such image: x`` → ``no such image: x`` (the engine repeats)."""
     for match in re.finditer(": ", message):
@@ -196,6 +253,10 @@ def connection_failure(exc: BaseException, url: str) -> str:
     """
     causes = list(_causes(exc))
     for cause in causes:
+        if isinstance(cause, docker_errors.APIError) and not _foreign_body(cause):
+            return _explain(cause)
+        if isinstance(cause, requests.exceptions.HTTPError) and cause.response is not None:
+            return f"answered HTTP {cause.response.status_code}, not as a Docker engine does"
         if isinstance(cause, ssl.SSLCertVerificationError):
             return f"TLS certificate verify failed: {cause.verify_message or _ssl_text(cause)}"
         if isinstance(cause, ssl.SSLError):
@@ -243,8 +304,13 @@ def _short(exc: BaseException) -> str:
     return text if len(text) < 300 else text[:297] + "..."
 
 
-def _api_error(exc: docker_errors.APIError) -> HTTPException:
-    status = exc.status_code or 502
+def _api_error(exc: docker_errors.APIError, engine: str) -> HTTPException:
+    status = exc.status_code or (404 if isinstance(exc, docker_errors.NotFound) else 502)
+    if _foreign_body(exc):
+        return BadGateway(
+            f"Docker engine {engine!r} answered HTTP {status} without the Engine API's "
+            "error message; check its address"
+        )
     message = _explain(exc)
     if status in (400, 401, 403, 409, 412) or (status == 500 and REQUEST_FAULT.search(message)):
         return ClientException(message, status_code=400 if status == 500 else status)
@@ -265,6 +331,10 @@ class EngineRegistry:
         if settings.local_url:
             self._put(LOCAL, EngineConfig(settings.local_url), "settings")
         for name, config in settings.engines.items():
+            if is_plain_tcp(config):
+                log.warning(
+                    "docker engine %s (%s) has no TLS: its API is unencrypted", name, config.url
+                )
             self._put(name, config, "settings")
 
     def _put(self, name: str, config: EngineConfig, source: str) -> Engine:
@@ -302,10 +372,10 @@ class EngineRegistry:
     async def add(self, name: str, config: EngineConfig) -> Engine:
         if name in self._engines:
             raise ClientException(f"Docker engine {name!r} already exists", status_code=409)
-        if not config.url.startswith(SUPPORTED_SCHEMES):
+        problem = url_problem(config.url)
+        if problem:
             raise ClientException(
-                f"url: {config.url!r} is not a Docker engine address "
-                "(unix://, ssh://user@host or tcp://host:2376)",
+                f"url: {config.url!r} is not a Docker engine address ({problem})",
                 extra={"field": "url"},
             )
         async with self.database.begin() as conn:

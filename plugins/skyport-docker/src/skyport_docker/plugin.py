@@ -31,6 +31,11 @@ def register_permissions() -> list[Permission]:
         Permission("docker:write", "Run, change and remove containers, images, stacks", "write"),
         Permission("docker:exec", "Run commands inside containers (root-equivalent)", "admin"),
         Permission(
+            "docker:engines",
+            "Add and remove Docker engines (the server connects wherever they point)",
+            "admin",
+        ),
+        Permission(
             "docker:host",
             "Containers that reach the host: bind mounts outside the allowed paths, privileged, "
             "host namespaces, capabilities, devices (root-equivalent)",

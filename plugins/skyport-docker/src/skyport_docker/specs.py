@@ -7,6 +7,7 @@ is reported before anything reaches the engine.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import shlex
 import time
@@ -41,6 +42,11 @@ MEMORY_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 
 DURATION_RE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h|d))+$")
 DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)")
 DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_BYTES = (1 << 63) - 1
+"""The engine keeps sizes in a signed 64-bit integer."""
+MAX_RETRIES = (1 << 31) - 1
+MAX_CPUS = 65536
+"""More CPUs than a machine has: the engine then says how many it has."""
 
 
 def invalid(field: str, message: str) -> ClientException:
@@ -215,7 +221,18 @@ def parse_restart(value: str | None) -> dict[str, object] | None:
         raise invalid(
             "restart", f"{value!r}: expected no, always, unless-stopped or on-failure[:N]"
         )
+    if int(retries or 0) > MAX_RETRIES:
+        raise invalid("restart", f"{value!r}: at most {MAX_RETRIES} retries")
     return {"Name": name, "MaximumRetryCount": int(retries or 0)}
+
+
+def parse_cpus(value: float | None) -> int | None:
+    """CPUs (``1.5``) → the engine's nano-CPUs; a 400 naming ``cpus`` unless 0 < value ≤ 65536."""
+    if value is None:
+        return None
+    if not (math.isfinite(value) and 0 < value <= MAX_CPUS):
+        raise invalid("cpus", f"{value!r}: expected a number of CPUs above 0, at most {MAX_CPUS}")
+    return round(value * 1e9)
 
 
 def parse_memory(value: int | str | None, field: str = "memory") -> int | None:
@@ -223,15 +240,17 @@ def parse_memory(value: int | str | None, field: str = "memory") -> int | None:
     if value is None:
         return None
     if isinstance(value, int):
-        if value <= 0:
-            raise invalid(field, "must be positive")
-        return value
-    match = MEMORY_RE.match(value)
-    if not match:
-        raise invalid(field, f"{value!r} is not a size (e.g. 512m, 1g, 1048576)")
-    size = int(float(match.group(1)) * MEMORY_UNITS[match.group(2).lower()])
+        size = value
+    else:
+        match = MEMORY_RE.match(value)
+        if not match:
+            raise invalid(field, f"{value!r} is not a size (e.g. 512m, 1g, 1048576)")
+        number = float(match.group(1)) * MEMORY_UNITS[match.group(2).lower()]
+        size = int(number) if math.isfinite(number) else MAX_BYTES + 1
     if size <= 0:
         raise invalid(field, "must be positive")
+    if size > MAX_BYTES:
+        raise invalid(field, f"{value!r} is more than the engine can hold ({MAX_BYTES} bytes)")
     return size
 
 

@@ -61,7 +61,8 @@ class RunRequest(msgspec.Struct, forbid_unknown_fields=True):
     working_dir: str | None = None
     user: str | None = None
     hostname: str | None = None
-    cpus: Annotated[float, msgspec.Meta(gt=0)] | None = None
+    cpus: float | None = None
+    """CPUs the container may use, e.g. ``1.5``."""
     memory: int | str | None = None
     """Bytes, or ``64m``, ``1g`` …"""
     pull: Literal["missing", "always", "never"] = "missing"
@@ -180,7 +181,7 @@ def _run_options(data: RunRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         "network_mode": data.network_mode or None,
         "restart_policy": specs.parse_restart(data.restart),
         "mem_limit": specs.parse_memory(data.memory),
-        "nano_cpus": round(data.cpus * 1e9) if data.cpus else None,
+        "nano_cpus": specs.parse_cpus(data.cpus),
         "auto_remove": data.auto_remove,
     }
     return create, host

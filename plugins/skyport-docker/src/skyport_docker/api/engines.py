@@ -4,12 +4,15 @@ and ``/engines/{name}/check`` (the engine and the Compose tool both reach it).
 An engine is the local socket (``local``, from the settings) or a remote one
 added here and kept in the database: ``ssh://user@host[:port]`` (the SSH
 client's keys and ``known_hosts`` of the user SkyPort runs as) or
-``tcp://host:2376`` with TLS files on the server.
+``tcp://host:2376`` with TLS files on the server. Adding or removing one needs
+``docker:engines`` (admin only by default): the server connects wherever an
+engine points. Plain TCP without TLS needs ``insecure: true`` and is logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -22,16 +25,18 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from skyport_docker.api.common import Skyport
 from skyport_docker.compose import ComposeTool
-from skyport_docker.engines import SUPPORTED_SCHEMES, Engine
+from skyport_docker.engines import Engine, is_plain_tcp, url_problem
 from skyport_docker.settings import EngineConfig
 from skyport_docker.specs import invalid
 from skyport_docker.state import docker_state
 
 READ = {"scope": "docker:read"}
-WRITE = {"scope": "docker:write"}
+ENGINES = {"scope": "docker:engines"}
 TAGS = ["docker: engines"]
 NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 RESERVED = frozenset({"all"})
+
+log = logging.getLogger("skyport.docker")
 
 
 class EngineStatus(msgspec.Struct, kw_only=True):
@@ -41,6 +46,8 @@ class EngineStatus(msgspec.Struct, kw_only=True):
     url: str
     source: str
     tls: bool = False
+    insecure: bool = False
+    """Plain TCP without TLS."""
     available: bool | None = None
     error: str | None = None
     version: str | None = None
@@ -53,6 +60,7 @@ class EngineDetail(msgspec.Struct, kw_only=True):
     url: str
     source: str
     tls: bool
+    insecure: bool
     id: str
     hostname: str
     version: str
@@ -94,6 +102,8 @@ class NewEngine(msgspec.Struct, forbid_unknown_fields=True):
     tls_cert: str | None = None
     tls_key: str | None = None
     check: bool = True
+    insecure: bool = False
+    """Accept ``tcp://`` without TLS (the engine's API, root on its host, unencrypted)."""
 
 
 def describe(engine: Engine) -> EngineDetail:
@@ -170,7 +180,7 @@ def check_engine(skyport: Skyport, name: FromPath[str]) -> EngineCheck:
     )
 
 
-@post("/engines", opt=WRITE, tags=TAGS, status_code=201)
+@post("/engines", opt=ENGINES, tags=TAGS, status_code=201)
 async def add_engine(skyport: Skyport, data: JSONBody[NewEngine]) -> EngineDetail | EngineStatus:
     """Add a remote engine (kept across restarts); tested first unless ``check`` is false."""
     config = _config(data)
@@ -185,12 +195,16 @@ async def add_engine(skyport: Skyport, data: JSONBody[NewEngine]) -> EngineDetai
         finally:
             await asyncio.to_thread(probe.reset)
     engine = await registry.add(data.name, config)
+    if engine.info.insecure:
+        log.warning(
+            "docker engine %s (%s) added without TLS: its API is unencrypted", data.name, data.url
+        )
     if detail is None:
         return _status(engine, False)
     return EngineDetail(**{**msgspec.structs.asdict(detail), **msgspec.structs.asdict(engine.info)})
 
 
-@delete("/engines/{name:str}", opt=WRITE, tags=TAGS)
+@delete("/engines/{name:str}", opt=ENGINES, tags=TAGS)
 async def remove_engine(skyport: Skyport, name: FromPath[str]) -> None:
     """Forget an engine added through the API (those from the settings file stay)."""
     await docker_state(skyport).engines.remove(name)
@@ -202,19 +216,23 @@ def _config(data: NewEngine) -> EngineConfig:
             "name",
             f"{data.name!r} is not a valid engine name (letters, digits, '.', '-', '_'; not 'all')",
         )
-    if not data.url.startswith(SUPPORTED_SCHEMES):
-        raise invalid(
-            "url",
-            f"{data.url!r} is not a Docker engine address "
-            "(unix:///path, ssh://user@host[:port] or tcp://host:2376)",
-        )
+    problem = url_problem(data.url)
+    if problem:
+        raise invalid("url", f"{data.url!r} is not a Docker engine address ({problem})")
     for field in ("tls_ca", "tls_cert", "tls_key"):
         path = getattr(data, field)
         if path is not None and not os.path.isfile(path):
             raise invalid(field, f"no such file on the server: {path}")
     if bool(data.tls_cert) != bool(data.tls_key):
         raise invalid("tls_key" if data.tls_cert else "tls_cert", "give both tls_cert and tls_key")
-    return EngineConfig(data.url, data.tls_ca, data.tls_cert, data.tls_key)
+    config = EngineConfig(data.url, data.tls_ca, data.tls_cert, data.tls_key)
+    if is_plain_tcp(config) and not data.insecure:
+        raise invalid(
+            "insecure",
+            f"{data.url} has no TLS: anyone on the network path could drive this engine "
+            "(root on its host); give tls_ca (and tls_cert/tls_key), or insecure: true",
+        )
+    return config
 
 
 ROUTES = [list_engines, get_engine, check_engine, add_engine, remove_engine]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from skyport.cli.common import api
@@ -101,9 +102,10 @@ def engine_add(
     tls_cert: str | None = None,
     tls_key: str | None = None,
     no_check: bool = False,
+    insecure: bool = False,
     json: JsonFlag = False,
 ) -> None:
-    """Add a remote engine: ssh://user@host or tcp://host:2376 with TLS.
+    """Add a remote engine: ssh://user@host or tcp://host:2376 with TLS (needs docker:engines).
 
     Parameters
     ----------
@@ -119,6 +121,8 @@ def engine_add(
         The client key (a path on the server).
     no_check
         Add it without contacting it first.
+    insecure
+        Accept tcp:// without TLS: the engine's API (root on its host) travels unencrypted.
     """
     body = fields(
         name=name,
@@ -127,9 +131,12 @@ def engine_add(
         tls_cert=tls_cert,
         tls_key=tls_key,
         check=False if no_check else None,
+        insecure=insecure or None,
     )
     with api() as client:
         answer = client.post(api_path("engines"), json=body)
+    if answer.get("insecure"):
+        print(f"warning: engine {name} has no TLS: its API travels unencrypted", file=sys.stderr)
     if json:
         print_json(answer)
     elif answer.get("version"):
