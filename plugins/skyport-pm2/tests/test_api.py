@@ -320,7 +320,7 @@ def test_a_viewer_reads_but_cannot_change(
         ("DELETE", f"/api/pm2/processes/{name}", None),
         ("POST", "/api/pm2/start", {"script": str(scripts / "logger.js")}),
         ("POST", "/api/pm2/save", None),
-        ("GET", f"/api/pm2/ecosystem?file={scripts / 'ecosystem.config.js'}", None),
+        ("POST", "/api/pm2/ecosystem", {"file": str(scripts / "ecosystem.config.js")}),
     ):
         answer = api.request(method, path, json=body, headers=viewer)
         assert answer.status_code == 403, (path, answer.text)
@@ -334,7 +334,7 @@ def test_ecosystem_files_are_listed_and_started(
     api: TestClient[Litestar], scripts: Path, daemon: Path
 ) -> None:
     file = scripts / "ecosystem.config.js"
-    listed = api.get("/api/pm2/ecosystem", params={"file": str(file)})
+    listed = api.post("/api/pm2/ecosystem", json={"file": str(file)})
     assert listed.status_code == 200, listed.text
     apps = {a["name"]: a for a in listed.json()["apps"]}
     assert apps["eco-logger"]["env"] == {"ECO_SECRET": "<redacted>"}
@@ -353,14 +353,14 @@ def test_ecosystem_files_are_listed_and_started(
     json_file = scripts / "eco.json"
     json_file.write_text(json.dumps({"apps": [{"name": "j", "script": "logger.js"}]}))
     assert (
-        api.get("/api/pm2/ecosystem", params={"file": str(json_file)}).json()["apps"][0]["name"]
+        api.post("/api/pm2/ecosystem", json={"file": str(json_file)}).json()["apps"][0]["name"]
         == "j"
     )
     for bad in ("relative.config.js", str(scripts / "missing.config.js"), str(scripts / "x.txt")):
-        assert api.get("/api/pm2/ecosystem", params={"file": bad}).status_code == 400
+        assert api.post("/api/pm2/ecosystem", json={"file": bad}).status_code == 400
     broken = scripts / "broken.config.js"
     broken.write_text("module.exports = {apps: [")
-    answer = api.get("/api/pm2/ecosystem", params={"file": str(broken)})
+    answer = api.post("/api/pm2/ecosystem", json={"file": str(broken)})
     assert answer.status_code == 400 and "broken.config.js" in answer.json()["detail"]
     unknown = api.post("/api/pm2/start", json={"ecosystem": str(file), "only": ["nope"]})
     assert unknown.status_code == 400 and "nope" in unknown.json()["detail"]
@@ -372,7 +372,7 @@ def test_an_ecosystem_file_that_never_ends_is_a_400_before_the_client_gives_up(
     endless = tmp_path / "endless.config.js"
     endless.write_text("while (true) {}")
     for answer in (
-        api.get("/api/pm2/ecosystem", params={"file": str(endless)}),
+        api.post("/api/pm2/ecosystem", json={"file": str(endless)}),
         api.post("/api/pm2/start", json={"ecosystem": str(endless)}),
     ):
         assert answer.status_code == 400, answer.text

@@ -35,6 +35,14 @@ class ScaleRequest(msgspec.Struct, forbid_unknown_fields=True):
     """The number of instances wanted, or ``+N`` / ``-N`` to add or remove some."""
 
 
+class EcosystemRequest(msgspec.Struct, forbid_unknown_fields=True):
+    file: Annotated[str, msgspec.Meta(min_length=1)]
+    """Absolute path of the ecosystem file on the server."""
+
+
+AuthRequest = Request[Principal, Any, Any]
+
+
 class SignalRequest(msgspec.Struct, forbid_unknown_fields=True):
     signal: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
     """``SIGUSR2``, ``USR2`` or a number."""
@@ -51,15 +59,20 @@ async def list_processes(skyport: SkyportContext) -> list[ProcessSummary]:
 
 
 @post("/start", opt=WRITE, tags=TAGS, status_code=201)
-async def start(skyport: SkyportContext, data: JSONBody[StartRequest]) -> StartResult:
-    """Start a script (``pm2 start app.js -i 2 --name web``) or an ecosystem file."""
-    return await service(skyport).start(data)
+async def start(
+    skyport: SkyportContext, request: AuthRequest, data: JSONBody[StartRequest]
+) -> StartResult:
+    """Start a script (``pm2 start app.js -i 2 --name web``) or an ecosystem file.
+
+    Ecosystem files: for non-admins only those in ``pm2.ecosystem_dirs`` (else 403).
+    """
+    return await service(skyport).start(data, any_ecosystem=request.user.is_admin)
 
 
 @get("/processes/{name_or_id:str}", opt=READ, tags=TAGS)
 async def describe_process(
     skyport: SkyportContext,
-    request: Request[Principal, Any, Any],
+    request: AuthRequest,
     name_or_id: Ref,
     reveal_env: FromQuery[bool] = False,
 ) -> list[ProcessDetail]:
@@ -145,13 +158,16 @@ async def resurrect(skyport: SkyportContext) -> list[ProcessSummary]:
     return await service(skyport).resurrect()
 
 
-@get("/ecosystem", opt=WRITE, tags=TAGS)
-async def ecosystem_apps(skyport: SkyportContext, file: FromQuery[str]) -> Ecosystem:
+@post("/ecosystem", opt=WRITE, tags=TAGS, status_code=200)
+async def ecosystem_apps(
+    skyport: SkyportContext, request: AuthRequest, data: JSONBody[EcosystemRequest]
+) -> Ecosystem:
     """The apps an ecosystem file declares, and how many of each run.
 
-    Needs ``pm2:write``: reading a ``.js`` ecosystem file runs it.
+    A POST needing ``pm2:write`` (and audited): reading a ``.js`` ecosystem file
+    runs it. Non-admins may read only files in ``pm2.ecosystem_dirs`` (else 403).
     """
-    return await service(skyport).ecosystem(file)
+    return await service(skyport).ecosystem(data.file, anywhere=request.user.is_admin)
 
 
 ROUTES = [

@@ -340,7 +340,7 @@ def resurrect(*, json: JsonFlag = False) -> None:
 def ecosystem(file: str, /, *, json: JsonFlag = False) -> None:
     """List the apps of an ecosystem file and how many of each run."""
     with api() as client:
-        answer = client.get(f"{PREFIX}/ecosystem", params={"file": os.path.abspath(file)})
+        answer = client.post(f"{PREFIX}/ecosystem", json={"file": os.path.abspath(file)})
     if json:
         print_json(answer)
         return

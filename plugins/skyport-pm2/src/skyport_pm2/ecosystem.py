@@ -1,8 +1,9 @@
-"""Ecosystem files: the apps they declare, for ``GET /api/pm2/ecosystem``.
+"""Ecosystem files: the apps they declare, for ``POST /api/pm2/ecosystem``.
 
 ``.json`` files are read here; ``.js``, ``.cjs`` and ``.mjs`` files are
 programs, so Node.js imports them in a child process (bounded in time) and
-prints what they export. Starting one is left to the pm2 CLI
+prints what they export. Reading one runs it: only files in the
+``pm2.ecosystem_dirs`` an admin set are read for other users. Starting one is left to the pm2 CLI
 (``pm2 start FILE``), which applies ``env_<name>`` sections and defaults
 exactly as pm2 users expect.
 """
@@ -14,10 +15,12 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from litestar.exceptions import PermissionDeniedException
 
 from skyport.api import BackendUnavailable
 from skyport_pm2.apps import invalid
@@ -52,10 +55,23 @@ class Ecosystem(msgspec.Struct, frozen=True):
     apps: list[EcosystemApp]
 
 
-def check_file(path: str) -> Path:
+def check_file(path: str, allowed_dirs: Sequence[str] | None) -> Path:
+    """The ecosystem file at ``path``: absolute, readable, in ``allowed_dirs`` (None: anywhere).
+
+    Symlinks are followed before the directories are compared; a file elsewhere is a 403.
+    """
     file = Path(path).expanduser()
     if not file.is_absolute():
         raise invalid("ecosystem", f"{path!r} must be an absolute path")
+    if allowed_dirs is not None:
+        real = os.path.realpath(file)
+        roots = [os.path.realpath(d) for d in allowed_dirs]
+        if not any(real == r or real.startswith(r.rstrip("/") + "/") for r in roots):
+            raise PermissionDeniedException(
+                f"ecosystem: {file} is not in the directories an admin allowed for ecosystem "
+                f"files (pm2.ecosystem_dirs: {', '.join(allowed_dirs) or 'none'})",
+                extra={"field": "ecosystem"},
+            )
     if not file.is_file():
         raise invalid("ecosystem", f"{file} does not exist")
     if not os.access(file, os.R_OK):

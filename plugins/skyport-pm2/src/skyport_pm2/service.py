@@ -17,6 +17,7 @@ import logging
 import os
 import signal as signals
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import msgspec
@@ -177,11 +178,13 @@ class Pm2Service:
 
     # -- changing ----------------------------------------------------------------------
 
-    async def start(self, request: StartRequest) -> StartResult:
+    async def start(self, request: StartRequest, *, any_ecosystem: bool = False) -> StartResult:
+        """Start a script, or an ecosystem file (in ``pm2.ecosystem_dirs`` unless
+        ``any_ecosystem``: for admins)."""
         if (request.script is None) == (request.ecosystem is None):
             raise invalid("script", "give either a script or an ecosystem file")
         if request.ecosystem is not None:
-            return await self._start_ecosystem(request)
+            return await self._start_ecosystem(request, any_ecosystem)
         base = self._base_env() if self.settings.inherit_env else {}
         app = apps.resolve_app(request, self.home, base)
         if any(p.get("name") == app["name"] for p in await self.monitor_data()):
@@ -200,8 +203,8 @@ class Pm2Service:
         )
         return StartResult(ids, [s for s in await self.summaries() if s.pm_id in ids])
 
-    async def _start_ecosystem(self, request: StartRequest) -> StartResult:
-        file = ecosystem.check_file(request.ecosystem or "")
+    async def _start_ecosystem(self, request: StartRequest, anywhere: bool) -> StartResult:
+        file = self._ecosystem_file(request.ecosystem or "", anywhere)
         declared = await ecosystem.read_apps(file, self.settings.node, self.settings.timeout)
         names = {str(a.get("name") or "") for a in declared}
         unknown = sorted(set(request.only or ()) - names)
@@ -309,13 +312,19 @@ class Pm2Service:
         await self._run_or_503("resurrect")
         return await self.summaries()
 
-    async def ecosystem(self, path: str) -> ecosystem.Ecosystem:
-        file = ecosystem.check_file(path)
+    async def ecosystem(self, path: str, *, anywhere: bool = False) -> ecosystem.Ecosystem:
+        """The apps of the ecosystem file at ``path`` (in ``pm2.ecosystem_dirs`` unless
+        ``anywhere``: for admins), and how many of each run."""
+        file = self._ecosystem_file(path, anywhere)
         declared = await ecosystem.read_apps(file, self.settings.node, self.settings.timeout)
         running: dict[str, int] = {}
         for row in await self.summaries():
             running[row.name] = running.get(row.name, 0) + 1
         return ecosystem.describe_apps(file, declared, running)
+
+    def _ecosystem_file(self, path: str, anywhere: bool) -> Path:
+        allowed = None if anywhere else self.settings.ecosystem_dirs
+        return ecosystem.check_file(path, allowed)
 
     async def _run_or_503(self, *args: str) -> None:
         try:

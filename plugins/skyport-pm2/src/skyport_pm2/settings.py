@@ -18,6 +18,14 @@ class Pm2Settings(msgspec.Struct, forbid_unknown_fields=True):
     """Seconds to wait for the daemon's answer (stop, reload of many instances take a while)."""
     start_daemon: bool = True
     """Start the daemon (as ``pm2 ping`` does) when it is not running."""
+    ecosystem_dirs: list[str] = msgspec.field(default_factory=list)
+    """Directories whose ecosystem files non-admins may read and start (a ``.js`` one runs
+    as SkyPort's user when read); default none. Admins may use any file."""
     inherit_env: bool = True
     """Apps started through SkyPort get the server's environment, as with the ``pm2`` CLI
     (SkyPort's own ``SKYPORT_*`` variables left out), plus the ``env`` of the request."""
+
+    def __post_init__(self) -> None:
+        relative = [d for d in self.ecosystem_dirs if not d.startswith("/")]
+        if relative:
+            raise ValueError(f"ecosystem_dirs must be absolute paths, not {relative[0]!r}")
