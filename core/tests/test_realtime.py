@@ -45,6 +45,20 @@ async def test_a_broadcast_is_encoded_once_and_shared_by_all() -> None:
     assert all(frame is frames[0] for frame in frames)
 
 
+async def test_a_view_shows_each_subscriber_its_part_and_the_others_the_shared_frame() -> None:
+    broker = Broker()
+    broker.add_topic("rows", scope="x:read")
+    everything, limited, failing = Subscriber(), Subscriber(), Subscriber()
+    await broker.subscribe(everything, "rows")
+    await broker.subscribe(limited, "rows", lambda m: m if m["server"] == "web-1" else None)
+    await broker.subscribe(failing, "rows", lambda m: m["missing"])
+    for server in ("web-1", "db-1"):
+        broker.publish("rows", {"server": server})
+    assert everything.queue.qsize() == 2 and failing.queue.qsize() == 0
+    assert limited.queue.get_nowait() == '{"topic":"rows","data":{"server":"web-1"}}'
+    assert limited.queue.empty()
+
+
 async def test_starter_runs_for_the_first_subscriber_and_stops_after_the_last() -> None:
     events: list[str] = []
 

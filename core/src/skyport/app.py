@@ -36,6 +36,7 @@ from skyport.context import CoreServices, PluginContext
 from skyport.datadir import prepare_data_dir
 from skyport.errors import unexpected_error
 from skyport.metrics import DETAILS_TOPIC
+from skyport.metrics.grants import MetricsGrants
 from skyport.metrics.history import MetricsHistory
 from skyport.metrics.hub import MetricsHub
 from skyport.plugins import PluginManager
@@ -98,7 +99,10 @@ def create_app(
         publish=broker.publish,
         keep_sampling=settings.metrics.history,
     )
-    broker.add_topic("metrics", scope="metrics:read", starter=hub.listen)
+    metrics_grants = MetricsGrants(registry.collectors, services.grants)
+    broker.add_topic(
+        "metrics", scope="metrics:read", starter=hub.listen, view=metrics_grants.topic_view
+    )
     broker.add_topic(DETAILS_TOPIC, scope="metrics:read", starter=hub.listen_details)
 
     @asynccontextmanager
@@ -183,6 +187,7 @@ def create_app(
         live_sessions=live_sessions,
         audit=services.audit,
         hub=hub,
+        metrics_grants=metrics_grants,
         history=history,
         started_at=time.time(),
         secure_cookies=_secure_cookies(settings),

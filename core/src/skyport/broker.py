@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 TopicStopper = Callable[[], Awaitable[None]]
 TopicStarter = Callable[[str], Awaitable[TopicStopper | None]]
+TopicView = Callable[[Any], Any]
+"""What one subscriber may see of a message: the message, a part of it, or None (nothing)."""
+ViewFactory = Callable[[Any], Awaitable[TopicView | None]]
+"""``view(principal)`` at subscribe time: the subscriber's :data:`TopicView` (None: all)."""
 
 _encoder = msgspec.json.Encoder()
 
@@ -36,6 +40,8 @@ class TopicSpec:
     starter: TopicStarter | None = None
     owner: str = ""
     """The plugin that declared the topic ("" for the core)."""
+    view: ViewFactory | None = None
+    """Per-subscriber views of the messages (resource grants): see :data:`ViewFactory`."""
 
     def matches(self, topic: str) -> bool:
         if self.prefix.endswith(":"):
@@ -49,6 +55,8 @@ class Subscriber:
 
     max_queue: int = 64
     topics: set[str] = field(default_factory=set)
+    views: dict[str, TopicView] = field(default_factory=dict)
+    """What this client may see of each topic's messages (topics without one: everything)."""
     queue: asyncio.Queue[str] = field(init=False)
     evicted: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -81,11 +89,17 @@ class Broker:
         self._loop_thread = threading.get_ident()
 
     def add_topic(
-        self, prefix: str, *, scope: str, starter: TopicStarter | None = None, owner: str = ""
+        self,
+        prefix: str,
+        *,
+        scope: str,
+        starter: TopicStarter | None = None,
+        owner: str = "",
+        view: ViewFactory | None = None,
     ) -> None:
         if any(s.prefix == prefix for s in self._specs):
             raise ValueError(f"WebSocket topic {prefix!r} is declared twice")
-        self._specs.append(TopicSpec(prefix, scope, starter, owner))
+        self._specs.append(TopicSpec(prefix, scope, starter, owner, view))
 
     def remove_topics(self, owner: str) -> None:
         """Forget the topics plugin ``owner`` declared (it failed to start)."""
@@ -97,9 +111,14 @@ class Broker:
     def listeners(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
 
-    async def subscribe(self, subscriber: Subscriber, topic: str) -> None:
-        """Add ``subscriber`` to ``topic``; start the topic's producer if first."""
+    async def subscribe(
+        self, subscriber: Subscriber, topic: str, view: TopicView | None = None
+    ) -> None:
+        """Add ``subscriber`` to ``topic`` (seeing ``view`` of each message, if given);
+        start the topic's producer if first."""
         async with self._lock:
+            if view is not None:
+                subscriber.views[topic] = view
             if topic in subscriber.topics:
                 return
             subscriber.topics.add(topic)
@@ -113,6 +132,7 @@ class Broker:
     async def unsubscribe(self, subscriber: Subscriber, topic: str) -> None:
         async with self._lock:
             subscriber.topics.discard(topic)
+            subscriber.views.pop(topic, None)
             members = self._subscribers.get(topic)
             if not members or subscriber not in members:
                 return
@@ -139,9 +159,20 @@ class Broker:
         members = self._subscribers.get(topic)
         if not members:
             return
-        frame = _encoder.encode({"topic": topic, "data": data}).decode()
+        frame: str | None = None
         for subscriber in list(members):
-            if not subscriber.offer(frame):
+            view = subscriber.views.get(topic)
+            if view is None:
+                frame = frame or _encoder.encode({"topic": topic, "data": data}).decode()
+                offered = subscriber.offer(frame)
+            else:
+                shown = _viewed(view, topic, data)
+                if shown is None:
+                    continue
+                offered = subscriber.offer(
+                    _encoder.encode({"topic": topic, "data": shown}).decode()
+                )
+            if not offered:
                 subscriber.evicted.set()
 
     async def close(self) -> None:
@@ -150,6 +181,15 @@ class Broker:
                 await _quietly(stop, topic)
         self._stoppers.clear()
         self._subscribers.clear()
+
+
+def _viewed(view: TopicView, topic: str, data: Any) -> Any:
+    """``view(data)``; a view that fails shows nothing (and is logged)."""
+    try:
+        return view(data)
+    except Exception:
+        log.exception("the view of a message on topic %r failed", topic)
+        return None
 
 
 async def _quietly(stop: TopicStopper, topic: str) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from skyport.audit import AuditLog
     from skyport.auth.grants import ResourceGrants
-    from skyport.broker import Broker, TopicStarter
+    from skyport.broker import Broker, TopicStarter, ViewFactory
     from skyport.config import Settings
     from skyport.registry import Registry
     from skyport.secretbox import SecretBox
@@ -97,11 +97,23 @@ class PluginContext:
         """
         self.services.broker.publish(topic, data)
 
-    def add_topic(self, prefix: str, *, scope: str, starter: TopicStarter | None = None) -> None:
+    def add_topic(
+        self,
+        prefix: str,
+        *,
+        scope: str,
+        starter: TopicStarter | None = None,
+        view: ViewFactory | None = None,
+    ) -> None:
         """Declare WebSocket topics starting with ``prefix`` and the scope they need.
 
         ``starter(topic)`` (optional, async) is called when the first client
         subscribes to a topic; the async callable it returns is called when the
         last one leaves — use it to follow logs only while someone watches.
+        ``view(principal)`` (optional, async) is called when a client subscribes:
+        the function it returns gets each message and gives what that client may
+        see of it (None: nothing) — use it to honour resource grants.
         """
-        self.services.broker.add_topic(prefix, scope=scope, starter=starter, owner=self.name)
+        self.services.broker.add_topic(
+            prefix, scope=scope, starter=starter, owner=self.name, view=view
+        )

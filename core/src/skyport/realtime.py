@@ -141,8 +141,9 @@ async def _subscribe(
             subscriber.offer(_reply("error", topic=topic, message="too many subscriptions"))
         else:
             try:
-                await broker.subscribe(subscriber, topic)
-            except Exception as exc:  # a plugin's topic starter failed
+                view = await spec.view(principal) if spec.view else None
+                await broker.subscribe(subscriber, topic, view)
+            except Exception as exc:  # a plugin's topic starter or view failed
                 subscriber.offer(_reply("error", topic=topic, message=f"cannot follow: {exc}"))
                 continue
             accepted.append(topic)

@@ -107,9 +107,10 @@ async def metrics(
 ) -> dict[str, Any]:
     """The latest snapshot of every metrics collector (served from memory)."""
     try:
-        return await request.app.state.hub.snapshot(details or ())
+        snapshot = await request.app.state.hub.snapshot(details or ())
     except LookupError as exc:
         raise ValidationException(str(exc)) from None
+    return await request.app.state.metrics_grants.snapshot(snapshot, request.user)
 
 
 @get("/api/metrics/history", opt={"scope": "metrics:read"}, tags=["metrics"])
@@ -125,7 +126,13 @@ async def metrics_history(
     if history is None:
         raise NotFoundException("metrics history is off (metrics.history: false)")
     interval = next(c["interval"] for c in hub.describe() if c["name"] == collector)
-    return History(collector, minutes, interval, history.query(collector, minutes, raw=True))
+    restrict = await request.app.state.metrics_grants.restrictor(request.user)
+    if restrict is None:
+        return History(collector, minutes, interval, history.query(collector, minutes, raw=True))
+    points = [
+        HistoryPoint(p.ts, restrict(collector, p.data)) for p in history.query(collector, minutes)
+    ]
+    return History(collector, minutes, interval, points)
 
 
 def prometheus_route(public: bool) -> Any:
@@ -146,7 +153,9 @@ def prometheus_route(public: bool) -> Any:
     async def prometheus(request: Request[Any, Any, Any]) -> Response[bytes]:
         """Every numeric metric of every collector in Prometheus text format."""
         hub = request.app.state.hub
-        body = render_prometheus(await hub.snapshot(), hub.expositions)
+        user = request.scope.get("user")  # none when public
+        snapshot = await request.app.state.metrics_grants.snapshot(await hub.snapshot(), user)
+        body = render_prometheus(snapshot, hub.expositions)
         return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)
 
     return prometheus

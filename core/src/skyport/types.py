@@ -62,6 +62,11 @@ class MetricsCollector(msgspec.Struct, frozen=True):
     ``metrics.details:<name>``, or just after ``GET /api/metrics?details=<name>``.
     ``prometheus(data)`` yields ``prometheus_client`` metric families for one
     sample (as plain builtins), for names and types of its own choosing.
+
+    A collector whose samples describe resources that grants limit (servers)
+    names the grant ``kind`` and gives ``restrict(data, allowed)``: the part
+    of a sample (as plain builtins) a user limited to the ``allowed`` names of
+    that kind may see. Every way out of the hub applies it.
     """
 
     name: str
@@ -70,6 +75,8 @@ class MetricsCollector(msgspec.Struct, frozen=True):
     description: str = ""
     details: Demand | None = None
     prometheus: Callable[[Any], Iterable[Any]] | None = None
+    grant_kind: str = ""
+    restrict: Callable[[Any, frozenset[str]], Any] | None = None
 
 
 # --------------------------------------------------------------------------

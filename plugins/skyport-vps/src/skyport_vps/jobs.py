@@ -4,7 +4,8 @@ A run's live output goes to the WebSocket topic ``vps.run:<job>``:
 ``{"server", "stream": "stdout"|"stderr", "data"}`` as it comes, then
 ``{"server", "result": HostResult}`` when that server is done, and
 ``{"done": true, "job": Job}`` at the end. A client that wants the output
-live picks the job id itself, subscribes, then starts the run with it.
+live picks the job id itself, subscribes, then starts the run with it. A
+subscriber limited by grants receives only what concerns their servers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
 import msgspec
 
@@ -39,6 +42,37 @@ class Job(msgspec.Struct, kw_only=True):
 
 def new_job_id() -> str:
     return uuid.uuid4().hex
+
+
+def job_seen_by(job: Job, allowed: Collection[str]) -> Job:
+    """The job as a user who may reach only the ``allowed`` servers sees it."""
+    return msgspec.structs.replace(
+        job,
+        servers=[name for name in job.servers if name in allowed],
+        results={name: r for name, r in job.results.items() if name in allowed},
+    )
+
+
+def topic_view(
+    allowed_servers: Callable[[Any], Awaitable[frozenset[str] | None]],
+) -> Callable[[Any], Awaitable[Callable[[Any], Any] | None]]:
+    """The ``view`` of :data:`TOPIC`: a subscriber gets only their servers' output."""
+
+    async def view(principal: Any) -> Callable[[Any], Any] | None:
+        allowed = await allowed_servers(principal)
+        if allowed is None:
+            return None
+
+        def seen(message: dict[str, Any]) -> dict[str, Any] | None:
+            if "server" in message:
+                return message if message["server"] in allowed else None
+            if "job" in message:
+                return {**message, "job": job_seen_by(message["job"], allowed)}
+            return message
+
+        return seen
+
+    return view
 
 
 class JobStore:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import msgspec
 
 from skyport.api import MetricsCollector, PluginContext
+from skyport_vps.api.common import KIND
 from skyport_vps.inventory import Server
 from skyport_vps.runner import fan_out, run_command
 from skyport_vps.state import VpsState, vps_state
@@ -163,10 +165,19 @@ class Sampler:
         return VpsMetrics(results, up, len(results) - up)
 
 
+def servers_seen_by(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
+    """A sample (as builtins) as a user who may reach only the ``allowed`` servers sees it."""
+    servers = [s for s in data.get("servers") or [] if s.get("name") in allowed]
+    up = sum(1 for s in servers if s.get("up"))
+    return {**data, "servers": servers, "up": up, "down": len(servers) - up}
+
+
 def vps_collector(skyport: PluginContext) -> MetricsCollector:
     return MetricsCollector(
         "vps",
         collect=Sampler(skyport).collect,
         interval=skyport.settings.metrics_interval,
         description="CPU, memory, disk, load and uptime of every server (over SSH)",
+        grant_kind=KIND,
+        restrict=servers_seen_by,
     )

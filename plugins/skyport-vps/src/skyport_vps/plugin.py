@@ -26,9 +26,15 @@ def register_config() -> type:
 @hookimpl
 def register_permissions() -> list[Permission]:
     return [
-        Permission("vps:read", "List servers, test connections, read files and metrics"),
+        Permission("vps:read", "List servers, test connections, read metrics"),
         Permission("vps:run", "Run commands on servers", "write"),
-        Permission("vps:write", "Add, change, trust and remove servers; upload files", "write"),
+        Permission("vps:write", "Add, change, trust and remove servers", "write"),
+        Permission("vps:files", "Read and write files on servers (SFTP)", "write"),
+        Permission(
+            "vps:local-keys",
+            "Log in to servers with the SkyPort server's own key files or SSH agent",
+            "admin",
+        ),
         Permission("vps:shell", "Open an interactive shell on a server (root-equivalent)", "admin"),
     ]
 
@@ -41,9 +47,12 @@ def register_migrations() -> Path:
 @hookimpl
 def register_routes(skyport: PluginContext) -> list[Any]:
     from skyport_vps.api import files, run, servers
-    from skyport_vps.jobs import TOPIC
+    from skyport_vps.api.common import KIND
+    from skyport_vps.jobs import TOPIC, topic_view
 
-    skyport.add_topic(TOPIC, scope="vps:run")
+    skyport.add_topic(
+        TOPIC, scope="vps:run", view=topic_view(lambda user: skyport.grants.allowed(user, KIND))
+    )
     return [*servers.ROUTES, *run.ROUTES, *files.routes(skyport.settings)]
 
 

@@ -28,6 +28,10 @@ READ_AUDITED = {**READ, "audit": True}
 """A read that reaches a server (connects, runs a command, reads its files): audited."""
 RUN = {"scope": "vps:run"}
 WRITE = {"scope": "vps:write"}
+FILES = {"scope": "vps:files"}
+"""Reading and writing files on a server (``/etc/shadow`` is one): not for viewers."""
+LOCAL_KEYS = "vps:local-keys"
+"""Logging in with the SkyPort server's own identities (key files, its SSH agent)."""
 KIND = "vps"
 """The resource-grant kind of servers."""
 

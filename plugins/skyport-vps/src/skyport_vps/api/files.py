@@ -11,8 +11,7 @@ from litestar.params import FromPath, FromQuery
 
 from skyport_vps import errors
 from skyport_vps.api.common import (
-    READ_AUDITED,
-    WRITE,
+    FILES,
     AnyRequest,
     Skyport,
     allowed_server,
@@ -36,7 +35,7 @@ def _path(path: str) -> str:
 def routes(settings: VpsSettings) -> list[Any]:
     """The file handlers; the upload limit comes from the settings."""
 
-    @get("/servers/{name:str}/files", opt=READ_AUDITED, tags=TAGS)
+    @get("/servers/{name:str}/files", opt={**FILES, "audit": True}, tags=TAGS)
     async def list_files(
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str] = "."
     ) -> list[FileEntry]:
@@ -44,7 +43,7 @@ def routes(settings: VpsSettings) -> list[Any]:
         server = await allowed_server(skyport, request.user, name)
         return await in_thread(skyport, list_dir, vps_state(skyport).pool, server, _path(path))
 
-    @get("/servers/{name:str}/files/content", opt=READ_AUDITED, tags=TAGS)
+    @get("/servers/{name:str}/files/content", opt={**FILES, "audit": True}, tags=TAGS)
     async def download(
         skyport: Skyport, request: AnyRequest, name: FromPath[str], path: FromQuery[str]
     ) -> Response[bytes]:
@@ -58,7 +57,7 @@ def routes(settings: VpsSettings) -> list[Any]:
 
     @put(
         "/servers/{name:str}/files/content",
-        opt=WRITE,
+        opt=FILES,
         tags=TAGS,
         request_max_body_size=settings.max_upload,
     )

@@ -25,7 +25,7 @@ from skyport_vps.api.common import (
     visible_servers,
 )
 from skyport_vps.inventory import Server
-from skyport_vps.jobs import JOB_ID, TOPIC, Job, new_job_id
+from skyport_vps.jobs import JOB_ID, TOPIC, Job, job_seen_by, new_job_id
 from skyport_vps.runner import HostResult, fan_out, run_command
 from skyport_vps.state import VpsState, vps_state
 
@@ -150,9 +150,7 @@ async def show_job(skyport: Skyport, request: AnyRequest, job_id: FromPath[str])
     names = await skyport.grants.visible(request.user, KIND, job.servers)
     if not names:
         raise NotFoundException(f"no job {job_id!r} (jobs are kept for the last 200 runs)")
-    return msgspec.structs.replace(
-        job, servers=names, results={n: r for n, r in job.results.items() if n in names}
-    )
+    return job_seen_by(job, names)
 
 
 ROUTES = [run, show_job]

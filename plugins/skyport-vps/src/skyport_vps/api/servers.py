@@ -16,6 +16,7 @@ from skyport_vps import errors
 from skyport_vps.api.common import (
     HOST_RULE,
     KIND,
+    LOCAL_KEYS,
     READ,
     READ_AUDITED,
     USER_RULE,
@@ -128,9 +129,17 @@ class ImportResult(msgspec.Struct):
     """Host aliases left out, and why."""
 
 
-def _auth_of(data: Auth, required: bool) -> tuple[AuthKind | None, Credentials | None, str | None]:
-    """The auth kind, the credentials to encrypt, the key file; validated."""
+def _auth_of(
+    data: Auth, required: bool, request: AnyRequest
+) -> tuple[AuthKind | None, Credentials | None, str | None]:
+    """The auth kind, the credentials to encrypt, the key file; validated.
+
+    A key file or the agent of the SkyPort server are its own identities: they need
+    ``vps:local-keys`` (admin); anyone else uploads the key (kept encrypted).
+    """
     given = data.given()
+    for local in {"key_file", "agent"} & set(given):
+        _require_local_keys(request, local)
     if len(given) > 1:
         raise invalid(given[1], f"give one way to log in, not {' and '.join(given)}")
     if not given:
@@ -154,6 +163,15 @@ def _auth_of(data: Auth, required: bool) -> tuple[AuthKind | None, Credentials |
     if kind == "key_file":
         return "key_file", None, data.key_file
     return "agent", None, None
+
+
+def _require_local_keys(request: AnyRequest, field: str) -> None:
+    if not request.user.has_scope(LOCAL_KEYS):
+        raise PermissionDeniedException(
+            f"{field}: logging in with the SkyPort server's own keys (a key file on it, its "
+            f"SSH agent) needs the {LOCAL_KEYS} scope; give the key's text as private_key",
+            extra={"field": field, "missing_scope": LOCAL_KEYS},
+        )
 
 
 async def _check_jump(
@@ -200,7 +218,7 @@ async def add_server(
     await state.inventory.load()
     if state.inventory.find(name) is not None:
         raise ClientException(f"server {name!r} already exists", status_code=409)
-    kind, creds, key_file = _auth_of(data, required=True)
+    kind, creds, key_file = _auth_of(data, required=True, request=request)
     assert kind is not None
     server = Server(
         name=name,
@@ -245,7 +263,7 @@ async def change_server(
         changes["tags"] = check_tags(data.tags)
     if data.jump is not None:
         changes["jump"] = await _check_jump(skyport, request, name, data.jump)
-    kind, creds, key_file = _auth_of(data, required=False)
+    kind, creds, key_file = _auth_of(data, required=False, request=request)
     if kind is not None:
         changes.update(auth=kind, secret=state.inventory.seal(name, creds), key_file=key_file)
     changed = await state.inventory.replace(msgspec.structs.replace(server, **changes))
@@ -386,9 +404,15 @@ async def import_config(
         if host.key_file is None and not data.agent_when_no_key:
             skipped[host.alias] = "no IdentityFile"
             continue
-        jump = host.jump if host.jump and state.inventory.find(host.jump) else None
-        if host.jump and jump is None:
-            skipped[host.alias] = f"ProxyJump {host.jump} is not a known server"
+        jump = host.jump
+        if jump and not (
+            state.inventory.find(jump) and await skyport.grants.allows(request.user, KIND, jump)
+        ):
+            skipped[host.alias] = f"ProxyJump {jump} is not a known server"
+            continue
+        if not request.user.has_scope(LOCAL_KEYS):
+            what = "its IdentityFile" if host.key_file else "the SSH agent"
+            skipped[host.alias] = f"logging in with {what} of the SkyPort server needs {LOCAL_KEYS}"
             continue
         server = Server(
             name=host.alias,
