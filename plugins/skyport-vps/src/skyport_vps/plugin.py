@@ -47,12 +47,7 @@ def register_migrations() -> Path:
 @hookimpl
 def register_routes(skyport: PluginContext) -> list[Any]:
     from skyport_vps.api import files, run, servers
-    from skyport_vps.api.common import KIND
-    from skyport_vps.jobs import TOPIC, topic_view
 
-    skyport.add_topic(
-        TOPIC, scope="vps:run", view=topic_view(lambda user: skyport.grants.allowed(user, KIND))
-    )
     return [*servers.ROUTES, *run.ROUTES, *files.routes(skyport.settings)]
 
 
@@ -107,9 +102,14 @@ def register_commands() -> str:
 
 @hookimpl
 async def startup(skyport: PluginContext) -> None:
+    from skyport_vps.api.common import KIND
+    from skyport_vps.jobs import TOPIC, topic_view
     from skyport_vps.state import VpsState
 
     skyport.state["vps"] = await VpsState.start(skyport)
+    skyport.add_topic(
+        TOPIC, scope="vps:run", view=topic_view(lambda user: skyport.grants.allowed(user, KIND))
+    )
 
 
 @hookimpl
