@@ -13,12 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
+from skyport.server import uvicorn_options
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer, login
 
@@ -86,6 +88,15 @@ def test_oversized_request_headers_are_refused_and_the_server_stays_up(
     )
     assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
     assert httpx.get(f"{live_server.url}/api/health").status_code == 200
+
+
+@pytest.mark.parametrize(("configured", "logged"), [({}, False), ({"access_log": True}, True)])
+def test_the_access_log_is_off_unless_configured(
+    make_settings: Callable[..., Settings], configured: dict[str, bool], logged: bool
+) -> None:
+    server = make_settings(server=configured).server
+
+    assert uvicorn.Config(Litestar(), **uvicorn_options(server)).access_log is logged
 
 
 def test_large_bodies_and_headers_under_the_cap_pass(live_server: LiveServer) -> None:

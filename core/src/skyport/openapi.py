@@ -1,7 +1,8 @@
 """The OpenAPI document at ``/schema`` and the browsable reference at ``/schema/swagger``.
 
 Every operation documents the errors it can answer with, all in one shape, the
-``Error`` component: 401 and 403 for routes that need a login, 404 (a resource named
+``Error`` component: 400 for routes that take parameters or a body, 401 and 403 for
+routes that need a login, 404 (a resource named
 in the path or the query does not exist), 409 for changes, 503 for everything (a
 plugin or a backend is unavailable). Swagger UI is served from the files of the
 ``swagger-ui-bundle-v2`` package: the page loads nothing from the internet.
@@ -14,6 +15,7 @@ from typing import Any
 import msgspec
 import swagger_ui_bundle
 from litestar import Router
+from litestar.constants import RESERVED_KWARGS
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -43,6 +45,7 @@ def _spec(description: str) -> ResponseSpec:
 
 LIMITED = _spec("Too many attempts: retry after the seconds the Retry-After header gives")
 ERRORS = {
+    400: _spec("The request is invalid: extra names the field or parameter and what is wrong"),
     401: _spec("Not logged in, or the session or API token no longer works"),
     403: _spec("The user lacks the scope the route needs (named in extra.missing_scope)"),
     404: _spec("No such resource"),
@@ -59,11 +62,19 @@ class DocumentedErrors(ReceiveRoutePlugin):
             return
         for handler in route.route_handlers:
             codes = {404, 503}
+            if route.path_parameters or _takes_input(handler):
+                codes.add(400)
             if not handler.opt.get("exclude_from_auth"):
                 codes |= {401, 403}
             if not set(handler.http_methods) <= SAFE:
                 codes.add(409)
             _add_responses(handler, {code: ERRORS[code] for code in sorted(codes)})
+
+
+def _takes_input(handler: HTTPRouteHandler) -> bool:
+    """Whether the handler reads a body or parameters (which Litestar validates: 400)."""
+    injected = (RESERVED_KWARGS - {"data"}) | set(handler.resolve_dependencies())
+    return any(name not in injected for name in handler.parsed_fn_signature.parameters)
 
 
 def _add_responses(handler: HTTPRouteHandler, errors: dict[int, ResponseSpec]) -> None:

@@ -57,7 +57,7 @@ class HeaderCappedHttpTools(HttpToolsProtocol):
 
 
 def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
-    """uvicorn's settings for ``server`` (host, port, TLS, limits)."""
+    """uvicorn's settings for ``server`` (host, port, TLS, limits, access log)."""
     return {
         "host": server.host,
         "port": server.port,
@@ -66,4 +66,5 @@ def uvicorn_options(server: ServerSettings) -> dict[str, Any]:
         "http": HeaderCappedHttpTools,
         "ws_max_size": MAX_WEBSOCKET_MESSAGE,
         "proxy_headers": False,
+        "access_log": server.access_log,
     }

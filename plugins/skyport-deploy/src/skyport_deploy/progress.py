@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from skyport_deploy.records import KEPT_STEPS, Release, Step
+from skyport_deploy.records import KEPT_STEPS, DeployStep, Release
 
 TOPIC = "deploy.jobs:"
 
@@ -26,7 +26,9 @@ class Reporter:
         self._lock = threading.Lock()
 
     def __call__(self, step: str, fraction: float | None = None) -> None:
-        entry = Step(time.time(), step, None if fraction is None else min(max(fraction, 0.0), 1.0))
+        entry = DeployStep(
+            time.time(), step, None if fraction is None else min(max(fraction, 0.0), 1.0)
+        )
         with self._lock:
             steps = self.release.steps
             steps.append(entry)

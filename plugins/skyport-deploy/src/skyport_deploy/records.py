@@ -26,7 +26,7 @@ KEPT_STEPS = 300
 """Steps a release keeps (the last ones: a long build's first lines go)."""
 
 
-class Step(msgspec.Struct, frozen=True):
+class DeployStep(msgspec.Struct, frozen=True):
     at: float
     step: str
     fraction: float | None = None
@@ -46,7 +46,7 @@ class Release(msgspec.Struct, kw_only=True):
     port: int | None
     env: list[str]
     """The names of the variables the app was given."""
-    steps: list[Step] = msgspec.field(default_factory=list)
+    steps: list[DeployStep] = msgspec.field(default_factory=list)
     error: str | None = None
     detection: Detection | None = None
     username: str
@@ -316,7 +316,7 @@ def _release(row: Mapping[str, Any]) -> Release:
         resource_id=row["resource_id"],
         port=row["port"],
         env=msgspec.json.decode(row["env_keys"], type=list[str]),
-        steps=msgspec.json.decode(row["steps"], type=list[Step]),
+        steps=msgspec.json.decode(row["steps"], type=list[DeployStep]),
         error=row["error"],
         detection=None
         if row["detection"] is None

@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from skyport.api import Principal, SkyportContext
 from skyport_pm2.apps import StartRequest
 from skyport_pm2.ecosystem import Ecosystem
-from skyport_pm2.logs import MAX_LINES, Logs
+from skyport_pm2.logs import MAX_LINES, ProcessLogs
 from skyport_pm2.processes import ProcessDetail, ProcessSummary
 from skyport_pm2.service import Action, Flushed, Pm2Service, Saved, ScaleResult, StartResult
 
@@ -132,7 +132,7 @@ async def process_logs(
     skyport: SkyportContext,
     name_or_id: Ref,
     lines: Annotated[int, QueryParameter(ge=0, le=MAX_LINES)] = 15,
-) -> Logs:
+) -> ProcessLogs:
     """The last ``lines`` lines of stdout and of stderr of each process (``pm2 logs --nostream``).
 
     Live output: subscribe to ``pm2.logs:<name>`` on ``/ws``.

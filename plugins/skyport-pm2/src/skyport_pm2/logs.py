@@ -27,15 +27,15 @@ MAX_LINE_BYTES = 64 * 1024
 Stream = Literal["out", "err"]
 
 
-class LogLine(msgspec.Struct, frozen=True):
+class ProcessLogLine(msgspec.Struct, frozen=True):
     name: str
     pm_id: int
     stream: Stream
     line: str
 
 
-class Logs(msgspec.Struct, frozen=True):
-    lines: list[LogLine]
+class ProcessLogs(msgspec.Struct, frozen=True):
+    lines: list[ProcessLogLine]
     """Per process: its last stdout lines, then its last stderr lines (pm2 keeps no times)."""
     at: int
     """Unix milliseconds when the files were read: live output (``at`` above it) follows."""
@@ -52,11 +52,11 @@ class LiveOutput(msgspec.Struct, frozen=True):
     """Unix milliseconds."""
 
 
-def last_lines(procs: list[Proc], count: int) -> Logs:
+def last_lines(procs: list[Proc], count: int) -> ProcessLogs:
     """The last ``count`` lines of each process's out and err files (shared files read once)."""
     at = int(time.time() * 1000)
     seen: set[str] = set()
-    lines: list[LogLine] = []
+    lines: list[ProcessLogLine] = []
     for proc in procs:
         pm2_env = proc.get("pm2_env") or {}
         name, pm_id = str(proc.get("name")), int(proc.get("pm_id", pm2_env.get("pm_id", 0)))
@@ -69,8 +69,8 @@ def last_lines(procs: list[Proc], count: int) -> Logs:
             if not path or path in seen or path == os.devnull:
                 continue
             seen.add(path)
-            lines += [LogLine(name, pm_id, stream, text) for text in tail(Path(path), count)]
-    return Logs(lines, at)
+            lines += [ProcessLogLine(name, pm_id, stream, text) for text in tail(Path(path), count)]
+    return ProcessLogs(lines, at)
 
 
 def tail(path: Path, count: int) -> list[str]:

@@ -172,7 +172,7 @@ class Pm2Service:
             for proc in await self.select(ref, procs)
         ]
 
-    async def logs(self, ref: str, lines: int) -> logs.Logs:
+    async def logs(self, ref: str, lines: int) -> logs.ProcessLogs:
         procs = await self.select(ref)
         return await asyncio.to_thread(logs.last_lines, procs, lines)
 

@@ -3,7 +3,7 @@
 A run's live output goes to the WebSocket topic ``vps.run:<job>``:
 ``{"server", "stream": "stdout"|"stderr", "data"}`` as it comes, then
 ``{"server", "result": HostResult}`` when that server is done, and
-``{"done": true, "job": Job}`` at the end. A client that wants the output
+``{"done": true, "job": RunJob}`` at the end. A client that wants the output
 live picks the job id itself, subscribes, then starts the run with it. A
 subscriber limited by grants receives only what concerns their servers.
 """
@@ -27,7 +27,7 @@ JOB_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 KEPT_JOBS = 200
 
 
-class Job(msgspec.Struct, kw_only=True):
+class RunJob(msgspec.Struct, kw_only=True):
     id: str
     user: str
     command: str
@@ -44,7 +44,7 @@ def new_job_id() -> str:
     return uuid.uuid4().hex
 
 
-def job_seen_by(job: Job, allowed: Collection[str]) -> Job:
+def job_seen_by(job: RunJob, allowed: Collection[str]) -> RunJob:
     """The job as a user who may reach only the ``allowed`` servers sees it."""
     return msgspec.structs.replace(
         job,
@@ -79,11 +79,11 @@ class JobStore:
     """The last :data:`KEPT_JOBS` runs, by id."""
 
     def __init__(self) -> None:
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._jobs: OrderedDict[str, RunJob] = OrderedDict()
         self._lock = threading.Lock()
 
-    def start(self, job_id: str, user: str, command: str, servers: list[str]) -> Job:
-        job = Job(id=job_id, user=user, command=command, servers=servers, started=time.time())
+    def start(self, job_id: str, user: str, command: str, servers: list[str]) -> RunJob:
+        job = RunJob(id=job_id, user=user, command=command, servers=servers, started=time.time())
         with self._lock:
             if job_id in self._jobs:
                 raise KeyError(job_id)
@@ -92,6 +92,6 @@ class JobStore:
                 self._jobs.popitem(last=False)
         return job
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str) -> RunJob | None:
         with self._lock:
             return self._jobs.get(job_id)

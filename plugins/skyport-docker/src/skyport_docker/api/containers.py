@@ -109,7 +109,7 @@ class Processes(msgspec.Struct, frozen=True):
     processes: list[list[str]]
 
 
-class PruneResult(msgspec.Struct, frozen=True):
+class ContainerPruneResult(msgspec.Struct, frozen=True):
     deleted: list[str]
     space_reclaimed: int
 
@@ -404,11 +404,13 @@ def exec_command(
 @post("/containers/prune", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
 def prune_containers(
     skyport: Skyport, filters: Filters = None, engine: Engine = None
-) -> PruneResult:
+) -> ContainerPruneResult:
     """Remove every stopped container (``filters``: ``label=…``, ``until=24h``)."""
     wanted = parse_filters(filters)
     result = engine_for(skyport, engine).call(lambda c: c.prune_containers(filters=wanted))
-    return PruneResult(result.get("ContainersDeleted") or [], result.get("SpaceReclaimed") or 0)
+    return ContainerPruneResult(
+        result.get("ContainersDeleted") or [], result.get("SpaceReclaimed") or 0
+    )
 
 
 def follow_logs(skyport: Skyport) -> TopicStarter:

@@ -85,7 +85,7 @@ class Removed(msgspec.Struct, frozen=True):
     deleted: list[str]
 
 
-class PruneResult(msgspec.Struct, frozen=True):
+class ImagePruneResult(msgspec.Struct, frozen=True):
     deleted: list[str]
     space_reclaimed: int
 
@@ -180,7 +180,7 @@ def prune_images(
     all: FromQuery[bool] = False,
     filters: Filters = None,
     engine: Engine = None,
-) -> PruneResult:
+) -> ImagePruneResult:
     """Remove dangling images (``all``: every image no container uses); ``filters``
     e.g. ``label=k=v``, ``until=24h``."""
     wanted = parse_filters(filters) or {}
@@ -190,7 +190,7 @@ def prune_images(
     deleted = [
         str(x.get("Deleted") or x.get("Untagged")) for x in result.get("ImagesDeleted") or []
     ]
-    return PruneResult(deleted, int(result.get("SpaceReclaimed") or 0))
+    return ImagePruneResult(deleted, int(result.get("SpaceReclaimed") or 0))
 
 
 @get("/images/{ref:path}", opt=READ, tags=TAGS, sync_to_thread=True)

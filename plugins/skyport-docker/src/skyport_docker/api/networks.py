@@ -59,7 +59,7 @@ class Created(msgspec.Struct, frozen=True):
     warning: str = ""
 
 
-class PruneResult(msgspec.Struct, frozen=True):
+class NetworkPruneResult(msgspec.Struct, frozen=True):
     deleted: list[str]
 
 
@@ -160,11 +160,13 @@ def remove_network(skyport: Skyport, id_or_name: FromPath[str], engine: Engine =
 
 
 @post("/networks/prune", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
-def prune_networks(skyport: Skyport, filters: Filters = None, engine: Engine = None) -> PruneResult:
+def prune_networks(
+    skyport: Skyport, filters: Filters = None, engine: Engine = None
+) -> NetworkPruneResult:
     """Remove networks no container uses; ``filters`` e.g. ``label=k=v``, ``until=24h``."""
     wanted = parse_filters(filters)
     result = engine_for(skyport, engine).call(lambda c: c.prune_networks(filters=wanted))
-    return PruneResult(result.get("NetworksDeleted") or [])
+    return NetworkPruneResult(result.get("NetworksDeleted") or [])
 
 
 ROUTES: list[Any] = [

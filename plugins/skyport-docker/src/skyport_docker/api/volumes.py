@@ -41,7 +41,7 @@ class VolumeRequest(msgspec.Struct, forbid_unknown_fields=True):
     labels: dict[str, str] | None = None
 
 
-class PruneResult(msgspec.Struct, frozen=True):
+class VolumePruneResult(msgspec.Struct, frozen=True):
     deleted: list[str]
     space_reclaimed: int
 
@@ -118,11 +118,15 @@ def remove_volume(
 
 
 @post("/volumes/prune", opt=WRITE, tags=TAGS, sync_to_thread=True, status_code=200)
-def prune_volumes(skyport: Skyport, filters: Filters = None, engine: Engine = None) -> PruneResult:
+def prune_volumes(
+    skyport: Skyport, filters: Filters = None, engine: Engine = None
+) -> VolumePruneResult:
     """Remove volumes no container uses; ``filters`` e.g. ``label=k=v``."""
     wanted = parse_filters(filters)
     result = engine_for(skyport, engine).call(lambda c: c.prune_volumes(filters=wanted))
-    return PruneResult(result.get("VolumesDeleted") or [], int(result.get("SpaceReclaimed") or 0))
+    return VolumePruneResult(
+        result.get("VolumesDeleted") or [], int(result.get("SpaceReclaimed") or 0)
+    )
 
 
 ROUTES: list[Any] = [list_volumes, create_volume, inspect_volume, remove_volume, prune_volumes]

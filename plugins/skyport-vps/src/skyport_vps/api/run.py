@@ -25,7 +25,7 @@ from skyport_vps.api.common import (
     visible_servers,
 )
 from skyport_vps.inventory import Server
-from skyport_vps.jobs import JOB_ID, TOPIC, Job, job_seen_by, new_job_id
+from skyport_vps.jobs import JOB_ID, TOPIC, RunJob, job_seen_by, new_job_id
 from skyport_vps.runner import HostResult, fan_out, run_command
 from skyport_vps.state import VpsState, vps_state
 
@@ -33,7 +33,7 @@ TAGS = ["vps: run"]
 MAX_TIMEOUT = 86400.0
 
 
-class RunRequest(msgspec.Struct, forbid_unknown_fields=True):
+class RunCommandRequest(msgspec.Struct, forbid_unknown_fields=True):
     """What to run where: ``servers`` and/or ``tags``, or ``all``."""
 
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
@@ -48,7 +48,7 @@ class RunRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Your own job id (8-64 of ``A-Za-z0-9_-``): subscribe to ``vps.run:<job>`` first."""
 
 
-async def _targets(skyport: Skyport, request: AnyRequest, data: RunRequest) -> list[Server]:
+async def _targets(skyport: Skyport, request: AnyRequest, data: RunCommandRequest) -> list[Server]:
     if data.all and (data.servers or data.tags):
         raise invalid("all", "give all, or servers and tags, not both")
     if not (data.all or data.servers or data.tags):
@@ -71,7 +71,7 @@ async def _targets(skyport: Skyport, request: AnyRequest, data: RunRequest) -> l
 
 
 @post("/run", opt=RUN, tags=TAGS, status_code=200)
-async def run(skyport: Skyport, request: AnyRequest, data: JSONBody[RunRequest]) -> Job:
+async def run(skyport: Skyport, request: AnyRequest, data: JSONBody[RunCommandRequest]) -> RunJob:
     """Run a command on many servers at once; every server's exit code and output.
 
     The answer comes when every server is done (each within its timeout);
@@ -98,7 +98,9 @@ async def run(skyport: Skyport, request: AnyRequest, data: JSONBody[RunRequest])
     return job
 
 
-async def execute(state: VpsState, job: Job, targets: list[Server], data: RunRequest) -> None:
+async def execute(
+    state: VpsState, job: RunJob, targets: list[Server], data: RunCommandRequest
+) -> None:
     """Run the job's command on its servers, publishing output and results as they come.
 
     Only a run started with the client's own ``job`` id is published: without
@@ -132,7 +134,7 @@ async def execute(state: VpsState, job: Job, targets: list[Server], data: RunReq
         skyport.publish(topic, {"done": True, "job": job})
 
 
-def _summary(job: Job) -> str:
+def _summary(job: RunJob) -> str:
     """``exit codes: web-1=0 db-1=timeout`` (as much as the audit log keeps)."""
     parts = [
         f"{name}={r.exit_code if r.exit_code is not None else r.reason}"
@@ -142,7 +144,7 @@ def _summary(job: Job) -> str:
 
 
 @get("/jobs/{job_id:str}", opt=READ, tags=TAGS)
-async def show_job(skyport: Skyport, request: AnyRequest, job_id: FromPath[str]) -> Job:
+async def show_job(skyport: Skyport, request: AnyRequest, job_id: FromPath[str]) -> RunJob:
     """A recent run and its results (only the servers you may see)."""
     job = vps_state(skyport).jobs.get(job_id)
     if job is None:
