@@ -4,7 +4,8 @@
     uv run python -m bench --only http --targets floor,glances
     uv run python -m bench --help
 
-Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor),
+Sections: ``http`` (wrk against SkyPort, Glances 4 and the bare Litestar floor), ``layers``
+(one request's cost in-process, floor vs SkyPort with and without auth; ``bench/layers.py``),
 ``ws`` (WebSocket fan-out to many clients: SkyPort vs the floor), ``cli``
 (start-up of ``skyport --help`` vs ``import cyclopts`` vs ``python -c pass``),
 ``docker`` (``/api/docker/ps`` vs the raw Engine API vs ``docker ps -a``; container
@@ -49,6 +50,7 @@ from bench import (
     dashboard_bench,
     docker_bench,
     idle,
+    layers,
     load,
     marketplace_bench,
     pm2_bench,
@@ -60,7 +62,19 @@ from bench import (
 from bench.procs import ResourceSampler, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("http", "ws", "cli", "docker", "vps", "pm2", "idle", "tui", "marketplace", "dashboard")
+SECTIONS = (
+    "http",
+    "layers",
+    "ws",
+    "cli",
+    "docker",
+    "vps",
+    "pm2",
+    "idle",
+    "tui",
+    "marketplace",
+    "dashboard",
+)
 TARGETS = ("floor", "glances", "skyport")
 
 
@@ -237,11 +251,16 @@ def bench_ws(
 def bench_idle(
     starters: dict[str, Callable[[], targets.Target]], errors: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """Server CPU and RSS at rest with one dashboard-like subscription (floor beside)."""
+    """Server CPU and RSS at rest with one dashboard-like subscription (floor and Glances
+    beside; Glances polled as its web UI polls it)."""
     rows = []
-    for name in ("floor", "skyport"):
+    for name in ("floor", "glances", "skyport"):
         with started(name, starters[name], errors) as target:
-            if target is not None:
+            if target is None:
+                rows.append({"target": name, "status": "unavailable", "error": errors[name]})
+            elif name == "glances":
+                rows.append(idle.measure_polled(target))
+            else:
                 rows.append(idle.measure_idle(target))
     return rows
 
@@ -473,15 +492,20 @@ def render(results: dict[str, Any]) -> str:
         rows = [
             [
                 r["target"],
-                _fmt(r["seconds"], 0),
-                str(r["messages"]),
-                _fmt(r["cpu_percent"]),
-                _fmt(r["rss_mb"], 1),
+                _fmt(r.get("seconds"), 0),
+                str(r.get("messages", r.get("error", "-"))),
+                _fmt(r.get("cpu_percent")),
+                _fmt(r.get("rss_mb"), 1),
             ]
             for r in results["idle"]
         ]
         headers = ["target", "seconds", "messages", "srv CPU%", "srv RSS MiB"]
-        parts.append(_section("At rest, one metrics subscription open", headers, rows, []))
+        title = "At rest, one metrics subscription open (Glances: GET /api/4/all every 2 s)"
+        parts.append(_section(title, headers, rows, []))
+    if "layers" in results:
+        rows = [[r["what"], _fmt(r.get("us")), _fmt(r.get("x_floor"))] for r in results["layers"]]
+        title = "Per request in-process (ASGI call, no socket), median of rounds"
+        parts.append(_section(title, ["what", "us/request", "x floor"], rows, []))
     return "\n".join(parts)
 
 
@@ -593,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     errors: dict[str, str] = {}
     glances_ver = "not used"
     glances_exe: Path | None = None
-    if "glances" in args.targets and ("http" in args.only):
+    if "glances" in args.targets and ({"http", "idle"} & set(args.only)):
         try:
             glances_exe = targets.glances_exe(
                 args.glances_venv, install=not args.no_install_glances
@@ -643,6 +667,7 @@ def main(argv: list[str] | None = None) -> int:
         "pm2": lambda: pm2_bench.run(args, starters["skyport"], log),
         "marketplace": lambda: marketplace_bench.run(args, starters["skyport"], log),
         "idle": lambda: bench_idle(starters, errors),
+        "layers": lambda: layers.run(),
         "tui": lambda: tui_bench.run(
             args,
             # pm2 left out: it would start a daemon in this user's ~/.pm2

@@ -81,6 +81,14 @@ def test_websocket_refuses_unknown_topics_and_missing_scopes(
     assert any("unknown topic" in r["message"] for r in replies)
 
 
+def test_websocket_frames_are_not_compressed(live_server: LiveServer, http: httpx.Client) -> None:
+    token = http.headers["Authorization"]
+    with connect(ws_url(live_server), additional_headers={"Authorization": token}) as ws:
+        offered = ws.request.headers["Sec-WebSocket-Extensions"] if ws.request else ""
+        assert "permessage-deflate" in offered  # offered as browsers do, and declined
+        assert "Sec-WebSocket-Extensions" not in (ws.response.headers if ws.response else {})
+
+
 def test_websocket_without_credentials_is_refused(live_server: LiveServer) -> None:
     with pytest.raises(InvalidStatus) as refused, connect(ws_url(live_server)):
         pass
