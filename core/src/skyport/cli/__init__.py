@@ -56,7 +56,11 @@ _ALIASES = aliases(taken=_COMMANDS)
 for _alias, _words in _ALIASES.items():
     # Listed for --help; main() runs the command the alias names.
     app.command(App(name=_alias, help=f"Same as: skyport {' '.join(_words)}", group=_PLUGINS))
-app.register_install_completion_command()
+app.command(
+    "skyport.cli.completion:install",
+    name="--install-completion",
+    help="Install shell completion for this application.",
+)
 
 
 _NEEDS_EVERY_PLUGIN = frozenset({"metrics", "terminal", "tui"})
