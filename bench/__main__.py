@@ -295,6 +295,7 @@ def bench_cli(args: argparse.Namespace) -> list[dict[str, Any]]:
             )
     base = timed[0].median_ms
     helped = next(t.median_ms for t in timed if t.name == "skyport --help")
+    helped_cpu = next(t.cpu_ms for t in timed if t.name == "skyport --help")
     rows: list[dict[str, Any]] = []
     for t in timed:
         r: dict[str, Any] = {**t.as_dict(), "status": "error" if t.error else "ok"}
@@ -303,6 +304,8 @@ def bench_cli(args: argparse.Namespace) -> list[dict[str, Any]]:
             r["vs_python"] = round(t.median_ms / base, 2)
         if helped and t.median_ms and t.name.startswith("skyport ") and t.name != "skyport --help":
             r["vs_help"] = round(t.median_ms / helped, 2)
+            if t.cpu_ms and helped_cpu:
+                r["cpu_vs_help"] = round(t.cpu_ms / helped_cpu, 2)
         rows.append(r)
     return rows
 
@@ -469,12 +472,14 @@ def render(results: dict[str, Any]) -> str:
                         _fmt(r.get("minus_python_ms")),
                         _fmt(r.get("vs_python")),
                         _fmt(r.get("vs_help")),
+                        _fmt(r.get("cpu_ms")),
+                        _fmt(r.get("cpu_vs_help")),
                     ]
                 )
             else:
-                rows.append([r.get("name", "-"), *_problem(r, notes, 6)])
+                rows.append([r.get("name", "-"), *_problem(r, notes, 8)])
         headers = ["command", "tool", "median ms", "stdev ms", "- python ms", "x python"]
-        headers += ["x --help"]
+        headers += ["x --help", "cpu ms", "cpu x --help"]
         parts.append(_section("CLI start-up  (wall time, median)", headers, rows, notes))
     if "docker" in results:
         parts.append(docker_bench.render(results["docker"], _section, _fmt, _problem))

@@ -24,6 +24,8 @@ class StartupResult:
     stdev_ms: float | None
     min_ms: float | None
     error: str = ""
+    cpu_ms: float | None = None
+    """User plus system CPU time, mean (hyperfine): steadier than wall time on a busy machine."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -79,6 +81,7 @@ def _hyperfine(argv: list[str], runs: int, warmup: int, env: dict[str, str]) -> 
         "mean_ms": r["mean"] * 1000,
         "stdev_ms": (r.get("stddev") or 0) * 1000,
         "min_ms": r["min"] * 1000,
+        "cpu_ms": (r["user"] + r["system"]) * 1000,
     }
 
 
@@ -135,4 +138,5 @@ def time_command(
         round(r["mean_ms"], 2),
         round(r["stdev_ms"], 2),
         round(r["min_ms"], 2),
+        cpu_ms=round(r["cpu_ms"], 2) if r.get("cpu_ms") is not None else None,
     )
