@@ -505,3 +505,38 @@ def test_binds_on_remote_engines_need_docker_host() -> None:
         "volume 'v'", "local", bind
     )
     HostPolicy(unrestricted=True, local=False).check_volume("volume 'v'", "local", bind)
+
+
+def test_a_stack_cannot_read_the_servers_environment(
+    admin: TestClient[Litestar],
+    operator: dict[str, str],
+    engine: docker.APIClient,
+    stack_names: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Compose fills ``${VAR}`` from its environment: it gets none of the server's secrets,
+    only the stack's own ``.env``."""
+    monkeypatch.setenv("CLOUD_API_TOKEN", "server-secret-41")
+    compose = f"""\
+services:
+  app:
+    image: {TEST_IMAGE}
+    command: ["sleep", "3600"]
+    network_mode: none
+    environment:
+      LEAKED: "${{CLOUD_API_TOKEN:-absent}}"
+      OWN: "${{GREETING}}"
+    labels:
+      skyport.test: "{RUN_ID}"
+"""
+    name = stack_names()
+    deployed = admin.post(
+        "/api/docker/stacks",
+        json={"name": name, "compose": compose, "env": {"GREETING": "hi"}},
+        headers=operator,
+    )
+    assert deployed.status_code == 201, deployed.text
+    (container,) = engine.containers(all=True, filters={"label": f"{PROJECT}={name}"})
+    env = engine.inspect_container(container["Id"])["Config"]["Env"]
+    assert "LEAKED=absent" in env and "OWN=hi" in env
+    assert not [line for line in env if "server-secret-41" in line]

@@ -3,8 +3,8 @@
 SkyPort does not reimplement Compose: it runs ``docker compose`` (v2) when
 that works, else ``docker-compose`` (v1), or whatever the ``compose_command``
 setting names. The engine is chosen with ``-H`` (and TLS flags), so one tool
-serves every engine; variables that would redirect it (``DOCKER_HOST``,
-``COMPOSE_FILE`` …) are removed from its environment.
+serves every engine; it runs with only the environment variables it needs
+(never ``DOCKER_HOST``, ``COMPOSE_FILE`` …, nor the server's other variables).
 """
 
 from __future__ import annotations
@@ -44,8 +44,17 @@ _NO_PARAMIKO = (
     "which the Python it runs on does not have: install python3-paramiko (Debian, Ubuntu: "
     "apt-get install python3-paramiko), or the Compose v2 plugin (docker compose)"
 )
-_DROPPED_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 _CA_BUNDLE_ENV = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+_KEPT_ENV = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "XDG_RUNTIME_DIR",
+        "DOCKER_CONFIG",  # registry logins
+        "SSH_AUTH_SOCK",  # ssh:// engines
+        "SSL_CERT_FILE", "SSL_CERT_DIR", *_CA_BUNDLE_ENV,  # whom registries are trusted by
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+    }
+)  # fmt: skip
+"""The server's environment variables Compose runs with (and ``LC_*``)."""
 
 
 @dataclass(frozen=True)
@@ -238,19 +247,22 @@ class ComposeTool:
 
 
 def _environment(engine: EngineConfig) -> dict[str, str]:
-    """The server's environment, minus secrets and what would redirect Compose.
+    """What Compose needs of the server's environment, and nothing else.
 
-    For ``ssh://`` engines, Compose runs ``ssh`` from ``PATH``: it finds
-    :func:`ssh_shim` first, so it trusts the same keys as SkyPort's own engine
-    client and never stops to ask. For TLS engines, a system-wide CA bundle
-    variable would replace the engine's CA in Compose v1 (``requests``), so
-    those are dropped.
+    Compose fills ``${VAR}`` in a compose file from its environment: given the
+    server's, a stack's author could read any of its variables back from a
+    container. So it gets only what running it takes (:data:`_KEPT_ENV`);
+    a stack's own values come from its ``.env``. For ``ssh://`` engines,
+    Compose runs ``ssh`` from ``PATH``: it finds :func:`ssh_shim` first, so it
+    trusts the same keys as SkyPort's own engine client and never stops to ask.
+    For TLS engines, a system-wide CA bundle variable would replace the
+    engine's CA in Compose v1 (``requests``), so those are dropped.
     """
-    dropped = _DROPPED_ENV + (_CA_BUNDLE_ENV if engine.tls_ca else ())
+    dropped = _CA_BUNDLE_ENV if engine.tls_ca else ()
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SKYPORT_", "COMPOSE_")) and key not in dropped
+        if (key in _KEPT_ENV or key.startswith("LC_")) and key not in dropped
     }
     if engine.url.startswith("ssh://"):
         env["PATH"] = os.pathsep.join((str(ssh_shim().parent), env.get("PATH", os.defpath)))
