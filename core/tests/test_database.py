@@ -15,9 +15,13 @@ from skyport.config import Settings
 from skyport.plugins import PluginManager
 from skyport.store import Database, tables
 from skyport.store.migrations import MigrationError
+from skyport.store.revisions import CORE_VERSIONS
 from skyport.testing import schema_differences
 
 from .conftest import ADMIN_PASSWORD, bearer, login, write_revision
+
+CORE_REVISIONS = sorted(p.name[:9] for p in CORE_VERSIONS.glob("core_*.py"))
+"""The core's revisions, oldest first (``core_0001`` …)."""
 
 CREATE_ITEMS = """
 op.create_table("notes_items", sa.Column("id", sa.Integer, primary_key=True),
@@ -31,7 +35,7 @@ async def test_migrations_apply_once_and_upgrades_keep_data(
 ) -> None:
     notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS)
     database = Database(database_url)
-    assert await database.migrate({"notes": notes}) == ["core_0001", "core_0002", "notes_0001"]
+    assert await database.migrate({"notes": notes}) == [*CORE_REVISIONS, "notes_0001"]
     async with database.begin() as conn:
         await conn.exec_driver_sql("INSERT INTO notes_items (id, body) VALUES (1, 'keep me')")
     assert await database.migrate({"notes": notes}) == []
@@ -71,7 +75,7 @@ raise RuntimeError("boom in notes_0002")
     database = Database(database_url)
     failures: list[str] = []
     applied = await database.migrate({"notes": notes}, lambda name, exc: failures.append(str(exc)))
-    assert applied == ["core_0001", "core_0002", "notes_0001"]
+    assert applied == [*CORE_REVISIONS, "notes_0001"]
     assert failures == ["migrating 'notes' failed: boom in notes_0002"]
     async with database.connect() as conn:
         tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
@@ -89,7 +93,7 @@ async def test_servers_starting_together_migrate_once(database_url: str, tmp_pat
     notes = write_revision(tmp_path / "notes", "notes_0001", None, CREATE_ITEMS)
     databases = [Database(database_url) for _ in range(4)]
     results = await asyncio.gather(*(d.migrate({"notes": notes}) for d in databases))
-    assert sorted(results) == [[], [], [], ["core_0001", "core_0002", "notes_0001"]]
+    assert sorted(results) == [[], [], [], [*CORE_REVISIONS, "notes_0001"]]
     for database in databases:
         await database.dispose()
 

@@ -11,20 +11,24 @@ Refusals are keyed on the client, so nobody can lock another person out:
   at most :data:`MAX_BACKOFF`), which slows guessing from many addresses while
   the owner still gets in.
 
-The counts live in this process (one per server of a cluster).
+The failures are rows of ``login_failures`` (wall-clock times), so every server
+of a cluster counts the same ones; rows older than the window are deleted as new
+ones come.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
+
+import sqlalchemy as sa
+
+from skyport.store import Database
+from skyport.store.tables import login_failures
 
 MAX_BACKOFF = 5.0
 """Seconds: the longest a login waits because of other clients' failures."""
 FIRST_BACKOFF = 0.5
-MAX_KEYS = 10_000
-"""Past this many tracked keys, expired ones are swept out."""
 
 
 class TooManyAttempts(Exception):
@@ -34,56 +38,75 @@ class TooManyAttempts(Exception):
 
 
 class LoginLimiter:
-    """Counts failures in a sliding window; see the module documentation."""
+    """Counts failures in a sliding window; see the module documentation.
 
-    def __init__(self, per_user: int, per_client: int, window: float) -> None:
+    ``kind`` keeps the counts of two limiters apart (logins, password changes).
+    """
+
+    def __init__(
+        self, database: Database, kind: str, per_user: int, per_client: int, window: float
+    ) -> None:
+        self.database = database
+        self.kind = kind
         self.per_user = per_user
         self.per_client = per_client
         self.window = window
-        self._failures: dict[tuple[str, ...], deque[float]] = {}
 
-    def check(self, username: str, client: str) -> float:
+    async def check(self, username: str, client: str) -> float:
         """Raise :class:`TooManyAttempts` if this client must wait; else return the
         seconds this attempt should wait before the password is checked (the backoff)."""
-        now = time.monotonic()
-        user = username.lower()
-        wait = max(
-            self._wait(("pair", user, client), self.per_user, now),
-            self._wait(("client", client), self.per_client, now),
-        )
-        if wait > 0:
-            raise TooManyAttempts(max(1, math.ceil(wait)))
-        beyond = len(self._recent(("user", user), now)) - self.per_user
+        now = time.time()
+        pair, by_client, by_user = self._keys(username, client)
+        async with self.database.connect() as conn:
+            wait = max(
+                await self._wait(conn, pair, self.per_user, now),
+                await self._wait(conn, by_client, self.per_client, now),
+            )
+            if wait > 0:
+                raise TooManyAttempts(max(1, math.ceil(wait)))
+            recent = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(login_failures)
+                .where(login_failures.c.key == by_user, login_failures.c.at > now - self.window)
+            )
+        beyond = int(recent or 0) - self.per_user
         return 0.0 if beyond < 0 else min(MAX_BACKOFF, FIRST_BACKOFF * 2**beyond)
 
-    def failed(self, username: str, client: str) -> None:
-        now = time.monotonic()
-        user = username.lower()
-        if len(self._failures) > MAX_KEYS:
-            self._sweep(now)
-        for key in (("pair", user, client), ("client", client), ("user", user)):
-            self._failures.setdefault(key, deque()).append(now)
+    async def failed(self, username: str, client: str) -> None:
+        now = time.time()
+        async with self.database.begin() as conn:
+            await conn.execute(
+                login_failures.delete().where(login_failures.c.at <= now - self.window)
+            )
+            await conn.execute(
+                login_failures.insert(),
+                [{"key": k, "at": now} for k in self._keys(username, client)],
+            )
 
-    def succeeded(self, username: str, client: str) -> None:
+    async def succeeded(self, username: str, client: str) -> None:
         """Forget this client's failures for the user (the user's backoff ages out)."""
-        self._failures.pop(("pair", username.lower(), client), None)
+        pair = self._keys(username, client)[0]
+        async with self.database.begin() as conn:
+            await conn.execute(login_failures.delete().where(login_failures.c.key == pair))
 
-    def _wait(self, key: tuple[str, ...], limit: int, now: float) -> float:
-        failures = self._recent(key, now)
-        if len(failures) < limit:
-            return 0.0
-        return failures[-limit] + self.window - now
+    def _keys(self, username: str, client: str) -> tuple[str, str, str]:
+        """The (user, client) pair's, the client's and the user's key, in that order."""
+        user, where = username.lower()[:200], client[:200]
+        return (
+            f"{self.kind}:pair:{user}:{where}",
+            f"{self.kind}:client:{where}",
+            f"{self.kind}:user:{user}",
+        )
 
-    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
-        failures = self._failures.get(key)
-        if failures is None:
-            return deque()
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            del self._failures[key]
-        return failures
-
-    def _sweep(self, now: float) -> None:
-        for key in list(self._failures):
-            self._recent(key, now)
+    async def _wait(
+        self, conn: sa.ext.asyncio.AsyncConnection, key: str, limit: int, now: float
+    ) -> float:
+        """Seconds until ``key`` has fewer than ``limit`` failures in the window."""
+        oldest_counted = await conn.scalar(
+            sa.select(login_failures.c.at)
+            .where(login_failures.c.key == key, login_failures.c.at > now - self.window)
+            .order_by(login_failures.c.at.desc())
+            .limit(1)
+            .offset(limit - 1)
+        )
+        return 0.0 if oldest_counted is None else oldest_counted + self.window - now

@@ -76,11 +76,15 @@ class AuthService:
         self.users = users_book
         self.roles = roles_book
         self.limiter = LoginLimiter(
+            database,
+            "login",
             settings.login_attempts_per_user,
             settings.login_attempts_per_client,
             settings.login_window_seconds,
         )
         self.password_limiter = LoginLimiter(
+            database,
+            "password",
             settings.login_attempts_per_user,
             settings.login_attempts_per_client,
             settings.login_window_seconds,
@@ -94,16 +98,16 @@ class AuthService:
 
     async def login(self, username: str, password: str, client: str) -> LoginResult:
         """Check a password and open a session; rate limited per user and client."""
-        if backoff := self.limiter.check(username, client):
+        if backoff := await self.limiter.check(username, client):
             await asyncio.sleep(backoff)
         found = await self.users.password_hash(username)
         user, stored = found if found else (None, None)
         usable = stored if user and not user.disabled else None
         if not await asyncio.to_thread(verify_password, usable, password):
-            self.limiter.failed(username, client)
+            await self.limiter.failed(username, client)
             raise InvalidCredentials
         assert user is not None
-        self.limiter.succeeded(username, client)
+        await self.limiter.succeeded(username, client)
         return await self.open_session(user, client, "session")
 
     async def change_password(
@@ -111,9 +115,9 @@ class AuthService:
     ) -> None:
         """Change one's own password; every session of the user ends (and, when asked,
         every API token). Each attempt counts against the limiter, right or wrong."""
-        if backoff := self.password_limiter.check(principal.username, client):
+        if backoff := await self.password_limiter.check(principal.username, client):
             await asyncio.sleep(backoff)
-        self.password_limiter.failed(principal.username, client)
+        await self.password_limiter.failed(principal.username, client)
         found = await self.users.password_hash(principal.username)
         if not found or not await asyncio.to_thread(verify_password, found[1], current):
             raise InvalidCredentials

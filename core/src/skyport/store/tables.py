@@ -79,3 +79,34 @@ secrets_kv = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.String(512), nullable=False),
 )
+
+cluster_nodes = sa.Table(
+    "cluster_nodes",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("url", sa.String(512), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("plugins", sa.JSON, nullable=False),
+    sa.Column("manages", sa.JSON, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+    sa.Column("stopped_at", sa.Float, nullable=True),
+)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Index("ix_login_failures_key_at", "key", "at"),
+)
+
+cluster_events = sa.Table(
+    "cluster_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("payload", sa.Text, nullable=False),
+)
+"""Live events too large for a PostgreSQL NOTIFY (8000 bytes): the NOTIFY names the row."""
