@@ -20,6 +20,7 @@ pytestmark = pytest.mark.every_database
 # The dashboard's hashed JS and CSS are public too: they hold no data (the app asks the API).
 PUBLIC = {
     ("GET", "/api/health"),
+    ("GET", "/api/health/ready"),  # the load balancer's readiness probe
     ("POST", "/api/auth/login"),
     ("GET", "/assets/x"),
     ("GET", "/schema/swagger-ui/x"),  # Swagger UI's own files; the reference itself needs a login

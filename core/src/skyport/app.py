@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
@@ -31,6 +32,12 @@ from skyport.auth.roles import RoleBook
 from skyport.auth.service import AuthService
 from skyport.auth.users import UserBook
 from skyport.broker import Broker
+from skyport.cluster import routes as cluster_routes
+from skyport.cluster.leader import Leadership
+from skyport.cluster.member import ClusterMember, advertised_url, asyncpg_dsn, node_name
+from skyport.cluster.nodes import NodeBook
+from skyport.cluster.routing import NodeRouter, NodeTrust
+from skyport.cluster.routing import Router as NodeForwarder
 from skyport.config import ConfigError, Settings, load_settings
 from skyport.context import CoreServices, PluginContext
 from skyport.datadir import prepare_data_dir
@@ -44,6 +51,7 @@ from skyport.realtime import live
 from skyport.registry import Registry
 from skyport.routes import core_routes
 from skyport.store import Database
+from skyport.store.database import unavailable_database
 from skyport.terminals import bridge as terminal_routes
 
 log = logging.getLogger("skyport")
@@ -54,11 +62,13 @@ def create_app(
     *,
     plugins: PluginManager | None = None,
     logging_config: LoggingConfig | None = None,
+    node: bool = False,
 ) -> Litestar:
     """Build the application: core routes, every active plugin's routes, lifecycle.
 
     ``logging_config`` replaces Litestar's (the CLI's in-process server logs
-    one-line warnings, see :data:`CLI_LOGGING`).
+    one-line warnings, see :data:`CLI_LOGGING`). ``node``: this is a server of the
+    cluster (``skyport serve``): it registers, heartbeats and joins the others.
     """
     settings = settings or load_settings()
     manager = plugins or PluginManager(
@@ -71,16 +81,20 @@ def create_app(
         raise ConfigError(f"SKYPORT_ADMIN_PASSWORD: {problem}")
     prepare_data_dir(settings.data_path, settings.database_url)
     database = Database(settings.database_url)
-    broker = Broker()
+    name = node_name(settings)
+    broker = Broker(node=name if node else "")
     registry = Registry()
     master_key = load_master_key(settings.data_path)
+    dsn = asyncpg_dsn(settings.database_url) if node else None
+    leadership = Leadership(dsn, retry=settings.cluster.heartbeat_seconds)
     services = CoreServices(
         settings,
         database,
         broker,
         ResourceGrants(database),
-        AuditLog(database),
+        AuditLog(database, publish=broker.publish),
         registry,
+        leadership,
     )
     contexts = gather_contributions(manager, services, master_key)
     context_for: Callable[[str], PluginContext] = contexts.__getitem__
@@ -89,6 +103,22 @@ def create_app(
         database, settings.auth, derive_key(master_key, "jwt"), users, RoleBook(database, registry)
     )
     live_sessions = LiveSessions(auth, settings.auth.revocation_check_seconds)
+    nodes = NodeBook(database, name, advertised_url(settings), settings.cluster.down_after_seconds)
+    router = NodeForwarder(nodes, derive_key(master_key, "cluster"))
+    member = (
+        ClusterMember(
+            settings,
+            database,
+            nodes,
+            broker,
+            auth,
+            live_sessions,
+            leadership,
+            services.node_resources,
+        )
+        if node
+        else None
+    )
     history = (
         MetricsHistory(interval=settings.metrics.interval) if settings.metrics.history else None
     )
@@ -100,10 +130,16 @@ def create_app(
         keep_sampling=settings.metrics.history,
     )
     metrics_grants = MetricsGrants(registry.collectors, services.grants)
+    # Metrics are this node's own: they stay with its clients (tagged with its name).
     broker.add_topic(
-        "metrics", scope="metrics:read", starter=hub.listen, view=metrics_grants.topic_view
+        "metrics",
+        scope="metrics:read",
+        starter=hub.listen,
+        view=metrics_grants.topic_view,
+        cluster=False,
     )
-    broker.add_topic(DETAILS_TOPIC, scope="metrics:read", starter=hub.listen_details)
+    broker.add_topic(DETAILS_TOPIC, scope="metrics:read", starter=hub.listen_details, cluster=False)
+    broker.add_topic("audit", scope="audit:read")
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -124,16 +160,24 @@ def create_app(
                     hub.remove(collector.name)
                 broker.remove_topics(name)
         await hub.start()
+        if member is not None:
+            await member.join(manager.active)
         background = [
             asyncio.create_task(live_sessions.run()),
             asyncio.create_task(services.audit.keep_flushing()),
+            asyncio.create_task(leadership.run()),
         ]
+        if member is not None:
+            background.append(asyncio.create_task(member.run()))
         try:
             yield
         finally:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            if member is not None:
+                await member.leave()
+            await router.close()
             await services.audit.flush(everything=True)
             await hub.stop()
             await manager.call_each_async("shutdown", context_for)
@@ -154,6 +198,7 @@ def create_app(
         logging_config=logging_config or LoggingConfig(),
         route_handlers=[
             *core_routes(settings),
+            *cluster_routes.ROUTES,
             Router(path="/api/auth", route_handlers=auth_routes.ROUTES, tags=["auth"]),
             *admin_routes.ROUTES,
             live,
@@ -165,7 +210,9 @@ def create_app(
         ],
         middleware=[
             *_trusted_proxies(settings),
+            NodeTrust,
             DefineMiddleware(SkyportAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
+            NodeRouter,
             AuditMiddleware,
         ],
         lifespan=[lifespan],
@@ -174,6 +221,7 @@ def create_app(
         exception_handlers={
             HTTP_404_NOT_FOUND: dashboard.page_or_not_found(),
             HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error,
+            sa.exc.DBAPIError: unavailable_database,
         },
         debug=False,
     )
@@ -191,8 +239,18 @@ def create_app(
         history=history,
         started_at=time.time(),
         secure_cookies=_secure_cookies(settings),
+        node_name=name,
+        nodes=nodes,
+        router=router,
+        cluster_key=derive_key(master_key, "cluster"),
+        member=member,
     )
     return app
+
+
+def create_node_app() -> Litestar:
+    """The application ``skyport serve --reload`` runs: a node, settings from the environment."""
+    return create_app(node=True)
 
 
 CLI_LOGGING = LoggingConfig(

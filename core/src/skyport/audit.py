@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -41,6 +43,8 @@ class AuditPage(msgspec.Struct, frozen=True):
 
 log = logging.getLogger("skyport.audit")
 
+TOPIC = "audit"
+"""The live feed of new entries (WebSocket, scope ``audit:read``)."""
 REPEAT_WINDOW = 60.0
 MAX_REPEAT_KEYS = 10_000
 """Past this many kinds of failure being counted, all counts are written out at once."""
@@ -57,25 +61,37 @@ class _Repeats:
 
 
 class AuditLog:
-    def __init__(self, database: Database, repeat_window: float = REPEAT_WINDOW) -> None:
+    """Writes the audit log, and publishes each entry on the admins' live topic ``audit``
+    (``publish``: the broker's, so every node of a cluster sees every node's entries)."""
+
+    def __init__(
+        self,
+        database: Database,
+        repeat_window: float = REPEAT_WINDOW,
+        publish: Callable[[str, Any], None] | None = None,
+    ) -> None:
         self.database = database
         self.repeat_window = repeat_window
+        self.publish = publish
         self._repeats: dict[tuple[str, ...], _Repeats] = {}
 
     async def record(
         self, username: str, action: str, target: str = "", result: str = "ok", client: str = ""
     ) -> None:
+        values: dict[str, Any] = {
+            "at": time.time(),
+            "username": username[:64],
+            "action": action[:255],
+            "target": target[:512],
+            "result": result[:255],
+            "client": client[:128],
+        }
         async with self.database.begin() as conn:
-            await conn.execute(
-                audit_log.insert().values(
-                    at=time.time(),
-                    username=username[:64],
-                    action=action[:255],
-                    target=target[:512],
-                    result=result[:255],
-                    client=client[:128],
-                )
+            entry_id = await conn.scalar(
+                audit_log.insert().values(values).returning(audit_log.c.id)
             )
+        if self.publish is not None:
+            self.publish(TOPIC, AuditEntry(id=int(entry_id), **values))
 
     async def record_repeated(
         self,

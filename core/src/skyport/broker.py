@@ -1,4 +1,4 @@
-"""In-process publish/subscribe behind ``WS /ws``.
+"""Publish/subscribe behind ``WS /ws``, on this node and across the cluster.
 
 A published message is encoded once, then offered to each subscriber's
 bounded queue; a subscriber whose queue is full is evicted (its socket is
@@ -6,6 +6,14 @@ closed) so one slow client never holds up the others. Topics are declared
 with the scope they require and, optionally, a *starter* that begins
 producing data when the first client subscribes and stops after the last
 one leaves.
+
+In a cluster, frames name the node that published them, and topics declared
+with ``cluster=True`` (the default) cross nodes: the broker hands each frame
+published here to its ``relay`` (the cluster bus) and delivers the frames other
+nodes relay (:meth:`Broker.deliver_frame`; a subscriber's view then sees the
+message as JSON gives it: dicts and lists). Their starters run while a client of
+*any* node follows the topic: nodes tell each other which topics their clients
+follow (:meth:`Broker.followed`, :meth:`Broker.set_remote_interest`).
 """
 
 from __future__ import annotations
@@ -31,6 +39,20 @@ ViewFactory = Callable[[Any], Awaitable[TopicView | None]]
 _encoder = msgspec.json.Encoder()
 
 
+class _FrameHead(msgspec.Struct):
+    topic: str
+
+
+class _Frame(msgspec.Struct):
+    topic: str
+    data: Any = None
+    node: str = ""
+
+
+_frame_head = msgspec.json.Decoder(_FrameHead)
+_frame = msgspec.json.Decoder(_Frame)
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     """Topics equal to ``prefix``, or starting with it when it ends in ``:``."""
@@ -42,6 +64,8 @@ class TopicSpec:
     """The plugin that declared the topic ("" for the core)."""
     view: ViewFactory | None = None
     """Per-subscriber views of the messages (resource grants): see :data:`ViewFactory`."""
+    cluster: bool = True
+    """Frames cross to the clients of every node (False: this node's clients only)."""
 
     def matches(self, topic: str) -> bool:
         if self.prefix.endswith(":"):
@@ -75,10 +99,18 @@ class Subscriber:
 class Broker:
     """Routes published data to subscribed WebSocket clients."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: str = "") -> None:
+        self.node = node
+        """Named in every frame when set (the node's name in a cluster)."""
+        self.relay: Callable[[str], None] | None = None
+        """Called with each frame of a ``cluster`` topic published here."""
+        self.on_followed_change: Callable[[], None] | None = None
+        """Called when :meth:`followed` changes."""
         self._specs: list[TopicSpec] = []
         self._subscribers: dict[str, set[Subscriber]] = {}
         self._stoppers: dict[str, TopicStopper | None] = {}
+        self._remote: dict[str, frozenset[str]] = {}
+        """Node -> the topics with starters its clients follow."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._lock = asyncio.Lock()
@@ -96,10 +128,11 @@ class Broker:
         starter: TopicStarter | None = None,
         owner: str = "",
         view: ViewFactory | None = None,
+        cluster: bool = True,
     ) -> None:
         if any(s.prefix == prefix for s in self._specs):
             raise ValueError(f"WebSocket topic {prefix!r} is declared twice")
-        self._specs.append(TopicSpec(prefix, scope, starter, owner, view))
+        self._specs.append(TopicSpec(prefix, scope, starter, owner, view, cluster))
 
     def remove_topics(self, owner: str) -> None:
         """Forget the topics plugin ``owner`` declared (it failed to start)."""
@@ -125,8 +158,8 @@ class Broker:
             members = self._subscribers.setdefault(topic, set())
             members.add(subscriber)
             if len(members) == 1:
-                spec = self.spec_for(topic)
-                if spec and spec.starter:
+                self._followed_changed(topic)
+                if topic not in self._stoppers and (spec := self.spec_for(topic)) and spec.starter:
                     self._stoppers[topic] = await spec.starter(topic)
 
     async def unsubscribe(self, subscriber: Subscriber, topic: str) -> None:
@@ -139,9 +172,8 @@ class Broker:
             members.discard(subscriber)
             if not members:
                 del self._subscribers[topic]
-                stop = self._stoppers.pop(topic, None)
-                if stop is not None:
-                    await _quietly(stop, topic)
+                self._followed_changed(topic)
+                await self._stop_unwanted(topic)
 
     async def drop(self, subscriber: Subscriber) -> None:
         """Forget a client that disconnected or was evicted."""
@@ -157,25 +189,104 @@ class Broker:
 
     def _deliver(self, topic: str, data: Any) -> None:
         members = self._subscribers.get(topic)
+        relay = self.relay
+        if relay is not None and not ((spec := self.spec_for(topic)) and spec.cluster):
+            relay = None
+        if not members and relay is None:
+            return
+        frame = self._encode(topic, data, self.node)
+        self._offer(members, topic, frame, lambda: (data, self.node))
+        if relay is not None:
+            relay(frame)
+
+    def deliver_frame(self, frame: str) -> None:
+        """Deliver a frame another node published (it names its topic and node)."""
+        topic = _frame_head.decode(frame).topic
+        members = self._subscribers.get(topic)
         if not members:
             return
-        frame: str | None = None
-        for subscriber in list(members):
+        decoded: list[_Frame] = []
+
+        def message() -> tuple[Any, str]:  # decoded once, only for subscribers with a view
+            if not decoded:
+                decoded.append(_frame.decode(frame))
+            return decoded[0].data, decoded[0].node
+
+        self._offer(members, topic, frame, message)
+
+    def _offer(
+        self,
+        members: set[Subscriber] | None,
+        topic: str,
+        frame: str,
+        message: Callable[[], tuple[Any, str]],
+    ) -> None:
+        """Offer ``frame`` to ``members``; to a member with a view, what it may see of
+        ``message()`` (the data and the node that published it)."""
+        for subscriber in list(members or ()):
             view = subscriber.views.get(topic)
             if view is None:
-                frame = frame or _encoder.encode({"topic": topic, "data": data}).decode()
                 offered = subscriber.offer(frame)
             else:
+                data, node = message()
                 shown = _viewed(view, topic, data)
                 if shown is None:
                     continue
-                offered = subscriber.offer(
-                    _encoder.encode({"topic": topic, "data": shown}).decode()
-                )
+                offered = subscriber.offer(self._encode(topic, shown, node))
             if not offered:
                 subscriber.evicted.set()
 
+    @staticmethod
+    def _encode(topic: str, data: Any, node: str) -> str:
+        message = {"topic": topic, "data": data, "node": node} if node else None
+        return _encoder.encode(message or {"topic": topic, "data": data}).decode()
+
+    # -- the cluster ----------------------------------------------------------------
+
+    def followed(self) -> list[str]:
+        """The topics with a starter that cross nodes and that clients here follow."""
+        return sorted(t for t in self._subscribers if self._starts_across(t))
+
+    async def set_remote_interest(self, node: str, topics: frozenset[str]) -> None:
+        """Node ``node``'s clients follow ``topics`` (replacing what it said before):
+        start their producers here, and stop those nobody follows any more."""
+        async with self._lock:
+            before = self._remote.get(node, frozenset())
+            if topics:
+                self._remote[node] = topics
+            else:
+                self._remote.pop(node, None)
+            for topic in topics - before:
+                spec = self.spec_for(topic)
+                if topic in self._stoppers or not spec or not spec.starter or not spec.cluster:
+                    continue
+                try:
+                    self._stoppers[topic] = await spec.starter(topic)
+                except Exception as exc:  # not producible here (e.g. no such resource)
+                    log.debug("topic %r not started for node %s: %s", topic, node, exc)
+            for topic in before - topics:
+                await self._stop_unwanted(topic)
+
+    def remote_nodes(self) -> list[str]:
+        return sorted(self._remote)
+
+    def _starts_across(self, topic: str) -> bool:
+        spec = self.spec_for(topic)
+        return bool(spec and spec.cluster and spec.starter)
+
+    def _followed_changed(self, topic: str) -> None:
+        if self.on_followed_change is not None and self._starts_across(topic):
+            self.on_followed_change()
+
+    async def _stop_unwanted(self, topic: str) -> None:
+        """Stop ``topic``'s producer if no client here or elsewhere follows it (lock held)."""
+        if topic in self._subscribers or any(topic in t for t in self._remote.values()):
+            return
+        if topic in self._stoppers and (stop := self._stoppers.pop(topic)) is not None:
+            await _quietly(stop, topic)
+
     async def close(self) -> None:
+        self.relay = self.on_followed_change = None
         for topic, stop in list(self._stoppers.items()):
             if stop is not None:
                 await _quietly(stop, topic)

@@ -78,6 +78,17 @@ class TerminalSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Program for the host shell; default: the user's login shell, else /bin/sh."""
 
 
+class ClusterSettings(msgspec.Struct, forbid_unknown_fields=True):
+    node_name: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,63})?$")] = ""
+    """This server's name among the nodes sharing the database; default: the host name."""
+    advertise_url: str = ""
+    """How the other nodes reach this one (``?node=`` routing); default: the address it
+    listens on (``0.0.0.0`` read as this host's name)."""
+    heartbeat_seconds: Annotated[float, msgspec.Meta(ge=0.2, le=60)] = 5.0
+    down_after_seconds: Annotated[float, msgspec.Meta(ge=1, le=3600)] = 15.0
+    """A node whose last heartbeat is older than this is shown down (and left out)."""
+
+
 class PluginSettings(msgspec.Struct, forbid_unknown_fields=True):
     disabled: list[str] = msgspec.field(default_factory=list)
     strict: bool = False
@@ -98,6 +109,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True):
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     metrics: MetricsSettings = msgspec.field(default_factory=MetricsSettings)
     terminal: TerminalSettings = msgspec.field(default_factory=TerminalSettings)
+    cluster: ClusterSettings = msgspec.field(default_factory=ClusterSettings)
     plugins: PluginSettings = msgspec.field(default_factory=PluginSettings)
     client: ClientSettings = msgspec.field(default_factory=ClientSettings)
     plugins_config: dict[str, Any] = msgspec.field(default_factory=dict)
@@ -121,6 +133,7 @@ _SHORT_ENV = {
     "SKYPORT_DATA_DIR": ("data_dir",),
     "SKYPORT_DATABASE_URL": ("database", "url"),
     "SKYPORT_URL": ("client", "url"),
+    "SKYPORT_NODE_NAME": ("cluster", "node_name"),
 }
 
 

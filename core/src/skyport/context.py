@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from skyport.audit import AuditLog
     from skyport.auth.grants import ResourceGrants
     from skyport.broker import Broker, TopicStarter, ViewFactory
+    from skyport.cluster.leader import Leadership, Work
     from skyport.config import Settings
     from skyport.registry import Registry
     from skyport.secretbox import SecretBox
@@ -32,6 +33,9 @@ class CoreServices:
     grants: ResourceGrants
     audit: AuditLog
     registry: Registry
+    leadership: Leadership
+    node_resources: dict[str, str] = field(default_factory=dict)
+    """What this node drives itself, by plugin (shown by ``GET /api/nodes``)."""
 
 
 @dataclass
@@ -97,6 +101,21 @@ class PluginContext:
         """
         self.services.broker.publish(topic, data)
 
+    def lead(self, role: str, work: Work) -> None:
+        """Run ``work`` (an async callable) on one node of the cluster at a time.
+
+        Call it in ``startup``. The node that takes role ``<plugin>.<role>`` runs
+        ``work`` until it returns or the node stops or dies, when another node takes
+        the role over (a PostgreSQL advisory lock; on SQLite the server runs it).
+        ``work`` usually loops: ``while True: refresh(); await asyncio.sleep(600)``.
+        """
+        self.services.leadership.add(f"{self.name}.{role}", work)
+
+    def manages(self, what: str) -> None:
+        """Say what this plugin drives on this node (its Docker engine, its PM2 home):
+        ``GET /api/nodes`` shows it beside the node."""
+        self.services.node_resources[self.name] = what
+
     def add_topic(
         self,
         prefix: str,
@@ -104,6 +123,7 @@ class PluginContext:
         scope: str,
         starter: TopicStarter | None = None,
         view: ViewFactory | None = None,
+        cluster: bool = True,
     ) -> None:
         """Declare WebSocket topics starting with ``prefix`` and the scope they need.
 
@@ -113,7 +133,14 @@ class PluginContext:
         ``view(principal)`` (optional, async) is called when a client subscribes:
         the function it returns gets each message and gives what that client may
         see of it (None: nothing) — use it to honour resource grants.
+
+        In a cluster, what is published on a topic reaches the clients of every
+        node (a view then sees a message from another node as JSON gives it:
+        dicts and lists), and its starter runs on every node while a client of
+        any node follows it. ``cluster=False`` keeps a topic to this node's
+        clients: for streams of this node's own resources (a container's logs),
+        which clients of other nodes reach with ``/ws?node=NAME``.
         """
         self.services.broker.add_topic(
-            prefix, scope=scope, starter=starter, owner=self.name, view=view
+            prefix, scope=scope, starter=starter, owner=self.name, view=view, cluster=cluster
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from typing import Annotated, Any
 
 import msgspec
+import sqlalchemy as sa
 from litestar import Request, Response, get
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi import ResponseSpec
@@ -18,7 +20,11 @@ from skyport.config import Settings, shown_settings
 from skyport.metrics.history import HistoryPoint
 from skyport.metrics.prometheus import render_prometheus
 from skyport.plugins import PluginRecord
+from skyport.store.database import DatabaseUnavailable
 from skyport.types import DashboardPanel
+
+READY_TIMEOUT = 3.0
+"""Seconds the readiness probe waits for the database."""
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4"
 """Prometheus text format (Litestar adds ``; charset=utf-8`` to text types)."""
@@ -56,7 +62,26 @@ class History(msgspec.Struct, frozen=True):
 
 @get("/api/health", exclude_from_auth=True, tags=["status"], cache_control=None)
 async def health() -> Health:
-    """Liveness probe: answers while the server runs. Needs no login."""
+    """Liveness probe: answers while the server runs. Needs no login. (Like every
+    answer, it names the node that gave it in ``X-Skyport-Node``.)"""
+    return Health("ok")
+
+
+@get(
+    "/api/health/ready",
+    exclude_from_auth=True,
+    tags=["status"],
+    cache_control=None,
+)
+async def ready(request: Request[Any, Any, Any]) -> Health:
+    """Readiness probe (for load balancers): answers 200 while the database answers too,
+    else 503 naming it. Needs no login."""
+    database = request.app.state.services.database
+    try:
+        async with database.connect() as conn:
+            await asyncio.wait_for(conn.execute(sa.text("SELECT 1")), READY_TIMEOUT)
+    except TimeoutError as exc:
+        raise DatabaseUnavailable(database.url, exc) from None
     return Health("ok")
 
 
@@ -164,6 +189,7 @@ def prometheus_route(public: bool) -> Any:
 def core_routes(settings: Settings) -> list[Any]:
     return [
         health,
+        ready,
         status,
         plugins,
         effective_settings,

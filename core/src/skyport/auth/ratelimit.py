@@ -22,6 +22,7 @@ import math
 import time
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skyport.store import Database
 from skyport.store.tables import login_failures
@@ -98,9 +99,7 @@ class LoginLimiter:
             f"{self.kind}:user:{user}",
         )
 
-    async def _wait(
-        self, conn: sa.ext.asyncio.AsyncConnection, key: str, limit: int, now: float
-    ) -> float:
+    async def _wait(self, conn: AsyncConnection, key: str, limit: int, now: float) -> float:
         """Seconds until ``key`` has fewer than ``limit`` failures in the window."""
         oldest_counted = await conn.scalar(
             sa.select(login_failures.c.at)

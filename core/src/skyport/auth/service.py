@@ -308,10 +308,14 @@ class AuthService:
         return principal
 
     def invalidate(self) -> None:
-        """Forget cached principals (after a logout, revocation or account change)."""
-        self._cache.clear()
+        """Forget cached principals (after a logout, revocation or account change here)."""
+        self.forget_cached()
         for listener in self.on_change:
             listener()
+
+    def forget_cached(self) -> None:
+        """Forget cached principals only (another server of the cluster made a change)."""
+        self._cache.clear()
 
     async def _from_session(self, token: str) -> Principal:
         try:

@@ -75,8 +75,11 @@ class UserBook:
             "disabled": False,
             "created_at": time.time(),
         }
-        async with self.database.begin() as conn:
-            await conn.execute(users.insert().values(values))
+        try:
+            async with self.database.begin() as conn:
+                await conn.execute(users.insert().values(values))
+        except sa.exc.IntegrityError:  # made meanwhile (by another server of the cluster)
+            raise UserExists(f"user {username!r} already exists") from None
         created = await self.get(username)
         assert created is not None
         return created

@@ -10,7 +10,7 @@ from typing import Any
 
 from skyport.cli.output import CliError
 
-APP_FACTORY = "skyport.app:create_app"
+APP_FACTORY = "skyport.app:create_node_app"
 
 
 def serve(
@@ -70,7 +70,7 @@ def serve(
     from skyport.plugins import PluginError
 
     try:
-        application = create_app(settings)
+        application = create_app(settings, node=True)
     except PluginError as exc:
         listener.close()
         raise CliError(str(exc), code=2) from None

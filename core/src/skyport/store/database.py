@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,10 +11,40 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from skyport.config import ConfigError
+from skyport.errors import BackendUnavailable
 from skyport.store.revisions import CORE_VERSIONS, declared_heads, recorded_heads
 
 if TYPE_CHECKING:
     from skyport.store.migrations import Migrations
+
+_UNREACHABLE = (OSError, sa.exc.OperationalError, sa.exc.InterfaceError)
+
+
+class DatabaseUnavailable(BackendUnavailable):
+    """The database server cannot be reached (HTTP 503 naming it)."""
+
+    def __init__(self, url: str, exc: BaseException) -> None:
+        parsed = sa.make_url(url)
+        where = f"{parsed.host}:{parsed.port or 5432}" if parsed.host else parsed.database
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        super().__init__("the database", f"{parsed.get_backend_name()} at {where}: {reason}")
+
+
+def unavailable_database(request: Any, exc: sa.exc.DBAPIError) -> Any:
+    """Exception handler: a connection lost in the middle of a query is a 503 too;
+    any other database error is unexpected (500)."""
+    from litestar import Response
+
+    from skyport.errors import error_body, unexpected_error
+
+    lost = exc.connection_invalidated or isinstance(
+        exc, sa.exc.OperationalError | sa.exc.InterfaceError
+    )
+    if not lost:
+        return unexpected_error(request, exc)
+    down = DatabaseUnavailable(str(request.app.state.settings.database_url), exc.orig or exc)
+    body = error_body(down.status_code, down.detail, down.extra)
+    return Response(body, status_code=down.status_code)
 
 
 class Database:
@@ -27,13 +58,24 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def begin(self) -> Any:
-        """A transaction on a pooled connection (an async context manager)."""
-        return self.engine.begin()
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[Any]:
+        """A transaction on a pooled connection; :class:`DatabaseUnavailable` if none."""
+        async with self.connect() as conn, conn.begin():
+            yield conn
 
-    def connect(self) -> Any:
-        """A pooled connection without an implicit transaction."""
-        return self.engine.connect()
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[Any]:
+        """A pooled connection without an implicit transaction; :class:`DatabaseUnavailable`
+        (a 503 naming the database) when the server cannot be reached."""
+        try:
+            conn = await self.engine.connect()
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable(self.url, exc) from exc
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     def migrations(self, plugins: Mapping[str, Path] | None = None) -> Migrations:
         """The core's and these plugins' revision histories (name -> folder) on this database."""
@@ -70,7 +112,10 @@ def _make_engine(url: str) -> AsyncEngine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_async_engine(url, pool_pre_ping=True)
+            # Bounded waits: a database that does not answer is a 503 soon, not a hang.
+            return create_async_engine(
+                url, pool_pre_ping=True, pool_timeout=10, connect_args={"timeout": 5}
+            )
         except ModuleNotFoundError as exc:
             raise ConfigError(
                 f"database.url {parsed.render_as_string(hide_password=True)!r} needs the "

@@ -88,6 +88,7 @@ cluster_nodes = sa.Table(
     sa.Column("version", sa.String(64), nullable=False),
     sa.Column("plugins", sa.JSON, nullable=False),
     sa.Column("manages", sa.JSON, nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("heartbeat_at", sa.Float, nullable=False),
     sa.Column("stopped_at", sa.Float, nullable=True),

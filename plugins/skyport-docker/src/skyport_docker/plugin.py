@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +136,13 @@ async def startup(skyport: PluginContext) -> None:
     engines = EngineRegistry(skyport.settings, skyport.database)
     await engines.load_saved()
     skyport.state["docker"] = DockerState(skyport, engines)
+    with contextlib.suppress(Exception):  # no engine configured: nothing to show
+        skyport.manages(f"Docker engine {engines.get(None).url}")
     skyport.add_topic("docker.events", scope="docker:read", starter=events.follow_events(skyport))
-    skyport.add_topic("docker.logs:", scope="docker:read", starter=containers.follow_logs(skyport))
-    skyport.add_topic("docker.stats:", scope="docker:read", starter=stats.follow_stats(skyport))
+    # A container's logs and stats follow one engine: other nodes' clients use /ws?node=NAME.
+    logs, container_stats = containers.follow_logs(skyport), stats.follow_stats(skyport)
+    skyport.add_topic("docker.logs:", scope="docker:read", starter=logs, cluster=False)
+    skyport.add_topic("docker.stats:", scope="docker:read", starter=container_stats, cluster=False)
     skyport.add_topic("docker.pull:", scope="docker:read", starter=images.pull_progress(skyport))
 
 

@@ -100,9 +100,12 @@ async def startup(skyport: PluginContext) -> None:
     from skyport_pm2 import logs, topics
     from skyport_pm2.service import Pm2Service
 
-    skyport.state["pm2"] = Pm2Service(skyport.settings)
+    pm2 = skyport.state["pm2"] = Pm2Service(skyport.settings)
+    skyport.manages(f"PM2 daemon in {pm2.home.path}")
     skyport.add_topic(topics.EVENTS_TOPIC, scope="pm2:read", starter=topics.follow_events(skyport))
-    skyport.add_topic(logs.TOPIC_PREFIX, scope="pm2:read", starter=topics.follow_logs(skyport))
+    # A process's logs follow this node's daemon: other nodes' clients use /ws?node=NAME.
+    follow_logs = topics.follow_logs(skyport)
+    skyport.add_topic(logs.TOPIC_PREFIX, scope="pm2:read", starter=follow_logs, cluster=False)
 
 
 @hookimpl
