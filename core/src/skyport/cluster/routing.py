@@ -96,7 +96,9 @@ class NodeTrust:
 
         async def named(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (ANSWERED_BY, name)]
+                headers = list(message.get("headers", ()))
+                if not any(k.lower() == ANSWERED_BY for k, _ in headers):  # relayed: theirs
+                    message["headers"] = [*headers, (ANSWERED_BY, name)]
             await send(message)
 
         await self.app(scope, receive, named if scope["type"] == "http" else send)
