@@ -296,3 +296,47 @@ def busybox_image() -> str:
         if not client.images(name=TEST_IMAGE):
             build_test_image(client)
     return TEST_IMAGE
+
+
+NGINX_TEMPLATE = ROOT / "deploy" / "cluster" / "nginx.conf.template"
+
+
+def render_nginx(first: Node, second: Node, port: int) -> str:
+    """The shipped template with its ``${VARS}`` filled in, as envsubst would."""
+    from string import Template
+
+    return Template(NGINX_TEMPLATE.read_text()).safe_substitute(
+        SKYPORT_LB_LISTEN=f"127.0.0.1:{port}",
+        SKYPORT_NODE1_ADDR=f"127.0.0.1:{first.port}",
+        SKYPORT_NODE2_ADDR=f"127.0.0.1:{second.port}",
+    )
+
+
+@pytest.fixture(scope="module")
+def nginx(cluster: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Nginx running the shipped template in front of the cluster's two nodes; its URL."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    require_backend(Path(binary).exists(), "Nginx is not installed (Debian package nginx-light)")
+    prefix = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    config = prefix / "nginx.conf"
+    config.write_text(render_nginx(cluster.nodes[0], cluster.nodes[1], port))
+    base = [binary, "-p", str(prefix), "-e", str(prefix / "error.log"), "-c", str(config)]
+    checked = subprocess.run([*base, "-t"], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    process = subprocess.Popen(
+        [*base, "-g", f"daemon off; pid {prefix / 'nginx.pid'};"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

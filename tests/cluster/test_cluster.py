@@ -240,6 +240,18 @@ def test_a_forged_node_signature_is_refused(cluster: Cluster, token: str) -> Non
     assert answer.status_code == 403 and "node-to-node" in answer.json()["detail"]
 
 
+def test_nginx_in_front_balances_sessions_and_websockets(nginx: str) -> None:
+    token = login(nginx)
+    answered_by = {
+        httpx.get(f"{nginx}/api/auth/me", headers=bearer(token)).headers["x-skyport-node"]
+        for _ in range(4)
+    }
+    assert answered_by == {"node-a", "node-b"}
+    with connect(ws_url(nginx), additional_headers=bearer(token)) as socket:
+        subscribe(socket, "metrics")
+        assert frames(socket, lambda f: f.get("topic") == "metrics")["node"] in answered_by
+
+
 def test_a_killed_node_is_taken_out_and_shown_down(cluster: Cluster, token: str) -> None:
     """300 requests through HAProxy while node-b is killed: at least 99 % are answered
     (HAProxy retries what the dead node dropped), and node-a shows node-b down."""
