@@ -6,7 +6,9 @@ The last test kills a node: tests after it would see one node only.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from skyport.cluster.signing import CLIENT_HEADER, SIGNATURE_HEADER
 from skyport.testing import wait_for
 
-from .conftest import Cluster, bearer, login, ws_url
+from .conftest import SKYPORT, Cluster, bearer, login, ws_url
 
 WAIT = 15.0
 """Seconds an event or a revocation may take to reach the other node (polling is 60 s)."""
@@ -209,6 +211,27 @@ def test_node_reaches_the_other_nodes_pm2_processes(
     )
     assert {(p["name"], p["node"]) for p in everywhere.json()} >= {("lives-on-b", "node-b")}
     assert "x-skyport-nodes-left-out" not in everywhere.headers
+
+
+def test_the_cli_lists_nodes_and_acts_on_another_node(cluster: Cluster, token: str) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SKYPORT_")},
+        "SKYPORT_URL": cluster.nodes[0].url,
+        "SKYPORT_TOKEN": token,
+        "HOME": str(cluster.nodes[0].home),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+
+    def cli(*args: str) -> Any:
+        done = subprocess.run(
+            [str(SKYPORT), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert {n["name"] for n in cli("nodes", "--json")} == {"node-a", "node-b"}
+    assert "lives-on-b" in {p["name"] for p in cli("--node", "node-b", "pm2", "list", "--json")}
+    assert "lives-on-b" not in {p["name"] for p in cli("pm2", "list", "--json", "--node=node-a")}
 
 
 def test_a_websocket_reaches_the_other_nodes_live_data(cluster: Cluster, token: str) -> None:

@@ -29,6 +29,7 @@ import ssl
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     import httpx
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 Mode = Literal["remote", "local"]
 LOCAL_URL = "local"
 
+target_node: ContextVar[str | None] = ContextVar("target_node", default=None)
+"""The cluster node every request goes to (``skyport --node NAME``; ``None``: whichever
+node answers). Sent as ``?node=NAME``: the answering node routes the request there."""
 local_plugins: ContextVar[frozenset[str] | None] = ContextVar("local_plugins", default=None)
 """The plugins an in-process server serves (``None``: all). The CLI sets it per command:
 ``skyport docker …`` serves the docker plugin alone, ``skyport users …`` none."""
@@ -176,6 +180,16 @@ class Client:
         self.token = token
         self._on_close = on_close
         self._tls: ssl.SSLContext | None = None
+        self.node: str | None = None
+        """The node requests and WebSockets go to (see :data:`target_node`)."""
+
+    def for_node(self, node: str | None) -> Client:
+        """Send every request and WebSocket to cluster node ``node`` (``all``: listings of
+        every node); ``None`` leaves it to whichever node answers."""
+        self.node = node
+        if node:
+            self.http.params = self.http.params.set("node", node)
+        return self
 
     # -- construction ------------------------------------------------------
 
@@ -417,10 +431,10 @@ def connect(settings: Settings | None = None, *, every_plugin: bool = False) -> 
     a command that uses other plugins' routes or services (a deployer, a terminal).
     """
     if not every_plugin:
-        return Client.from_settings(settings)
+        return Client.from_settings(settings).for_node(target_node.get())
     token = local_plugins.set(None)
     try:
-        return Client.from_settings(settings)
+        return Client.from_settings(settings).for_node(target_node.get())
     finally:
         local_plugins.reset(token)
 
@@ -511,6 +525,8 @@ def _open_websocket(client: Client, path: str, refused: Callable[[int], ClientEr
     from websockets.exceptions import InvalidHandshake, InvalidStatus
     from websockets.sync.client import connect as ws_connect
 
+    if client.node:
+        path += f"{'&' if '?' in path else '?'}node={quote(client.node)}"
     url = "ws" + client.url.removeprefix("http") + path
     headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
     try:

@@ -47,6 +47,10 @@ _COMMANDS = {
     "tokens": ("skyport.cli.tokens:app", "Create, list and revoke API tokens."),
     "config": ("skyport.cli.config_cmd:app", "Show the effective settings and their files."),
     "db": ("skyport.cli.db_cmd:app", "Show and apply database schema migrations."),
+    "nodes": (
+        "skyport.cli.nodes_cmd:nodes",
+        "List the cluster's nodes: up or down, what each runs.",
+    ),
 }
 for _name, (_path, _help) in _COMMANDS.items():
     app.command(_path, name=_name, help=_help)
@@ -70,6 +74,16 @@ _NEEDS_EVERY_PLUGIN = frozenset({"metrics", "terminal", "tui"})
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code (0, 1 on failure, 2 for bad settings or usage)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args, node = _take_node(args)
+    except ValueError as exc:
+        print(f"skyport: error: {exc}", file=sys.stderr)
+        return 2
+    targeting = None
+    if node is not None:
+        from skyport.client import target_node
+
+        targeting = target_node.set(node)
     command = next((a for a in args if not a.startswith("-")), None)
     if command in _ALIASES:  # `skyport market …` is `skyport marketplace …`
         at = args.index(command)
@@ -103,7 +117,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if serving is not None:
             serving.var.reset(serving)
+        if targeting is not None:
+            targeting.var.reset(targeting)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _take_node(args: list[str]) -> tuple[list[str], str | None]:
+    """Take ``--node NAME`` (any command: send it to that cluster node; ``all`` for
+    listings of every node) out of the arguments, up to a ``--``."""
+    end = args.index("--") if "--" in args else len(args)
+    for i, arg in enumerate(args[:end]):
+        if arg == "--node":
+            if i + 1 >= end or args[i + 1].startswith("-"):
+                raise ValueError("--node needs a node name (skyport nodes lists them), or all")
+            return args[:i] + args[i + 2 :], args[i + 1]
+        if arg.startswith("--node="):
+            return args[:i] + args[i + 1 :], arg.partition("=")[2]
+    return args, None
 
 
 def _explain(exc: Exception) -> tuple[str, int] | None:
