@@ -243,6 +243,21 @@ def test_a_websocket_reaches_the_other_nodes_live_data(cluster: Cluster, token: 
     assert frame["node"] == "node-b"
 
 
+def test_a_terminal_opens_on_the_node_named(cluster: Cluster, token: str) -> None:
+    """A shell on node-b through node-a: its HOME is node-b's."""
+    url = ws_url(cluster.nodes[0].url, "/ws/terminal?provider=host&node=node-b")
+    output = b""
+    with connect(url, additional_headers=bearer(token)) as socket:
+        socket.send(json.dumps({"type": "input", "data": 'echo "at:$HOME"; exit\n'}))
+        deadline = time.monotonic() + WAIT
+        while b"at:" + str(cluster.nodes[1].home).encode() not in output:
+            left = deadline - time.monotonic()
+            assert left > 0, output[-500:]
+            frame = socket.recv(timeout=left)
+            output += frame if isinstance(frame, bytes) else b""
+    assert b"at:" + str(cluster.nodes[0].home).encode() + b"\r" not in output
+
+
 def test_an_unknown_node_is_a_404_and_node_all_is_for_reading(cluster: Cluster, token: str) -> None:
     base = cluster.nodes[0].url
     unknown = httpx.get(f"{base}/api/metrics", params={"node": "nope"}, headers=bearer(token))

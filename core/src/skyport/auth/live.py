@@ -7,8 +7,9 @@ query per kind: a connection whose session was logged out or revoked, whose toke
 was revoked or expired, whose user was disabled or deleted, is ended with
 :data:`CLOSE_REVOKED`; one whose scopes shrank (a role change) with
 :data:`CLOSE_CHANGED`. Reading the shared database makes this reach the connections
-of every server of a cluster; a later PostgreSQL ``LISTEN``/``NOTIFY`` only needs to
-call :meth:`LiveSessions.wake` for them to act at once rather than on the next tick.
+of every server of a cluster; a revocation made on another node arrives at once over
+PostgreSQL ``NOTIFY`` (:mod:`skyport.cluster.member` calls :meth:`LiveSessions.wake`),
+the polling staying as the fallback.
 """
 
 from __future__ import annotations

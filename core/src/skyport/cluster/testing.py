@@ -81,6 +81,8 @@ class Node:
             SKYPORT_SERVER__FORWARDED_ALLOW_IPS='["127.0.0.1"]',
             # Slow polling: a revocation that reaches another node fast came over NOTIFY.
             SKYPORT_AUTH__REVOCATION_CHECK_SECONDS="60",
+            # A shell on the node, to show a terminal reached through another node.
+            SKYPORT_TERMINAL__HOST_SHELL="true",
         )
         env.update(self.extra_env)
         return env
