@@ -66,8 +66,9 @@ def topic_view(
         def seen(message: dict[str, Any]) -> dict[str, Any] | None:
             if "server" in message:
                 return message if message["server"] in allowed else None
-            if "job" in message:
-                return {**message, "job": job_seen_by(message["job"], allowed)}
+            if "job" in message:  # a RunJob, or its JSON when another node ran it
+                job = msgspec.convert(message["job"], RunJob)
+                return {**message, "job": job_seen_by(job, allowed)}
             return message
 
         return seen
