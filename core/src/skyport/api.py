@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from skyport.auth.principal import Principal
     from skyport.context import PluginContext
     from skyport.errors import BackendUnavailable
+    from skyport.progress import Step, StepReporter
     from skyport.secretbox import SecretBox, SecretDecryptError
     from skyport.terminals.handover import OutputHandover
     from skyport.terminals.pty_session import PtySession
@@ -93,6 +94,8 @@ _HOMES = {
     "Principal": "skyport.auth.principal",
     "PluginContext": "skyport.context",
     "BackendUnavailable": "skyport.errors",
+    "Step": "skyport.progress",
+    "StepReporter": "skyport.progress",
     "SecretBox": "skyport.secretbox",
     "SecretDecryptError": "skyport.secretbox",
     "OutputHandover": "skyport.terminals.handover",
@@ -151,6 +154,8 @@ __all__ = [
     "SkippedTemplate",
     "SkyportContext",
     "StackSpec",
+    "Step",
+    "StepReporter",
     "TemplateEnv",
     "TemplatePort",
     "TemplateVolume",

@@ -18,6 +18,7 @@ from urllib.parse import quote
 from cyclopts import App, Parameter
 
 from skyport.cli.common import api
+from skyport.cli.jobs import follow
 from skyport.cli.output import (
     CliError,
     JsonFlag,
@@ -125,23 +126,13 @@ def _default_name(source: str, git: bool) -> str:
 
 def _follow(client: Any, job_id: str, *, json: bool) -> int:
     """Print the job's steps as they come (build and start output); its URL or why it failed."""
-    feed = client.subscribe([f"deploy.jobs:{job_id}"])
-    try:
-        next(feed)  # subscribed: from now on no step is missed
-        release = client.get(path("jobs", job_id))
-        if not json:
-            for step in release["steps"]:
-                print(step["step"], flush=True)
-        while release["state"] == "running":
-            data = next(feed).get("data")
-            if not isinstance(data, dict):
-                continue
-            if data.get("done"):
-                release = data["release"]
-            elif not json:
-                print(data["step"], flush=True)
-    finally:
-        feed.close()
+    release = follow(
+        client,
+        f"deploy.jobs:{job_id}",
+        lambda: client.get(path("jobs", job_id)),
+        "release",
+        show="none" if json else "lines",
+    )
     if json:
         print_json(release)
     elif release["state"] == "failed":

@@ -33,12 +33,12 @@ from skyport.api import (
     DeployerLogs,
     PluginContext,
     Principal,
+    StepReporter,
 )
 from skyport_deploy import health, sources
 from skyport_deploy.detectors import detect
 from skyport_deploy.plans import Ambiguous, Detection, Target, Undetected
-from skyport_deploy.progress import Reporter
-from skyport_deploy.records import App, Book, Release
+from skyport_deploy.records import KEPT_STEPS, TOPIC, App, Book, Release
 from skyport_deploy.rollout import DeployFailed, Rollout, never
 from skyport_deploy.settings import DeploySettings, Port
 from skyport_deploy.templates import kind_of
@@ -114,7 +114,9 @@ class Deploys:
             _drop(folder)
             raise
         release = await self.book.new_release(release_id, options.name, source, user.username)
-        reporter = Reporter(release, self.skyport.publish)
+        reporter = StepReporter(
+            TOPIC + release.id, self.skyport.publish, release.steps, keep=KEPT_STEPS
+        )
         task = asyncio.create_task(
             self._run(release, reporter, user, options, folder, detection),
             name=f"deploy-{options.name}",
@@ -183,7 +185,7 @@ class Deploys:
     async def _run(
         self,
         release: Release,
-        reporter: Reporter,
+        reporter: StepReporter,
         user: Principal,
         options: DeployOptions,
         folder: Path,
@@ -227,11 +229,11 @@ class Deploys:
                 await rollout.replace(live, port)
         except BaseException as exc:
             await asyncio.shield(self._failed(app, release, folder, exc, user))
-            reporter.finish(release)
+            reporter.finish("release", release)
             return
         await self._succeeded(app, release, deployer, target, detection, kept, user)
         reporter(f"{app.name} is live at http://127.0.0.1:{port}/", 1.0)
-        reporter.finish(release)
+        reporter.finish("release", release)
 
     async def _port(self, app: App, options: DeployOptions, detection: Detection) -> int:
         if options.port is not None:

@@ -42,7 +42,7 @@ def register_commands() -> str:
 @hookimpl
 async def startup(skyport: PluginContext) -> None:
     from skyport_deploy.deploys import Deploys
-    from skyport_deploy.progress import TOPIC
+    from skyport_deploy.records import TOPIC
 
     skyport.add_topic(TOPIC, scope="deploy:read")
     state = Deploys(skyport)

@@ -17,19 +17,16 @@ import sqlalchemy as sa
 from litestar.exceptions import ClientException, NotFoundException
 from sqlalchemy.exc import IntegrityError
 
-from skyport.api import AppStatus, PluginContext
+from skyport.api import AppStatus, PluginContext, Step
 from skyport_deploy.plans import Detection
 from skyport_deploy.tables import apps as apps_table
 from skyport_deploy.tables import releases as releases_table
 
 KEPT_STEPS = 300
 """Steps a release keeps (the last ones: a long build's first lines go)."""
-
-
-class DeployStep(msgspec.Struct, frozen=True):
-    at: float
-    step: str
-    fraction: float | None = None
+TOPIC = "deploy.jobs:"
+"""A running release's progress (``TOPIC + release id``): each step as it comes (a build
+line, a state change), then one ``{"done": true, "release": Release}``."""
 
 
 class Release(msgspec.Struct, kw_only=True):
@@ -46,7 +43,7 @@ class Release(msgspec.Struct, kw_only=True):
     port: int | None
     env: list[str]
     """The names of the variables the app was given."""
-    steps: list[DeployStep] = msgspec.field(default_factory=list)
+    steps: list[Step] = msgspec.field(default_factory=list)
     error: str | None = None
     detection: Detection | None = None
     username: str
@@ -316,7 +313,7 @@ def _release(row: Mapping[str, Any]) -> Release:
         resource_id=row["resource_id"],
         port=row["port"],
         env=msgspec.json.decode(row["env_keys"], type=list[str]),
-        steps=msgspec.json.decode(row["steps"], type=list[DeployStep]),
+        steps=msgspec.json.decode(row["steps"], type=list[Step]),
         error=row["error"],
         detection=None
         if row["detection"] is None

@@ -17,10 +17,9 @@ from pathlib import Path
 
 from litestar.exceptions import ClientException
 
-from skyport.api import Deployer, DeployerLogs, DeployRequest, Principal
+from skyport.api import Deployer, DeployerLogs, DeployRequest, Principal, StepReporter
 from skyport_deploy import health
 from skyport_deploy.plans import Detection, Target
-from skyport_deploy.progress import Reporter
 from skyport_deploy.records import Release
 from skyport_deploy.settings import DeploySettings
 from skyport_deploy.templates import template
@@ -48,7 +47,7 @@ class Rollout:
         folder: Path,
         values: dict[str, str],
         user: Principal,
-        reporter: Reporter,
+        reporter: StepReporter,
         settings: DeploySettings,
     ) -> None:
         self.settings, self.deployer, self.release = settings, deployer, release

@@ -8,13 +8,13 @@ bar on a terminal (its steps as lines otherwise) and exit 1 if it failed.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from cyclopts import App, Parameter
 
 from skyport.cli.common import api
+from skyport.cli.jobs import follow
 from skyport.cli.output import CliError, JsonFlag, human_time, print_fields, print_json, print_table
 
 app = App(
@@ -322,18 +322,14 @@ def job(job_id: str, *, json: JsonFlag = False) -> int:
 
 
 def _follow(client: Any, job_id: str, *, json: bool) -> int:
-    """Show the job's steps as they come (a progress bar on a terminal); 1 if it failed."""
-    feed = client.subscribe([f"marketplace.jobs:{job_id}"])
-    try:
-        next(feed)  # subscribed: from now on no step is missed
-        record = client.get(path("jobs", job_id))
-        if record["state"] == "running":
-            record = _show(_steps(feed, record), live=not json) or client.get(path("jobs", job_id))
-        elif not json:
-            for step in record["steps"]:
-                print(step["step"])
-    finally:
-        feed.close()
+    """Show the job's steps as they come (a progress bar on a terminal); fail if it failed."""
+    record = follow(
+        client,
+        f"marketplace.jobs:{job_id}",
+        lambda: client.get(path("jobs", job_id)),
+        "job",
+        show="none" if json else "bar",
+    )
     if json:
         print_json(record)
     elif record["state"] == "failed":
@@ -341,43 +337,3 @@ def _follow(client: Any, job_id: str, *, json: bool) -> int:
     else:
         print(f"{record['action']} {record['target']}: done")
     return 0
-
-
-def _steps(feed: Iterator[dict[str, Any]], record: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The steps so far, then each new one; the last item is the finished job."""
-    yield from record["steps"]
-    for message in feed:
-        data = message.get("data")
-        if not isinstance(data, dict):
-            continue
-        if data.get("done"):
-            yield data["job"]
-            return
-        yield data
-
-
-def _show(updates: Iterator[dict[str, Any]], *, live: bool) -> dict[str, Any] | None:
-    """Print the steps; return the finished job (the item that has a ``state``)."""
-    if not live or not sys.stdout.isatty():
-        for update in updates:
-            if "state" in update:
-                return update
-            if live:
-                print(update["step"], flush=True)
-        return None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn()) as bar:
-        task = bar.add_task("starting", total=None)
-        for update in updates:
-            if "state" in update:
-                bar.update(task, total=1, completed=1 if update["state"] == "done" else 0)
-                return update
-            fraction = update.get("fraction")
-            bar.update(
-                task,
-                description=update["step"],
-                total=None if fraction is None else 1,
-                completed=fraction or 0,
-            )
-    return None

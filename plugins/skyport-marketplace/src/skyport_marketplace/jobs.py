@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,7 @@ import msgspec
 import sqlalchemy as sa
 from litestar.exceptions import HTTPException, NotFoundException
 
-from skyport.api import PluginContext
+from skyport.api import PluginContext, Step, StepReporter
 from skyport_marketplace.tables import jobs as jobs_table
 
 log = logging.getLogger("skyport.marketplace")
@@ -34,12 +33,6 @@ KEPT_JOBS = 500
 
 JobState = Literal["running", "done", "failed"]
 Action = Literal["install", "update", "uninstall", "refresh"]
-
-
-class Step(msgspec.Struct, frozen=True):
-    at: float
-    step: str
-    fraction: float | None = None
 
 
 class Job(msgspec.Struct, kw_only=True):
@@ -56,29 +49,7 @@ class Job(msgspec.Struct, kw_only=True):
     finished: float | None = None
 
 
-class Reporter:
-    """A job's progress callback: publishes each step, keeps them for the job's record.
-
-    Callable from any thread (deployers report from worker threads).
-    """
-
-    def __init__(self, job: Job, publish: Callable[[str, Any], None]) -> None:
-        self.job = job
-        self._publish = publish
-        self._lock = threading.Lock()
-
-    def __call__(self, step: str, fraction: float | None = None) -> None:
-        entry = Step(time.time(), step, None if fraction is None else min(max(fraction, 0.0), 1.0))
-        with self._lock:
-            last = self.job.steps[-1] if self.job.steps else None
-            if last is not None and last.step == step:
-                self.job.steps[-1] = entry  # the same step further along: one line
-            else:
-                self.job.steps.append(entry)
-        self._publish(TOPIC + self.job.id, msgspec.to_builtins(entry))
-
-
-Work = Callable[[Reporter], Awaitable[Any]]
+Work = Callable[[StepReporter], Awaitable[Any]]
 
 
 class JobRunner:
@@ -105,7 +76,7 @@ class JobRunner:
         return job
 
     async def _run(self, job: Job, work: Work) -> None:
-        reporter = Reporter(job, self.skyport.publish)
+        reporter = StepReporter(TOPIC + job.id, self.skyport.publish, job.steps, coalesce=True)
         try:
             job.result = await work(reporter)
             job.state = "done"
