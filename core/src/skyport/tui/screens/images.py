@@ -32,8 +32,9 @@ class DockerListScreen(ListScreen):
         self.show(row for item in items for row in self.rows_of(item))
 
     def rows_of(self, item: dict[str, Any]) -> Iterable[Row]:
-        """The rows one item of the listing makes (keyed by what the API calls it)."""
-        raise NotImplementedError
+        """The rows one item of the listing makes (keyed by what the API calls it): each
+        kind of screen says how (here: none)."""
+        return ()
 
     def on_topic(self, message: dict[str, Any]) -> None:
         super().on_topic(message)
