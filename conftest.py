@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +20,9 @@ def example_plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example plugin ``skyport-hello``, really installed (built from its folder) into a
     directory of its own, so that it is found through its entry point only by the tests that
     ask for it, never by a developer's ``skyport`` in the workspace."""
-    site = tmp_path_factory.mktemp("example-plugin-site")
-    subprocess.run(
-        [
-            "uv",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(site),
-            "--python",
-            sys.executable,
-            str(EXAMPLE_PLUGIN),
-        ],
-        check=True,
-    )
-    return site
+    from skyport.testing import install_distribution  # after pytest_plugins loaded it
+
+    return install_distribution(EXAMPLE_PLUGIN, tmp_path_factory.mktemp("example-plugin-site"))
 
 
 @pytest.fixture

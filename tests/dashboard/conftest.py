@@ -1,11 +1,15 @@
-"""End-to-end fixtures: one real SkyPort server (with the docker plugin on the real engine),
-one headless Debian Chromium driven by Playwright, and a local image registry, each shared
-by the whole session; every test gets a fresh browser context (no cookies)."""
+"""End-to-end fixtures: one real SkyPort server with every plugin of the workspace (docker on
+the real engine, pm2 on a private daemon, vps, marketplace, deploy) and a third-party plugin
+installed as a user installs one, one headless Debian Chromium driven by Playwright, and a
+local image registry, each shared by the dashboard's tests; every test gets a fresh browser
+context (no cookies) that reaches nothing but 127.0.0.1."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -16,7 +20,15 @@ from typing import Any
 import docker
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from skyport import dashboard
 from skyport.app import create_app
@@ -29,20 +41,37 @@ from skyport.testing import (
     LiveServer,
     bearer,
     free_port,
+    install_distribution,
     isolate_environment,
     login,
+    module_from_file,
     require_backend,
     wait_for,
 )
 from skyport_docker.testing import TEST_IMAGE, build_test_image
+from skyport_marketplace.testing import find_catalogs
 
+ROOT = Path(__file__).resolve().parents[2]
 VIEWER = ("vera", "vera-password-123")
 RUN_ID = secrets.token_hex(3)
 LABEL = {"skyport.test": f"dashboard-{RUN_ID}"}
 expect.set_options(timeout=20_000)
-ARTIFACTS = Path(
-    os.environ.get("SKYPORT_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
-)
+ARTIFACTS = Path(os.environ.get("SKYPORT_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+THIRD_PARTY = ROOT / "tests" / "plugins" / "skyport-snapshots"
+"""A plugin written from docs/plugins.md alone, with panels and no frontend code."""
+AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+NOT_LOOPBACK = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+REAL_CATALOG = "portainer_templates__templates-2.0.json"
+"""A saved public catalog (Portainer's own templates) the server lists apps from."""
+
+PM2 = module_from_file(ROOT / "plugins/skyport-pm2/tests/conftest.py", "pm2_test_helpers")
+VPS = module_from_file(ROOT / "plugins/skyport-vps/tests/conftest.py", "vps_test_helpers")
+# The plugins' own fixtures, shared: a private sshd and its keys, pm2's test apps.
+keys = VPS.keys
+sshd = VPS.sshd
+scripts = PM2.scripts
 
 
 @pytest.fixture(scope="package")
@@ -68,25 +97,64 @@ def test_image(engine: docker.APIClient) -> str:
 
 
 @pytest.fixture(scope="package")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, engine: docker.APIClient
-) -> Iterator[LiveServer]:
-    """``skyport serve``'s app with the docker plugin, on a free loopback port."""
-    require_backend((dashboard.WEB_DIR / "index.html").is_file(), "the dashboard is not built")
-    from skyport_docker import plugin
+def pm2_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | None]:
+    """A private PM2_HOME whose daemon the server drives (None: pm2 is not installed, and the
+    server runs without the pm2 plugin); the daemon is stopped at the end."""
+    if PM2.pm2_binary() is None or shutil.which("node") is None:
+        yield None
+        return
+    home = tmp_path_factory.mktemp("dashboard-pm2")
+    (home / "touch").touch()
+    try:
+        yield home
+    finally:
+        PM2.stop_daemon(home)
 
+
+@pytest.fixture
+def pm2(pm2_home: Path | None) -> Iterator[Path]:
+    """The server's PM2_HOME, for tests of the processes pages (skipped without pm2); every
+    process is deleted after the test (by the pm2 CLI: Playwright holds this thread's loop)."""
+    require_backend(pm2_home is not None, "pm2 is not installed (set SKYPORT_TEST_PM2_BIN)")
+    assert pm2_home is not None
+    yield pm2_home
+    if pm2_processes(pm2_home):
+        PM2.run_pm2(pm2_home, "delete", "all")
+
+
+def pm2_processes(home: Path) -> list[dict[str, Any]]:
+    """What the daemon of ``home`` itself says it runs (``pm2 jlist``)."""
+    listed: list[dict[str, Any]] = json.loads(PM2.run_pm2(home, "jlist"))
+    return listed
+
+
+@pytest.fixture(scope="package")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, engine: docker.APIClient, pm2_home: Path | None
+) -> Iterator[LiveServer]:
+    """``skyport serve``'s app with every plugin found through its entry point (the
+    workspace's and the third-party one installed into a folder of its own), on a free
+    loopback port."""
+    require_backend((dashboard.WEB_DIR / "index.html").is_file(), "the dashboard is not built")
+    site = install_distribution(THIRD_PARTY, tmp_path_factory.mktemp("third-party-site"))
+    catalogs = find_catalogs(ROOT)
+    sources = [{"name": "portainer", "type": "portainer", "url": str(catalogs / REAL_CATALOG)}]
     with contextlib.ExitStack() as running:
         # Its own HOME and data dir while it starts; the rest of the session keeps its own.
         with pytest.MonkeyPatch.context() as env:
             isolate_environment(tmp_path_factory.mktemp("dashboard-server"), env)
+            env.syspath_prepend(str(site))
             settings = load_settings(
                 overrides={
                     "metrics": {"interval": 1.0},
                     "terminal": {"host_shell": True, "shell": "/bin/sh"},
+                    "plugins": {"disabled": [] if pm2_home else ["pm2"]},
+                    "pm2": {"home": str(pm2_home or ""), "bin": PM2.pm2_binary() or ""},
+                    "vps": {"connect_timeout": 5.0, "metrics_interval": 2.0},
+                    "marketplace": {"sources": sources if catalogs else []},
                 }
             )
-            manager = PluginManager(strict=True, use_entry_points=False)
-            manager.register(plugin, name="docker")
+            manager = PluginManager(strict=True, disabled=settings.plugins.disabled)
             live = running.enter_context(LiveServer(create_app(settings, plugins=manager)))
         with httpx.Client(base_url=live.url) as client:
             token = login(client, "admin", ADMIN_PASSWORD)
@@ -113,13 +181,31 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+def _refuse(route: Route) -> None:
+    route.abort("blockedbyclient")
+
+
 @pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def open_page(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Open pages in fresh browser contexts (no cookies: log in on each), closed afterwards."""
+    contexts: list[BrowserContext] = []
+
+    def open_(viewport: dict[str, int] | None = None) -> Page:
+        context = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP)
+        contexts.append(context)
+        context.set_default_timeout(20_000)
+        # Tests reach 127.0.0.1 only: a catalog's logos on the internet are not fetched.
+        context.route(NOT_LOOPBACK, _refuse)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page: Callable[..., Page]) -> Page:
+    return open_page()
 
 
 def log_in(
@@ -155,6 +241,26 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+def axe_problems(page: Page, impacts: tuple[str, ...] = ("critical",)) -> list[str]:
+    """What axe-core (the npm package the frontend installs) finds on the page as it is now,
+    of the given impacts: one line per rule, with the elements it names."""
+    require_backend(AXE.is_file(), f"{AXE} missing (npm ci in frontend/)")
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} — {', '.join(str(n['target']) for n in v['nodes'])}"
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+def csrf(page: Page) -> dict[str, str]:
+    """The CSRF header for API calls made with the page's session (``page.request``)."""
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "skyport_csrf")
+    return {"X-CSRF-Token": token}
 
 
 @pytest.fixture

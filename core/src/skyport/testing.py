@@ -7,6 +7,8 @@ secret key), HOME and plugin manager: nothing global is shared. Fixtures:
 (Litestar TestClient), ``admin_token``, ``admin``, ``make_user``,
 ``live_server`` (uvicorn on a free loopback port); helpers ``login``,
 ``bearer``, ``free_port``, ``LiveServer``, ``require_backend``, ``schema_differences``,
+``install_distribution`` (a plugin really installed into a folder of its own),
+``module_from_file`` (another package's test helpers, by path),
 ``TerminalProbe`` (the browser's side of ``/ws/terminal``), ``wait_for``, for the
 CLI the ``run_cli`` fixture with ``CliResult``, ``cli_ok`` and ``one_line_error``, and
 for the TUI ``tui_pilot``, ``pilot_wait``, ``tui_area`` and ``tui_screen``.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -24,6 +27,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -295,6 +299,30 @@ def make_user(client: TestClient[Litestar], admin_token: str) -> Callable[[str, 
         return login(client, username, password)
 
     return make
+
+
+def install_distribution(source: Path, target: Path) -> Path:
+    """Install the distribution in ``source`` (a folder with a ``pyproject.toml``) into
+    ``target``, without its dependencies, as ``pip install --target`` does: with ``target`` on
+    ``sys.path`` its entry points are found like those of any installed plugin."""
+    install = ["uv", "pip", "install", "--quiet", "--no-deps", "--python", sys.executable]
+    subprocess.run(
+        [*install, "--target", str(target), str(source)],
+        check=True,
+        timeout=110,
+    )
+    return target
+
+
+def module_from_file(path: Path, name: str) -> Any:
+    """The module in ``path`` loaded as ``name``: a ``conftest.py`` that another package's
+    tests cannot import (how a plugin's tests start its backend, reused elsewhere)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look a class's module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 /** Queries more than one page reads. */
 import { useQuery } from "@tanstack/react-query";
 import { api } from "./http";
-import type { PluginRecord } from "./types";
+import type { DashboardPanel, PluginRecord } from "./types";
 
 export function usePlugins() {
   return useQuery({ queryKey: ["plugins"], queryFn: () => api<PluginRecord[]>("/plugins"), staleTime: 30_000 });
@@ -11,4 +11,9 @@ export function usePlugins() {
 export function usePluginLoaded(name: string): boolean {
   const { data } = usePlugins();
   return Boolean(data?.some((p) => p.name === name && p.status === "loaded"));
+}
+
+/** The dashboard panels of every plugin, those this user may see. */
+export function usePanels() {
+  return useQuery({ queryKey: ["panels"], queryFn: () => api<DashboardPanel[]>("/dashboard/panels"), staleTime: 60_000 });
 }

@@ -32,6 +32,11 @@ export function hasScope(user: UserInfo, scope: string): boolean {
   return user.scopes.includes("*") || user.scopes.includes(scope);
 }
 
+/** Whether `user` is an admin as the server judges one: holding every scope (`*`). */
+export function isAdmin(user: UserInfo): boolean {
+  return user.scopes.includes("*");
+}
+
 export function useCan(scope: string): boolean {
   return hasScope(useUser(), scope);
 }

@@ -8,9 +8,10 @@ describe("pages loaded on demand", () => {
     expect(matches("/containers", "/containers/")).toBe(true);
     expect(matches("/images", "/imagesx")).toBe(false);
   });
-  it("cover every address of the issue's part 1", () => {
+  it("cover every address of the issue's parts 1 and 2", () => {
     const paths = PAGES.map((p) => p.path);
-    for (const path of ["/containers", "/containers/:id", "/images", "/volumes", "/networks", "/stacks", "/admin/users", "/admin/roles", "/admin/tokens", "/admin/audit", "/admin/plugins", "/terminal"]) {
+    for (const path of ["/containers", "/containers/:id", "/images", "/volumes", "/networks", "/stacks", "/admin/users", "/admin/roles", "/admin/tokens", "/admin/audit", "/admin/plugins", "/terminal",
+      "/processes", "/processes/:name", "/plugins/:plugin", "/plugins/:plugin/:panel"]) {
       expect(paths).toContain(path);
     }
   });

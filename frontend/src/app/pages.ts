@@ -38,6 +38,10 @@ export const PAGES: Page[] = [
   page("/admin/audit", () => import("@/features/admin/AuditPage")),
   page("/admin/plugins", () => import("@/features/admin/PluginsPage")),
   page("/terminal", () => import("@/features/core/TerminalPage")),
+  page("/processes", () => import("@/features/pm2/ProcessesPage")),
+  page("/processes/:name", () => import("@/features/pm2/ProcessPage")),
+  page("/plugins/:plugin", () => import("@/panels/PanelPage")),
+  page("/plugins/:plugin/:panel", () => import("@/panels/PanelPage")),
 ];
 
 /** Whether `location` is an address of `path` (`/containers/:id` matches `/containers/web`). */

@@ -106,17 +106,30 @@ export function StateBadge({ state }: { state: string }) {
   return <span className={`rounded px-1.5 py-0.5 text-xs font-medium ${colour}`}>{state}</span>;
 }
 
-export const inputClass =
-  "w-full rounded border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-800";
+/** An input's look without a width (give one: `${inputLook} w-48`); `inputClass` is full width. */
+export const inputLook = "rounded border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-600 dark:bg-slate-800";
+export const inputClass = `${inputLook} w-full`;
 
-export function Field({ label, hint, children }: { label: string; hint?: string; children: ReactNode }) {
+export function Field({ label, hint, problem, children }: { label: string; hint?: string; problem?: { id: string; text?: string }; children: ReactNode }) {
   return (
     <div className="text-sm">
       <label className="block">
         <span className="mb-0.5 block font-medium">{label}</span>
         {children}
       </label>
-      {hint ? <span className="mt-0.5 block text-xs text-slate-500">{hint}</span> : null}
+      {hint ? <span className="mt-0.5 block text-xs text-slate-600 dark:text-slate-400">{hint}</span> : null}
+      {problem?.text ? (
+        <span id={problem.id} className="mt-0.5 block text-xs font-medium text-red-700 dark:text-red-400">
+          {problem.text}
+        </span>
+      ) : null}
     </div>
   );
+}
+
+/** The `problem` of a form's Field and the matching attributes of its input. */
+export function problemOf(form: string, problems: Record<string, string>, field: string) {
+  const id = `${form}-${field}-problem`;
+  const text = problems[field];
+  return { problem: { id, text }, input: { "aria-invalid": text ? true : undefined, "aria-describedby": text ? id : undefined } };
 }

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { api } from "@/api/http";
 import { DataTable } from "@/components/DataTable";
 import { datetime } from "@/components/format";
-import { Button, EmptyState, ErrorNote, inputClass, Loading, PageHeader } from "@/components/ui";
+import { Button, EmptyState, ErrorNote, inputLook, Loading, PageHeader } from "@/components/ui";
 
 interface AuditEntry {
   id: number;
@@ -38,8 +38,8 @@ export default function AuditLogPage() {
   return (
     <div>
       <PageHeader title="Audit log">
-        <input aria-label="Filter by user" placeholder="User" className={`${inputClass} w-36`} value={username} onChange={(e) => { setUsername(e.target.value); setOffset(0); }} />
-        <input aria-label="Filter by action" placeholder="Action, e.g. auth.login" className={`${inputClass} w-56`} value={action} onChange={(e) => { setAction(e.target.value); setOffset(0); }} />
+        <input aria-label="Filter by user" placeholder="User" className={`${inputLook} w-36`} value={username} onChange={(e) => { setUsername(e.target.value); setOffset(0); }} />
+        <input aria-label="Filter by action" placeholder="Action, e.g. auth.login" className={`${inputLook} w-56`} value={action} onChange={(e) => { setAction(e.target.value); setOffset(0); }} />
       </PageHeader>
       {page.isPending ? (
         <Loading what="Loading the audit log" />

@@ -6,7 +6,7 @@ import { DataTable } from "@/components/DataTable";
 import { ConfirmDialog, Dialog } from "@/components/Dialog";
 import { datetime } from "@/components/format";
 import { ListBody } from "@/components/ListPage";
-import { Button, Card, ErrorNote, Field, inputClass, PageHeader, StateBadge } from "@/components/ui";
+import { Button, Card, ErrorNote, Field, inputClass, inputLook, PageHeader, StateBadge } from "@/components/ui";
 import { useRoles } from "./RolesPage";
 
 interface User {
@@ -72,7 +72,7 @@ export default function UsersPage() {
               {
                 title: "Role",
                 render: (u) => (
-                  <select aria-label={`Role of ${u.username}`} className={`${inputClass} w-auto`} value={u.role} onChange={(e) => change.mutate({ user: u.username, body: { role: e.target.value } })}>
+                  <select aria-label={`Role of ${u.username}`} className={`${inputLook} w-auto`} value={u.role} onChange={(e) => change.mutate({ user: u.username, body: { role: e.target.value } })}>
                     {(roleNames.includes(u.role) ? roleNames : [u.role, ...roleNames]).map((r) => (
                       <option key={r}>{r}</option>
                     ))}

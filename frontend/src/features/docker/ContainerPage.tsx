@@ -6,6 +6,7 @@ import { Link, useParams } from "wouter";
 import { api } from "@/api/http";
 import { useCan } from "@/api/session";
 import { datetime } from "@/components/format";
+import { TAB } from "@/components/tabs";
 import { Button, Card, ErrorNote, Loading, PageHeader, StateBadge } from "@/components/ui";
 import { ACTION_LABELS, actionsFor, containerAction, useDockerEvents, useEngine, withEngine } from "./api";
 import { ContainerLogs } from "./ContainerLogs";
@@ -25,8 +26,6 @@ interface Inspect {
   Mounts: { Type: string; Source: string; Destination: string; RW: boolean; Name?: string }[];
   NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
 }
-
-const TAB = "rounded-t px-3 py-1.5 text-sm data-[state=active]:bg-white data-[state=active]:font-semibold dark:data-[state=active]:bg-slate-900";
 
 export default function ContainerPage() {
   const { id } = useParams<{ id: string }>();

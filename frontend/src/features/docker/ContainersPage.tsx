@@ -6,8 +6,9 @@ import { Link } from "wouter";
 import { useCan } from "@/api/session";
 import { bytes } from "@/components/format";
 import { ConfirmDialog } from "@/components/Dialog";
+import { BulkBar, runOnEach, useSelection, type Selection } from "@/components/selection";
 import { Sparkline } from "@/components/Sparkline";
-import { Button, EmptyState, ErrorNote, inputClass, Loading, PageHeader, StateBadge } from "@/components/ui";
+import { Button, EmptyState, ErrorNote, inputLook, Loading, PageHeader, StateBadge } from "@/components/ui";
 import {
   ACTION_LABELS,
   actionsFor,
@@ -53,7 +54,7 @@ export default function ContainersPage() {
   const canWrite = useCan("docker:write");
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<{ key: SortKey; ascending: boolean }>({ key: "name", ascending: true });
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const selection = useSelection();
   const [running, setRunning] = useState(false);
   const [confirm, setConfirm] = useState<{ ids: string[]; label: string } | null>(null);
   const filterBox = useRef<HTMLInputElement>(null);
@@ -71,21 +72,17 @@ export default function ContainersPage() {
   }, []);
   const rows = useMemo(() => visibleRows(containers.data ?? [], filter, sort.key, sort.ascending), [containers.data, filter, sort]);
   const act = useMutation({
-    mutationFn: async ({ ids, action }: { ids: string[]; action: ContainerAction }) => {
-      const results = await Promise.allSettled(ids.map((id) => containerAction(id, action, engine)));
-      const failed = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
-      if (failed.length) throw new Error(failed.join("; "));
-    },
+    mutationFn: ({ ids, action }: { ids: string[]; action: ContainerAction }) => runOnEach(ids, (id) => containerAction(id, action, engine)),
     onSettled: () => void containers.refetch(),
   });
   const run = (ids: string[], action: ContainerAction, label: string) => (action === "remove" ? setConfirm({ ids, label }) : act.mutate({ ids, action }));
-  const chosen = rows.filter((r) => selected.has(r.id)).map((r) => r.id);
+  const chosen = rows.filter((r) => selection.selected.has(r.id)).map((r) => r.id);
 
   return (
     <div>
       <PageHeader title="Containers">
         <EnginePicker />
-        <input ref={filterBox} aria-label="Filter containers" aria-keyshortcuts="/" placeholder="Filter: name, image, state… ( / )" className={`${inputClass} w-56`} value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input ref={filterBox} aria-label="Filter containers" aria-keyshortcuts="/" placeholder="Filter: name, image, state… ( / )" className={`${inputLook} w-56`} value={filter} onChange={(e) => setFilter(e.target.value)} />
         {canWrite ? (
           <Button variant="primary" onClick={() => setRunning(true)}>
             Run container
@@ -94,15 +91,8 @@ export default function ContainersPage() {
       </PageHeader>
       <ErrorNote error={eventsError} what="Live updates" />
       <ErrorNote error={act.error} what="Action failed" />
-      {canWrite && chosen.length > 0 ? (
-        <div className="mb-2 flex flex-wrap items-center gap-1 text-sm" role="toolbar" aria-label="Selected containers">
-          <span className="mr-1">{chosen.length} selected:</span>
-          {BULK.map((action) => (
-            <Button key={action} small variant={action === "remove" || action === "kill" ? "danger" : "default"} onClick={() => run(chosen, action, `${chosen.length} containers`)}>
-              {ACTION_LABELS[action]} selected
-            </Button>
-          ))}
-        </div>
+      {canWrite ? (
+        <BulkBar label="Selected containers" count={chosen.length} actions={BULK} labels={ACTION_LABELS} danger={["remove", "kill"]} onRun={(action) => run(chosen, action, `${chosen.length} containers`)} />
       ) : null}
       {containers.isPending ? (
         <Loading what="Loading containers" />
@@ -113,7 +103,7 @@ export default function ContainersPage() {
           {filter ? "Clear the filter to see them all." : canWrite ? "Run one with “Run container”." : "Ask an operator to run one."}
         </EmptyState>
       ) : (
-        <Table rows={rows} stats={stats} canWrite={canWrite} engine={engine} sort={sort} onSort={setSort} selected={selected} onSelect={setSelected} onAction={run} busy={act.isPending} />
+        <Table rows={rows} stats={stats} canWrite={canWrite} engine={engine} sort={sort} onSort={setSort} selection={selection} onAction={run} busy={act.isPending} />
       )}
       <RunDialog open={running} onOpenChange={setRunning} engine={engine} />
       <ConfirmDialog
@@ -123,7 +113,7 @@ export default function ContainersPage() {
         confirmLabel="Remove"
         onConfirm={() => {
           if (confirm) act.mutate({ ids: confirm.ids, action: "remove" });
-          setSelected(new Set());
+          selection.set([]);
         }}
       >
         <p className="text-sm">Running containers are stopped first. Their anonymous volumes stay.</p>
@@ -139,19 +129,18 @@ interface TableProps {
   engine?: string;
   sort: { key: SortKey; ascending: boolean };
   onSort: (sort: { key: SortKey; ascending: boolean }) => void;
-  selected: Set<string>;
-  onSelect: (selected: Set<string>) => void;
+  selection: Selection;
   onAction: (ids: string[], action: ContainerAction, label: string) => void;
   busy: boolean;
 }
 
-function Table({ rows, stats, canWrite, engine, sort, onSort, selected, onSelect, onAction, busy }: TableProps) {
+function Table({ rows, stats, canWrite, engine, sort, onSort, selection, onAction, busy }: TableProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_HEIGHT, overscan: 12 });
   const items = virtual.getVirtualItems();
   const before = items.length ? items[0].start : 0;
   const after = items.length ? virtual.getTotalSize() - items[items.length - 1].end : 0;
-  const allChosen = rows.length > 0 && rows.every((r) => selected.has(r.id));
+  const allChosen = rows.length > 0 && rows.every((r) => selection.selected.has(r.id));
   const header = (key: SortKey, title: string) => (
     <th className="px-2 py-1" aria-sort={sort.key === key ? (sort.ascending ? "ascending" : "descending") : "none"}>
       <button type="button" className="font-semibold" onClick={() => onSort({ key, ascending: sort.key === key ? !sort.ascending : true })}>
@@ -159,12 +148,6 @@ function Table({ rows, stats, canWrite, engine, sort, onSort, selected, onSelect
       </button>
     </th>
   );
-  const toggle = (id: string) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    onSelect(next);
-  };
   return (
     <div ref={scroller} className="max-h-[calc(100vh-170px)] overflow-auto rounded border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <table className="w-full table-fixed text-sm" aria-rowcount={rows.length + 1}>
@@ -172,7 +155,7 @@ function Table({ rows, stats, canWrite, engine, sort, onSort, selected, onSelect
           <tr>
             {canWrite ? (
               <th className="w-8 px-2">
-                <input type="checkbox" aria-label="Select all containers" checked={allChosen} onChange={() => onSelect(allChosen ? new Set() : new Set(rows.map((r) => r.id)))} />
+                <input type="checkbox" aria-label="Select all containers" checked={allChosen} onChange={() => selection.set(allChosen ? [] : rows.map((r) => r.id))} />
               </th>
             ) : null}
             {header("name", "Name")}
@@ -193,7 +176,7 @@ function Table({ rows, stats, canWrite, engine, sort, onSort, selected, onSelect
               <tr key={c.id} data-container={c.name} aria-rowindex={item.index + 2} className="h-9 border-t border-slate-100 hover:bg-slate-50 dark:border-slate-800 dark:hover:bg-slate-800/50">
                 {canWrite ? (
                   <td className="px-2">
-                    <input type="checkbox" aria-label={`Select ${c.name}`} checked={selected.has(c.id)} onChange={() => toggle(c.id)} />
+                    <input type="checkbox" aria-label={`Select ${c.name}`} checked={selection.selected.has(c.id)} onChange={() => selection.toggle(c.id)} />
                   </td>
                 ) : null}
                 <td className="truncate px-2 font-medium">

@@ -1,6 +1,6 @@
 /** Choose the Docker engine a page shows (`?engine=`); hidden while there is only one. */
 import { useLocation } from "wouter";
-import { inputClass } from "@/components/ui";
+import { inputLook } from "@/components/ui";
 import { useEngine, useEngines, withEngine } from "./api";
 
 export function EnginePicker() {
@@ -12,7 +12,7 @@ export function EnginePicker() {
     <label className="flex items-center gap-1 text-sm">
       Engine
       <select
-        className={`${inputClass} w-auto`}
+        className={`${inputLook} w-auto`}
         value={engine ?? ""}
         onChange={(e) => navigate(withEngine(location, e.target.value || undefined))}
       >

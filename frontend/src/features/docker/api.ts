@@ -66,8 +66,9 @@ export function useEngines() {
 
 export const containersKey = (engine?: string) => ["docker", "containers", engine ?? ""] as const;
 
-export function useContainers(engine?: string) {
+export function useContainers(engine?: string, enabled = true) {
   return useQuery({
+    enabled,
     queryKey: containersKey(engine),
     queryFn: () => api<ContainerSummary[]>("/docker/ps", { query: { all: true, engine } }),
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fillPath, formatCell, pick } from "./PanelList";
+import { compact, fillPath, fillText, formatCell, pick, rowName } from "./Panel";
 
 describe("declarative panels", () => {
   it("fills an action's path from the row, encoded", () => {
@@ -14,5 +14,21 @@ describe("declarative panels", () => {
     expect(formatCell(2048, "bytes")).toBe("2.00 KB");
     expect(formatCell(null, "text")).toBe("–");
     expect(formatCell({ a: 1 }, "text")).toBe('{"a":1}');
+  });
+});
+
+describe("panel actions", () => {
+  it("name the row they act on and fill its fields into the confirmation", () => {
+    expect(rowName({ name: "web", id: 3 }, [])).toBe("web");
+    expect(rowName({ key: "k1" }, [{ field: "key", title: "Key", format: "text" }])).toBe("k1");
+    expect(fillText("Remove server {name} and its credentials?", { name: "db-1" })).toBe("Remove server db-1 and its credentials?");
+  });
+});
+
+describe("chart figures", () => {
+  it("are short on an axis", () => {
+    expect(compact(3222274048)).toBe("3.2B");
+    expect(compact(1234)).toBe("1234");
+    expect(compact(0.256)).toBe("0.26");
   });
 });
