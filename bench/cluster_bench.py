@@ -11,7 +11,8 @@ PostgreSQL named by ``SKYPORT_TEST_POSTGRES_URL``, on 127.0.0.1, in one run:
 - ``/api/metrics`` through HAProxy (the shipped configuration) with wrk: two nodes vs the
   same HAProxy sending everything to one node; node A direct as the floor.
 - One idle node: its CPU and RSS over 20 s with nothing to do, and the PostgreSQL
-  connections it holds (those of the database with both nodes up, minus with one).
+  connections it holds (its TCP connections to the server's port); node A's after
+  the load, beside it.
 
 Run: ``uv run python -m bench.cluster_bench`` (needs HAProxy, wrk, PostgreSQL).
 """
@@ -115,6 +116,7 @@ def _percentiles(samples: list[float], expected: int) -> dict[str, Any]:
 
 
 def throughput(balancer_url: str, token: str) -> dict[str, Any]:
+    """Requests/s of ``GET /api/metrics`` (wrk: 10 s, 32 connections, one thread)."""
     result = run_wrk(
         f"{balancer_url}/api/metrics",
         duration_s=10,
@@ -128,25 +130,15 @@ def throughput(balancer_url: str, token: str) -> dict[str, Any]:
     }
 
 
-async def database_connections(url: str) -> int:
-    import asyncpg
+def database_connections(node: Node, url: str) -> int:
+    """The node's open TCP connections to the PostgreSQL server."""
+    import psutil
     import sqlalchemy as sa
 
-    parsed = sa.make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host,
-        port=parsed.port,
-        user=parsed.username,
-        password=parsed.password,
-        database="postgres",
-    )
-    try:
-        count = await conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", parsed.database
-        )
-    finally:
-        await conn.close()
-    return int(count)
+    assert node.process is not None
+    port = sa.make_url(url).port
+    sockets = psutil.Process(node.process.pid).net_connections(kind="tcp")
+    return sum(1 for c in sockets if c.raddr and c.raddr.port == port)
 
 
 def idle_cost(node: Node) -> dict[str, Any]:
@@ -158,6 +150,7 @@ def idle_cost(node: Node) -> dict[str, Any]:
     return {
         "cpu_percent": round((cpu_seconds(pid) - before) / elapsed * 100, 2),
         "rss_mb": round(rss_mb(pid), 1),
+        "db_connections": database_connections(node, node.database_url),
     }
 
 
@@ -178,23 +171,21 @@ def main() -> None:
             token = login(node_a)
             time.sleep(3)  # both nodes heartbeat and listen
             figures["idle"] = {"node_b": idle_cost(node_b)}
-            with_both = asyncio.run(database_connections(url))
-            figures["latency_single_node"] = asyncio.run(
-                latency(node_a, [(node_a, CLIENTS)], token)
-            )
             half = CLIENTS // 2
-            figures["latency_two_nodes"] = asyncio.run(
-                latency(node_a, [(node_a, half), (node_b, CLIENTS - half)], token)
-            )
+            for round_ in (1, 2, 3):  # alternated: the machine's load drifts between runs
+                figures[f"latency_single_node_{round_}"] = asyncio.run(
+                    latency(node_a, [(node_a, CLIENTS)], token)
+                )
+                figures[f"latency_two_nodes_{round_}"] = asyncio.run(
+                    latency(node_a, [(node_a, half), (node_b, CLIENTS - half)], token)
+                )
             both.start()
             single.start()
-            figures["metrics_direct_node_a"] = throughput(node_a.url, token)
-            figures["metrics_haproxy_one_node"] = throughput(single.url, token)
-            figures["metrics_haproxy_two_nodes"] = throughput(both.url, token)
-            node_b.stop()
-            time.sleep(2)
-            figures["idle"]["db_connections_two_nodes"] = with_both
-            figures["idle"]["db_connections_one_node"] = asyncio.run(database_connections(url))
+            for round_ in (1, 2):
+                figures[f"metrics_direct_node_a_{round_}"] = throughput(node_a.url, token)
+                figures[f"metrics_haproxy_one_node_{round_}"] = throughput(single.url, token)
+                figures[f"metrics_haproxy_two_nodes_{round_}"] = throughput(both.url, token)
+            figures["busy_node_a_db_connections"] = database_connections(node_a, url)
         finally:
             both.stop()
             single.stop()

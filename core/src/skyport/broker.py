@@ -195,9 +195,9 @@ class Broker:
         if not members and relay is None:
             return
         frame = self._encode(topic, data, self.node)
-        self._offer(members, topic, frame, lambda: (data, self.node))
-        if relay is not None:
+        if relay is not None:  # first: the bus's sender wakes before this node's writers
             relay(frame)
+        self._offer(members, topic, frame, lambda: (data, self.node))
 
     def deliver_frame(self, frame: str) -> None:
         """Deliver a frame another node published (it names its topic and node)."""
