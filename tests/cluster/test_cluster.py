@@ -24,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 from skyport.cluster.signing import CLIENT_HEADER, SIGNATURE_HEADER
 from skyport.testing import wait_for
 
-from .conftest import SKYPORT, Cluster, bearer, login, ws_url
+from .conftest import SKYPORT, Cluster, bearer, login, make_nodes, ws_url
 
 WAIT = 15.0
 """Seconds an event or a revocation may take to reach the other node (polling is 60 s)."""
@@ -61,6 +61,20 @@ def test_nodes_racing_on_a_fresh_database_migrate_it_once(cluster: Cluster) -> N
     assert len(applied) == 1, applied
     created = [n.name for n in cluster.nodes if "SkyPort created the first user" in n.log_text()]
     assert len(created) <= 1  # (the password comes from the environment: nothing printed)
+
+
+def test_a_second_node_under_a_running_nodes_name_is_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    (twin,) = make_nodes(tmp_path, cluster.database_url, ["node-a"])
+    twin.secret = cluster.nodes[0].secret
+    twin.start()
+    try:
+        assert twin.process is not None
+        assert twin.process.wait(timeout=90) != 0
+    finally:
+        twin.stop()
+    assert "node name 'node-a' is taken by a running node" in twin.log_text()
 
 
 def test_each_node_lists_both_up_with_what_it_manages(cluster: Cluster, token: str) -> None:
