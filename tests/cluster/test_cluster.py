@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -257,19 +258,30 @@ def test_a_websocket_reaches_the_other_nodes_live_data(cluster: Cluster, token: 
     assert frame["node"] == "node-b"
 
 
-def test_a_terminal_opens_on_the_node_named(cluster: Cluster, token: str) -> None:
-    """A shell on node-b through node-a: its HOME is node-b's."""
-    url = ws_url(cluster.nodes[0].url, "/ws/terminal?provider=host&node=node-b")
+def shell_home(url: str, token: str) -> str:
+    """The HOME of a host shell opened at ``url`` (/ws/terminal…), i.e. which node's."""
     output = b""
     with connect(url, additional_headers=bearer(token)) as socket:
-        socket.send(json.dumps({"type": "input", "data": 'echo "at:$HOME"; exit\n'}))
+        socket.send(json.dumps({"type": "input", "data": 'echo "at:$HOME:"; exit\n'}))
         deadline = time.monotonic() + WAIT
-        while b"at:" + str(cluster.nodes[1].home).encode() not in output:
+        while (found := re.search(rb"at:(/[^:\r\n]+):", output)) is None:
             left = deadline - time.monotonic()
             assert left > 0, output[-500:]
             frame = socket.recv(timeout=left)
             output += frame if isinstance(frame, bytes) else b""
-    assert b"at:" + str(cluster.nodes[0].home).encode() + b"\r" not in output
+    return found.group(1).decode()
+
+
+def test_a_terminal_opens_on_the_node_named(cluster: Cluster, token: str) -> None:
+    """A shell on node-b through node-a: its HOME is node-b's."""
+    url = ws_url(cluster.nodes[0].url, "/ws/terminal?provider=host&node=node-b")
+    assert shell_home(url, token) == str(cluster.nodes[1].home)
+
+
+def test_terminals_through_the_balancer_stick_to_one_node(cluster: Cluster, token: str) -> None:
+    url = ws_url(cluster.balancer.url, "/ws/terminal?provider=host")
+    homes = {shell_home(url, token) for _ in range(3)}
+    assert len(homes) == 1 and homes <= {str(n.home) for n in cluster.nodes}
 
 
 def test_an_unknown_node_is_a_404_and_node_all_is_for_reading(cluster: Cluster, token: str) -> None:
