@@ -165,6 +165,32 @@ def test_a_viewer_may_not_follow_the_audit_feed(cluster: Cluster) -> None:
     assert "audit:read" in refused["message"]
 
 
+def test_a_docker_engine_added_on_one_node_is_known_to_the_other(
+    cluster: Cluster, token: str
+) -> None:
+    node_a, node_b = cluster.nodes
+
+    def engines_on_b() -> set[str]:
+        listed = httpx.get(f"{node_b.url}/api/docker/engines", headers=bearer(token)).json()
+        return {e["name"] for e in listed}
+
+    added = httpx.post(
+        f"{node_a.url}/api/docker/engines",
+        json={"name": "shared-too", "url": "unix:///var/run/docker.sock", "check": False},
+        headers=bearer(token),
+    )
+    assert added.status_code == 201, added.text
+    wait_for(lambda: "shared-too" in engines_on_b(), "node-b to know the engine", timeout=WAIT)
+    removed = httpx.delete(f"{node_b.url}/api/docker/engines/shared-too", headers=bearer(token))
+    assert removed.is_success, removed.text
+
+    def engines_on_a() -> set[str]:
+        listed = httpx.get(f"{node_a.url}/api/docker/engines", headers=bearer(token)).json()
+        return {e["name"] for e in listed}
+
+    wait_for(lambda: "shared-too" not in engines_on_a(), "node-a to forget it", timeout=WAIT)
+
+
 def test_docker_events_of_every_node_reach_a_client_of_one(
     cluster: Cluster, token: str, busybox_image: str
 ) -> None:

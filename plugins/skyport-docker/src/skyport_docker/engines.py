@@ -9,6 +9,7 @@ engine — never a 500.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -321,6 +322,10 @@ def _api_error(exc: docker_errors.APIError, engine: str) -> HTTPException:
     return BadGateway(f"Docker engine error: {message}")
 
 
+RELOAD_EVERY = 5.0
+"""Seconds between two reads of the saved engines (cluster nodes' changes)."""
+
+
 class EngineRegistry:
     """Every configured engine by name; remote engines can be added at run time."""
 
@@ -362,12 +367,26 @@ class EngineRegistry:
         return self.all() if name == "all" else [self.get(name)]
 
     async def load_saved(self) -> None:
+        """Take in the engines added through the API — on this server or, in a cluster, on
+        another one — and drop those removed (the table is the truth for them)."""
         async with self.database.connect() as conn:
-            rows = await conn.execute(sa.select(engines_table))
-            for row in rows:
-                if row.name not in self._engines:
-                    config = EngineConfig(row.url, row.tls_ca, row.tls_cert, row.tls_key)
-                    self._put(row.name, config, "api")
+            rows = {row.name: row for row in await conn.execute(sa.select(engines_table))}
+        for name, row in rows.items():
+            if name not in self._engines:
+                self._put(name, EngineConfig(row.url, row.tls_ca, row.tls_cert, row.tls_key), "api")
+        for name, engine in list(self._engines.items()):
+            if engine.source == "api" and name not in rows:
+                del self._engines[name]
+                engine.reset()
+
+    async def keep_in_step(self, every: float = RELOAD_EVERY) -> None:
+        """:meth:`load_saved` every ``every`` seconds (another node's changes arrive so)."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.load_saved()
+            except Exception as exc:  # the database is down: try again next time
+                log.debug("cannot read the saved Docker engines: %s", exc)
 
     async def add(self, name: str, config: EngineConfig) -> Engine:
         if name in self._engines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,8 @@ async def startup(skyport: PluginContext) -> None:
 
     engines = EngineRegistry(skyport.settings, skyport.database)
     await engines.load_saved()
-    skyport.state["docker"] = DockerState(skyport, engines)
+    state = skyport.state["docker"] = DockerState(skyport, engines)
+    state.tasks["engines"] = asyncio.create_task(engines.keep_in_step(), name="docker-engines")
     with contextlib.suppress(Exception):  # no engine configured: nothing to show
         skyport.manages(f"Docker engine {engines.get(None).url}")
     skyport.add_topic("docker.events", scope="docker:read", starter=events.follow_events(skyport))
