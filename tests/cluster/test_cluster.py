@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from skyport.cluster.signing import CLIENT_HEADER, SIGNATURE_HEADER
-from skyport.testing import wait_for
+from skyport.testing import ADMIN_PASSWORD, wait_for
 
 from .conftest import SKYPORT, Cluster, bearer, login, make_nodes, ws_url
 
@@ -108,6 +108,16 @@ def test_a_session_opened_through_the_balancer_works_on_every_node(
     for node in cluster.nodes:
         me = httpx.get(f"{node.url}/api/auth/me", headers=bearer(token)).json()
         assert me["username"] == "admin"
+
+
+def test_a_browser_sticks_to_one_node_through_the_balancer(cluster: Cluster) -> None:
+    with httpx.Client(base_url=cluster.balancer.url) as browser:  # keeps cookies
+        logged_in = browser.post(
+            "/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        )
+        assert logged_in.status_code == 200
+        answered_by = {browser.get("/api/auth/me").headers["x-skyport-node"] for _ in range(6)}
+    assert answered_by == {logged_in.headers["x-skyport-node"]}
 
 
 def test_failed_logins_on_one_node_lock_the_client_out_on_the_other(cluster: Cluster) -> None:
