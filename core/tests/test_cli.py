@@ -437,6 +437,17 @@ def serving(*flags: str, scheme: str = "http", verify: Any = True) -> Iterator[s
 def test_serve_answers_on_the_given_port() -> None:
     with serving() as url:
         assert url.startswith("http://127.0.0.1:")
+        # On SQLite the server is a cluster of one: it lists itself, up, under its host name.
+        token = httpx.post(
+            f"{url}/api/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+        ).json()["token"]
+        (node,) = httpx.get(f"{url}/api/nodes", headers={"Authorization": f"Bearer {token}"}).json()
+        assert node["state"] == "up" and node["this"] and node["url"] == url
+
+
+def test_node_takes_a_name(cli: Run) -> None:
+    result = cli("--node")
+    assert result.code == 2 and "--node needs a node name" in result.err
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl program")
