@@ -168,6 +168,14 @@ def server(
 
 
 @pytest.fixture(scope="package")
+def admin_api(server: LiveServer) -> Iterator[httpx.Client]:
+    """The server's API as the admin (a Bearer token), to set up and check what pages show."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        client.headers.update(bearer(login(client, "admin", ADMIN_PASSWORD)))
+        yield client
+
+
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     require_backend(os.path.exists(CHROMIUM), f"{CHROMIUM} missing (apt-get install chromium)")
     with sync_playwright() as driver:

@@ -15,6 +15,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The error of a request that got no answer at all. */
+function unreachable(url: string): ApiError {
+  return new ApiError(0, "cannot reach the SkyPort server: check that it is running", url);
+}
+
 type Listener = () => void;
 const expiryListeners = new Set<Listener>();
 
@@ -83,20 +88,61 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
     });
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
-    throw new ApiError(0, "cannot reach the SkyPort server: check that it is running", url);
+    throw unreachable(url);
   }
-  const text = await response.text();
-  let body: unknown = undefined;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
+  const body = decoded(await response.text());
   if (!response.ok) {
     if (response.status === 401 && path !== "/auth/login") expiryListeners.forEach((l) => l());
     throw new ApiError(response.status, errorMessage(response.status, body), url);
   }
   return body as T;
+}
+
+/** A file's bytes from the API (a download), or the ApiError saying why not. */
+export async function apiBlob(path: string, query?: RequestOptions["query"]): Promise<Blob> {
+  const url = apiUrl(path, query);
+  const response = await fetch(url, { credentials: "same-origin" }).catch(() => {
+    throw unreachable(url);
+  });
+  if (!response.ok) throw new ApiError(response.status, errorMessage(response.status, decoded(await response.text())), url);
+  return response.blob();
+}
+
+/** The body of a response as the API client reads it: JSON, else text, else undefined. */
+function decoded(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Send `body` as the raw body of a request (an upload), reporting the share sent (0 to 1) as it
+ * goes: fetch cannot tell upload progress, XMLHttpRequest can. Same session, CSRF and errors as `api`.
+ */
+export function upload<T>(path: string, body: Blob, options: { method?: string; query?: RequestOptions["query"]; onProgress?: (share: number) => void } = {}): Promise<T> {
+  const url = apiUrl(path, options.query);
+  return new Promise<T>((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(options.method ?? "PUT", url);
+    request.withCredentials = true;
+    request.setRequestHeader("Accept", "application/json");
+    request.setRequestHeader("Content-Type", "application/octet-stream");
+    request.setRequestHeader(CSRF_HEADER, readCookie(CSRF_COOKIE));
+    request.upload.onprogress = (event) => event.lengthComputable && options.onProgress?.(event.loaded / event.total);
+    request.onerror = () => reject(unreachable(url));
+    request.onload = () => {
+      const answer = decoded(request.responseText);
+      if (request.status >= 200 && request.status < 300) {
+        options.onProgress?.(1);
+        resolve(answer as T);
+        return;
+      }
+      if (request.status === 401) expiryListeners.forEach((l) => l());
+      reject(new ApiError(request.status, errorMessage(request.status, answer), url));
+    };
+    request.send(body);
+  });
 }

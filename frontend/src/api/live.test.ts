@@ -91,6 +91,20 @@ describe("LiveSocket", () => {
     expect(dropped).toHaveBeenCalledWith(4401);
   });
 
+  it("says when the server has acknowledged a topic", async () => {
+    const { live, sockets } = setUp();
+    live.subscribe("vps.run:job1", vi.fn());
+    sockets[0].open();
+    let ready = false;
+    const waiting = live.subscribed("vps.run:job1").then(() => (ready = true));
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    sockets[0].deliver({ type: "subscribed", topics: ["vps.run:job1"] });
+    await waiting;
+    expect(ready).toBe(true);
+    await live.subscribed("vps.run:job1"); // at once, once acknowledged
+  });
+
   it("stays closed after close()", () => {
     vi.useFakeTimers();
     const { live, sockets } = setUp();

@@ -11,6 +11,7 @@ interface ServerFrame {
   topic?: string;
   data?: unknown;
   message?: string;
+  topics?: string[];
 }
 
 type SocketFactory = (url: string) => WebSocket;
@@ -21,6 +22,9 @@ export class LiveSocket {
   private socket: WebSocket | null = null;
   private handlers = new Map<string, Set<TopicHandler>>();
   private errorHandlers = new Map<string, Set<ErrorHandler>>();
+  /** Topics the server has said it sends us (its `subscribed` answer), and who waits for that. */
+  private acknowledged = new Set<string>();
+  private waiting = new Map<string, Set<() => void>>();
   private attempts = 0;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
@@ -47,6 +51,22 @@ export class LiveSocket {
     return () => this.unsubscribe(topic, handler, onError);
   }
 
+  /** Resolves once the server has acknowledged `topic` (so nothing published after is missed),
+   * or after `timeout` ms whatever happened: the caller goes on either way. */
+  subscribed(topic: string, timeout = 3000): Promise<void> {
+    if (this.acknowledged.has(topic)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.get(topic)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeout);
+      if (!this.waiting.has(topic)) this.waiting.set(topic, new Set());
+      this.waiting.get(topic)!.add(done);
+    });
+  }
+
   /** Close the connection and forget every subscription (log-out). */
   close(): void {
     this.closed = true;
@@ -69,6 +89,7 @@ export class LiveSocket {
     if (set.size === 0) {
       this.handlers.delete(topic);
       this.errorHandlers.delete(topic);
+      this.acknowledged.delete(topic);
       this.send({ type: "unsubscribe", topics: [topic] });
     }
   }
@@ -84,6 +105,7 @@ export class LiveSocket {
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.acknowledged.clear();
       if (this.closed) return;
       this.onDrop?.(event.code);
       if (this.handlers.size === 0) return;
@@ -100,6 +122,13 @@ export class LiveSocket {
     try {
       frame = JSON.parse(raw) as ServerFrame;
     } catch {
+      return;
+    }
+    if (frame.type === "subscribed") {
+      for (const topic of frame.topics ?? []) {
+        this.acknowledged.add(topic);
+        this.waiting.get(topic)?.forEach((done) => done());
+      }
       return;
     }
     if (frame.topic === undefined) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HostSeries, hostValues } from "./metrics";
+import { HostSeries, hostValues, seriesColumns } from "./metrics";
 import type { HostMetrics } from "./types";
 
 function host(cpu: number): HostMetrics {
@@ -55,5 +55,19 @@ describe("HostSeries", () => {
       [100, 200, 300],
       [1, 2, 3],
     ]);
+  });
+});
+
+describe("seriesColumns", () => {
+  it("puts history older than the first live sample first, one column per figure", () => {
+    const figures = (data: unknown) => [(data as { a: number }).a, null];
+    const past = [{ ts: 1, data: { a: 10 } }, { ts: 2, data: { a: 20 } }];
+    const live = [{ ts: 2, data: { a: 21 } }, { ts: 3, data: { a: 30 } }];
+    expect(seriesColumns(past, live, 2, figures)).toEqual([
+      [1, 2, 3],
+      [10, 21, 30],
+      [NaN, NaN, NaN],
+    ]);
+    expect(seriesColumns([], [], 2, figures)).toEqual([[], [], []]);
   });
 });

@@ -1,9 +1,9 @@
 /** Host metrics as chart columns: the last hour from history, then every live sample. */
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useMemo, useRef, useState } from "react";
 import { useTopic } from "./hooks";
 import { api } from "./http";
-import type { HostMetrics, MetricsHistory, MetricsSample } from "./types";
+import type { HistoryPoint, HostMetrics, MetricsHistory, MetricsSample } from "./types";
 
 /** The figures charted for the host, in column order after the timestamp. */
 export const HOST_FIELDS = ["cpu", "memory", "disk", "rx", "tx", "load1", "load5", "load15"] as const;
@@ -102,4 +102,41 @@ export function useHostMetrics(): HostLive {
   );
   const error = useTopic("metrics", onSample);
   return { series: state.series, latest: state.latest, sampledAt: state.sampledAt, version: version + (history.data ? 1 : 0), error };
+}
+
+const KEEP = 3600;
+
+/**
+ * Columns `[ts, figure1, figure2…]` of one collector: its last hour from history, then every
+ * live sample. `figures` reads the numbers charted from one sample's data (null: none).
+ */
+export function useCollectorSeries(collector: string, count: number, figures: (data: unknown) => (number | null)[]): { columns: number[][]; error: string | null } {
+  const history = useQuery({
+    queryKey: ["metrics", "history", collector],
+    queryFn: () => api<MetricsHistory>("/metrics/history", { query: { collector, minutes: 60 } }),
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+  const [live, setLive] = useState<{ ts: number; data: unknown }[]>([]);
+  const onSample = useCallback(
+    (message: unknown) => {
+      const sample = message as MetricsSample;
+      if (sample.collector === collector) setLive((old) => [...old, { ts: sample.ts, data: sample.data }].slice(-KEEP));
+    },
+    [collector],
+  );
+  const error = useTopic("metrics", onSample);
+  const read = useRef(figures);
+  read.current = figures;
+  const columns = useMemo(() => seriesColumns(history.data?.points ?? [], live, count, read.current), [history.data, live, count]);
+  return { columns, error: error ?? (history.error ? history.error.message : null) };
+}
+
+/** History points older than the first live one, then the live ones, as chart columns:
+ * the times, then `count` columns of figures (NaN where a sample has none). */
+export function seriesColumns(past: HistoryPoint[], live: HistoryPoint[], count: number, figures: (data: unknown) => (number | null)[]): number[][] {
+  const first = live[0]?.ts ?? Infinity;
+  const points = [...past.filter((p) => p.ts < first), ...live];
+  const rows = points.map((p) => figures(p.data));
+  return [points.map((p) => p.ts), ...Array.from({ length: count }, (_, i) => rows.map((r) => r[i] ?? NaN))];
 }

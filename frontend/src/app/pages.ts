@@ -40,6 +40,8 @@ export const PAGES: Page[] = [
   page("/terminal", () => import("@/features/core/TerminalPage")),
   page("/processes", () => import("@/features/pm2/ProcessesPage")),
   page("/processes/:name", () => import("@/features/pm2/ProcessPage")),
+  page("/servers", () => import("@/features/vps/ServersPage")),
+  page("/servers/:name", () => import("@/features/vps/ServerPage")),
   page("/plugins/:plugin", () => import("@/panels/PanelPage")),
   page("/plugins/:plugin/:panel", () => import("@/panels/PanelPage")),
 ];

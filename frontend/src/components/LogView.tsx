@@ -1,5 +1,6 @@
 /** A live log as people read one: follow the end, search, download what is held. */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { saveBlob } from "./save";
 import { Button, ErrorNote, inputLook } from "./ui";
 
 export interface ShownLine {
@@ -8,15 +9,6 @@ export interface ShownLine {
   err?: boolean;
   /** Shown before the text (a time, an instance). */
   prefix?: string;
-}
-
-/** Save `text` as a file named `name` (the browser's download). */
-export function download(name: string, text: string) {
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
-  link.download = name;
-  link.click();
-  URL.revokeObjectURL(link.href);
 }
 
 export function LogView({
@@ -54,7 +46,7 @@ export function LogView({
           <input type="checkbox" checked={follow} onChange={(e) => onFollow(e.target.checked)} /> Follow
         </label>
         <input aria-label="Search the log" placeholder="Search…" className={`${inputLook} w-48`} value={search} onChange={(e) => setSearch(e.target.value)} />
-        <Button small onClick={() => download(`${name}.log`, lines.map((l) => `${l.prefix ? `${l.prefix} ` : ""}${l.text}`).join("\n"))}>
+        <Button small onClick={() => saveBlob(`${name}.log`, new Blob([lines.map((l) => `${l.prefix ? `${l.prefix} ` : ""}${l.text}`).join("\n")], { type: "text/plain" }))}>
           Download
         </Button>
         {tools}

@@ -91,14 +91,35 @@ export function Loading({ what = "Loading" }: { what?: string }) {
   );
 }
 
+const GOOD = "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-200";
+const BUSY = "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-200";
+const BAD = "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-200";
+
+/** The colour of a state word, whichever backend says it. */
 const STATE_COLOURS: Record<string, string> = {
-  running: "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-200",
-  loaded: "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-200",
-  online: "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-200",
-  paused: "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-200",
-  restarting: "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-200",
-  failed: "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-200",
-  dead: "bg-red-100 text-red-800 dark:bg-red-900 dark:text-red-200",
+  running: GOOD,
+  loaded: GOOD,
+  online: GOOD,
+  ok: GOOD,
+  up: GOOD,
+  live: GOOD,
+  installed: GOOD,
+  trusted: GOOD,
+  verified: GOOD,
+  paused: BUSY,
+  restarting: BUSY,
+  launching: BUSY,
+  installing: BUSY,
+  updating: BUSY,
+  removing: BUSY,
+  deploying: BUSY,
+  partial: BUSY,
+  untrusted: BUSY,
+  failed: BAD,
+  dead: BAD,
+  errored: BAD,
+  down: BAD,
+  missing: BAD,
 };
 
 export function StateBadge({ state }: { state: string }) {

@@ -4,11 +4,11 @@
  * a live chart of a collector's `fields` (the last hour first), or a stat of its latest values.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
-import { useTopic } from "@/api/hooks";
+import { useState } from "react";
 import { api } from "@/api/http";
+import { useCollectorSeries } from "@/api/metrics";
 import { hasScope, useUser } from "@/api/session";
-import type { DashboardPanel, MetricsHistory, MetricsSample, PanelAction, PanelColumn } from "@/api/types";
+import type { DashboardPanel, PanelAction, PanelColumn } from "@/api/types";
 import { DataTable } from "@/components/DataTable";
 import { ConfirmDialog } from "@/components/Dialog";
 import { bytes, datetime, duration, percent } from "@/components/format";
@@ -121,35 +121,8 @@ export function compact(value: number): string {
 }
 
 const COLOURS = ["#0ea5e9", "#8b5cf6", "#f59e0b", "#10b981", "#ef4444"];
-const KEEP = 3600;
-
-/** Columns `[ts, field1, field2…]` of a collector's samples: its last hour, then live ones. */
-function useCollectorSeries(panel: DashboardPanel): { columns: number[][]; error: string | null } {
-  const history = useQuery({
-    queryKey: ["metrics", "history", panel.source],
-    queryFn: () => api<MetricsHistory>("/metrics/history", { query: { collector: panel.source, minutes: 60 } }),
-    staleTime: Infinity,
-    gcTime: 0,
-  });
-  const [live, setLive] = useState<{ ts: number; data: unknown }[]>([]);
-  const onSample = useCallback(
-    (message: unknown) => {
-      const sample = message as MetricsSample;
-      if (sample.collector === panel.source) setLive((old) => [...old, { ts: sample.ts, data: sample.data }].slice(-KEEP));
-    },
-    [panel.source],
-  );
-  const error = useTopic("metrics", onSample);
-  const columns = useMemo(() => {
-    const first = live[0]?.ts ?? Infinity;
-    const points = [...(history.data?.points ?? []).filter((p) => p.ts < first), ...live];
-    return [points.map((p) => p.ts), ...panel.fields.map((f) => points.map((p) => pick(p.data, f) ?? NaN))];
-  }, [history.data, live, panel.fields]);
-  return { columns, error: error ?? (history.error ? history.error.message : null) };
-}
-
 function MetricPanel({ panel }: { panel: DashboardPanel }) {
-  const { columns, error } = useCollectorSeries(panel);
+  const { columns, error } = useCollectorSeries(panel.source, panel.fields.length, (data) => panel.fields.map((f) => pick(data, f)));
   if (error) return <ErrorNote error={error} what={panel.title} />;
   if (panel.kind === "stat") {
     return (

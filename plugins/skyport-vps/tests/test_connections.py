@@ -60,6 +60,29 @@ def test_first_contact_needs_an_explicit_trust(
     ]
 
 
+def test_a_new_servers_host_key_is_shown_before_anything_is_sent(
+    api: TestClient[Litestar], sshd: Sshd, keys: Keys, closed_port: int
+) -> None:
+    scanned = api.post("/api/vps/servers/scan", json={"host": "127.0.0.1", "port": sshd.port})
+    assert scanned.status_code == 200, scanned.text
+    assert scanned.json() == {
+        "host": "127.0.0.1",
+        "port": sshd.port,
+        "key_type": "ssh-ed25519",
+        "fingerprint": keys.host_fingerprint(),
+    }
+    assert api.get("/api/vps/servers").json() == []  # nothing was added
+    body = {"user": sshd.user, "fingerprint": scanned.json()["fingerprint"]}
+    _add(api, keys, "scanned", sshd.port, **body)
+    assert api.get("/api/vps/servers/scanned/test").json()["ok"] is True
+    refused = api.post("/api/vps/servers/scan", json={"host": "127.0.0.1", "port": closed_port})
+    assert refused.status_code == 502 and "connection refused" in refused.json()["detail"]
+    bad = api.post("/api/vps/servers/scan", json={"host": "a b", "port": 22})
+    assert bad.status_code == 400 and bad.json()["extra"]["field"] == "host"
+    unknown_jump = {"host": "127.0.0.1", "port": sshd.port, "jump": "nowhere"}
+    assert api.post("/api/vps/servers/scan", json=unknown_jump).status_code == 400
+
+
 def test_a_changed_host_key_is_refused_until_an_admin_trusts_it(
     api: TestClient[Litestar],
     keys: Keys,

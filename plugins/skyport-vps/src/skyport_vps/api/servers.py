@@ -1,5 +1,5 @@
-"""Inventory routes: ``/servers`` (list, add, import) and ``/servers/{name}`` (show, change,
-remove, host key, trust, test).
+"""Inventory routes: ``/servers`` (list, add, import, scan a new one's host key) and
+``/servers/{name}`` (show, change, remove, host key, trust, test).
 """
 
 from __future__ import annotations
@@ -102,6 +102,22 @@ class HostKey(msgspec.Struct, kw_only=True):
     trusted: bool
     """Whether that key is the trusted one."""
     trusted_fingerprint: str | None = None
+
+
+class ScanRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """A server not added yet: where it is, and the server it is reached through."""
+
+    host: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    port: Port = 22
+    jump: str | None = None
+
+
+class ScannedKey(msgspec.Struct, kw_only=True):
+    host: str
+    port: int
+    key_type: str
+    fingerprint: str
+    """Give it as ``fingerprint`` when adding the server to trust this key."""
 
 
 class TestResult(msgspec.Struct, kw_only=True):
@@ -376,6 +392,23 @@ async def test_server(skyport: Skyport, request: AnyRequest, name: FromPath[str]
     )
 
 
+@post("/servers/scan", opt=WRITE, tags=TAGS, status_code=200)
+async def scan(skyport: Skyport, request: AnyRequest, data: JSONBody[ScanRequest]) -> ScannedKey:
+    """The host key a server presents, before it is added: a key exchange and nothing more
+    (no login; no credential is sent or stored). Compare the fingerprint with the server's own
+    (``ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`` on it), then add the server with it."""
+    check_endpoint(data.host, "root")
+    state = vps_state(skyport)
+    await state.inventory.load()
+    jump = await _check_jump(skyport, request, "", data.jump)
+    where = f"{data.host}:{data.port}"
+    probe = Server(name=where, host=data.host, port=data.port, user="root", auth="agent", jump=jump)
+    key = await in_thread(skyport, state.pool.scan, probe)
+    return ScannedKey(
+        host=data.host, port=data.port, key_type=key.get_name(), fingerprint=key.fingerprint
+    )
+
+
 @post("/servers/import", opt=WRITE, tags=TAGS, status_code=201)
 async def import_config(
     skyport: Skyport, request: AnyRequest, data: JSONBody[ImportRequest]
@@ -432,6 +465,7 @@ async def import_config(
 ROUTES = [
     list_servers,
     add_server,
+    scan,
     import_config,
     show_server,
     change_server,
