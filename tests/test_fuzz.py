@@ -71,6 +71,7 @@ LEFT_OUT = {
     "POST /api/deploy/detect": "clones the git URL given",
     "POST /api/vps/servers": "stores a server whose address later calls connect to",
     "POST /api/vps/run": "runs the command given over SSH on the servers given",
+    "POST /api/vps/servers/scan": "connects to the address given",
 }
 CHECKS = [
     not_a_server_error,
