@@ -45,7 +45,10 @@ def test_every_page_answers_the_app_uncached(site: TestClient[Litestar], path: s
     assert response.content == INDEX
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-cache"
-    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "default-src 'self'" in policy and "script-src" not in policy
+    assert "img-src 'self' data: https:;" in policy  # catalogs' logos; never http:
 
 
 def test_hashed_assets_are_public_and_cached_for_a_year(site: TestClient[Litestar]) -> None:

@@ -31,7 +31,9 @@ ASSET_CACHE = CacheControlHeader(max_age=365 * 24 * 3600, public=True, immutable
 PAGE_HEADERS = {
     "Cache-Control": "no-cache",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        # https: images are the logos and screenshots of marketplace catalogs, served by their
+        # stores; scripts, styles and connections stay this server's own.
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",

@@ -42,6 +42,11 @@ export const PAGES: Page[] = [
   page("/processes/:name", () => import("@/features/pm2/ProcessPage")),
   page("/servers", () => import("@/features/vps/ServersPage")),
   page("/servers/:name", () => import("@/features/vps/ServerPage")),
+  // before /marketplace/:id, which would match them too (app ids are always <source>:<app>)
+  page("/marketplace/installed", () => import("@/features/marketplace/InstalledPage")),
+  page("/marketplace/sources", () => import("@/features/marketplace/SourcesPage")),
+  page("/marketplace", () => import("@/features/marketplace/MarketplacePage")),
+  page("/marketplace/:id", () => import("@/features/marketplace/AppPage")),
   page("/plugins/:plugin", () => import("@/panels/PanelPage")),
   page("/plugins/:plugin/:panel", () => import("@/panels/PanelPage")),
 ];
