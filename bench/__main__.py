@@ -59,7 +59,7 @@ from bench import (
     vps_bench,
     ws_fanout,
 )
-from bench.procs import ResourceSampler, raise_nofile, rss_mb
+from bench.procs import ResourceSampler, Server, free_port, raise_nofile, rss_mb
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = (
@@ -269,9 +269,11 @@ def bench_cli(args: argparse.Namespace) -> list[dict[str, Any]]:
     py = sys.executable
     skyport = targets.skyport_argv(0, [])[:-3]  # the executable part only
     with tempfile.TemporaryDirectory(prefix="skyport-bench-cli-") as scratch:
-        local = local_mode_environment(Path(scratch))
-        for warm in (["users", "list"], ["docker", "ps"]):  # the schema exists before timing
-            subprocess.run([*skyport, *warm], env={**os.environ, **local}, capture_output=True)
+        local = local_mode_environment(Path(scratch) / "in-process")
+        served = local_mode_environment(Path(scratch) / "served")
+        for env in (local, served):  # each schema exists before timing
+            for warm in (["users", "list"], ["docker", "ps"]):
+                subprocess.run([*skyport, *warm], env={**os.environ, **env}, capture_output=True)
         no_pyc = {
             "PYTHONPYCACHEPREFIX": str(Path(scratch) / "no-pyc"),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -284,15 +286,18 @@ def bench_cli(args: argparse.Namespace) -> list[dict[str, Any]]:
             ("skyport --help, no .pyc", [*skyport, "--help"], no_pyc),
             ("skyport users list (in-process)", [*skyport, "users", "list"], local),
             ("skyport docker ps (in-process)", [*skyport, "docker", "ps"], local),
+            ("skyport users list (server's socket)", [*skyport, "users", "list"], served),
+            ("skyport docker ps (server's socket)", [*skyport, "docker", "ps"], served),
         ]
         timed = []
-        for name, argv, env in cmds:
-            log(f"timing {name}")
-            timed.append(
-                cli_startup.time_command(
-                    name, argv, runs=args.cli_runs, use_hyperfine=not args.no_hyperfine, env=env
+        with local_server(served):
+            for name, argv, env in cmds:
+                log(f"timing {name}")
+                timed.append(
+                    cli_startup.time_command(
+                        name, argv, runs=args.cli_runs, use_hyperfine=not args.no_hyperfine, env=env
+                    )
                 )
-            )
     base = timed[0].median_ms
     helped = next(t.median_ms for t in timed if t.name == "skyport --help")
     helped_cpu = next(t.cpu_ms for t in timed if t.name == "skyport --help")
@@ -310,10 +315,22 @@ def bench_cli(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+@contextlib.contextmanager
+def local_server(env: dict[str, str]) -> Iterator[None]:
+    """``skyport serve`` on the data dir of ``env``: commands run with ``env`` reach it
+    through the socket in that data dir."""
+    port = free_port()
+    argv = targets.skyport_argv(port, [])
+    with Server("skyport", argv, port, env={**os.environ, **env}) as server:
+        server.wait_http("/api/health", timeout=90)
+        yield
+
+
 def local_mode_environment(scratch: Path) -> dict[str, str]:
-    """A CLI with no server configured (in-process), on a data dir and home of its own."""
+    """A CLI with no server configured (in-process, or reaching a server on this machine
+    through its socket), on a data dir and home of its own."""
     home = scratch / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     return {
         "HOME": str(home),
         "XDG_CONFIG_HOME": str(home / ".config"),

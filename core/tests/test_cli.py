@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import ssl
 import stat
 import subprocess
@@ -29,10 +30,12 @@ from keyring.backend import KeyringBackend
 
 from skyport import __version__
 from skyport.cli import credentials
+from skyport.client import Client
+from skyport.config import load_settings
 from skyport.store.revisions import CORE_VERSIONS, declared_heads
 from skyport.testing import CliResult, one_line_error
 
-from .conftest import ADMIN_PASSWORD, LiveServer, free_port
+from .conftest import ADMIN_PASSWORD, LiveServer, bearer, free_port
 
 Result = CliResult
 Run = Callable[..., Result]
@@ -443,6 +446,40 @@ def test_serve_answers_on_the_given_port() -> None:
         ).json()["token"]
         (node,) = httpx.get(f"{url}/api/nodes", headers={"Authorization": f"Bearer {token}"}).json()
         assert node["state"] == "up" and node["this"] and node["url"] == url
+
+
+def test_local_commands_reach_a_running_server_through_its_socket(cli: Run) -> None:
+    data_dir = Path(os.environ["SKYPORT_DATA_DIR"])
+    path = data_dir / "skyport.sock"
+    with serving() as url:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert f"the server on this machine (unix:{path})" in cli("status").out
+        added = cli(
+            "users", "add", "erin", "--role", "viewer", "--password-stdin", stdin="erin-password\n"
+        )
+        assert added.code == 0, added
+        # The running server made the user: it can log in over TCP at once.
+        login = {"username": "erin", "password": "erin-password"}
+        assert httpx.post(f"{url}/api/auth/login", json=login).status_code == 200
+        # The socket's session route is not part of the API served over TCP.
+        assert httpx.post(f"{url}/local/session").status_code in (401, 404)
+        # WebSockets go through the socket too.
+        with Client.on_this_machine(load_settings()) as client, client.feed(["metrics"]) as feed:
+            assert client.mode == "socket"
+            sample = next(m["data"] for m in feed if m.get("topic") == "metrics")
+        assert sample["collector"] and isinstance(sample["data"], dict)
+        admin = {"username": "admin", "password": ADMIN_PASSWORD}
+        token = httpx.post(f"{url}/api/auth/login", json=admin).json()["token"]
+        audit = httpx.get(
+            f"{url}/api/audit", params={"action": "auth.login"}, headers=bearer(token)
+        ).json()
+        assert any(e["result"] == "ok (local socket)" for e in audit["items"]), audit
+    assert not path.exists()
+    # A socket left by a server that was killed: the next command runs in-process.
+    left = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    left.bind(str(path))
+    left.close()
+    assert "in-process (local mode)" in cli("status").out
 
 
 def test_node_takes_a_name(cli: Run) -> None:

@@ -8,11 +8,14 @@
   ``Authorization: Bearer <token>``. ``SKYPORT_TOKEN`` (for instance an API
   token in a script) takes the place of the stored login. For a server with
   a self-signed certificate, point ``SSL_CERT_FILE`` at it.
-* **local** — no server configured and not logged in anywhere: the
-  application runs in this process (same routes, same validation, no HTTP)
-  and the client acts as its first admin. That is no privilege escalation:
-  whoever can read the data dir (database, secret key) already holds every
-  power the server has.
+* **socket** — no server configured and not logged in anywhere, but a
+  ``skyport serve`` on this machine uses the same data dir: the client talks
+  to it through the socket in the data dir (:mod:`skyport.local_socket`) and
+  acts as its first admin.
+* **local** — the same with no server running: the application runs in this
+  process (same routes, same validation, no HTTP) and the client acts as its
+  first admin. Neither is a privilege escalation: whoever can read the data
+  dir (database, secret key) already holds every power the server has.
 
 Every failure is a :class:`ClientError` whose message is one clear line.
 Importing this module imports neither httpx nor Litestar; each mode imports
@@ -32,12 +35,15 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import httpx
 
     from skyport.config import Settings
 
-Mode = Literal["remote", "local"]
+Mode = Literal["remote", "socket", "local"]
 LOCAL_URL = "local"
+"""What :attr:`Client.url` says in local mode."""
 
 target_node: ContextVar[str | None] = ContextVar("target_node", default=None)
 """The cluster node every request goes to (``skyport --node NAME``; ``None``: whichever
@@ -45,7 +51,6 @@ node answers). Sent as ``?node=NAME``: the answering node routes the request the
 local_plugins: ContextVar[frozenset[str] | None] = ContextVar("local_plugins", default=None)
 """The plugins an in-process server serves (``None``: all). The CLI sets it per command:
 ``skyport docker …`` serves the docker plugin alone, ``skyport users …`` none."""
-"""What :attr:`Client.url` says in local mode."""
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -180,6 +185,7 @@ class Client:
         self.token = token
         self._on_close = on_close
         self._tls: ssl.SSLContext | None = None
+        self._socket_path: str | None = None
         self.node: str | None = None
         """The node requests and WebSockets go to (see :data:`target_node`)."""
 
@@ -251,7 +257,7 @@ class Client:
         test_client.__enter__()
         try:
             auth = app.state.auth
-            token = test_client.blocking_portal.call(auth.open_local_session, username)
+            token = test_client.blocking_portal.call(auth.open_local_session, username).token
         except Exception as exc:
             test_client.__exit__(None, None, None)
             raise NotLoggedIn(f"local mode cannot act as a user: {exc}", url=LOCAL_URL) from None
@@ -269,6 +275,56 @@ class Client:
         return cls(test_client, url=LOCAL_URL, mode="local", token=token, on_close=close)
 
     @classmethod
+    def local_server(cls, path: Path) -> Client:
+        """The server running on this machine, through the socket at ``path`` in its data
+        dir, logged in as its first admin (the session ends when the client closes)."""
+        import httpx
+
+        from skyport.local_socket import SESSION_PATH
+
+        http = httpx.Client(
+            # Plain HTTP on a Unix socket: no TLS, so no certificate store to load.
+            transport=httpx.HTTPTransport(uds=str(path), verify=False),
+            base_url="http://localhost",
+            timeout=DEFAULT_TIMEOUT,
+        )
+        url = f"unix:{path}"
+        try:
+            opened = http.post(SESSION_PATH)
+        except httpx.TransportError as exc:
+            http.close()
+            raise ServerUnreachable(url, _reason(exc)) from None
+        if opened.status_code != 201:
+            http.close()
+            raise error_for(opened.status_code, _decode(opened), url)
+        token = opened.json()["token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+
+        def close() -> None:
+            try:
+                http.post("/api/auth/logout")
+            except httpx.HTTPError:
+                pass  # the server stopped: the session ends with it anyway
+            finally:
+                http.close()
+
+        client = cls(http, url=url, mode="socket", token=token, on_close=close)
+        client._socket_path = str(path)
+        return client
+
+    @classmethod
+    def on_this_machine(cls, settings: Settings) -> Client:
+        """The server running on this machine with the settings' data dir, through its
+        socket, or else an in-process one (:meth:`local`)."""
+        from skyport.local_socket import socket_path
+
+        path = socket_path(settings.data_path)
+        if path.is_socket():
+            with contextlib.suppress(ServerUnreachable):
+                return cls.local_server(path)
+        return cls.local(settings)
+
+    @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Client:
         """Remote mode if a server is configured or logged in to, else local mode.
 
@@ -282,7 +338,7 @@ class Client:
         settings = settings or load_settings()
         url = settings.client.url or credentials.current_url()
         if not url:
-            return cls.local(settings)
+            return cls.on_this_machine(settings)
         url = normalize_url(url)
         token = os.environ.get("SKYPORT_TOKEN") or credentials.token_for(url)
         if not token:
@@ -419,6 +475,14 @@ class Client:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def where(self) -> str:
+        """The server, as a person reads it: its URL, or how this machine's is reached."""
+        if self.mode == "local":
+            return "in-process (local mode)"
+        if self.mode == "socket":
+            return f"the server on this machine ({self.url})"
+        return self.url
+
     def __repr__(self) -> str:
         return f"<Client {self.mode} {self.url}>"
 
@@ -524,15 +588,25 @@ def _open_websocket(client: Client, path: str, refused: Callable[[int], ClientEr
     handshake is ``refused(status)``, no answer :class:`ServerUnreachable`."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus
     from websockets.sync.client import connect as ws_connect
+    from websockets.sync.client import unix_connect
 
     if client.node:
         path += f"{'&' if '?' in path else '?'}node={quote(client.node)}"
-    url = "ws" + client.url.removeprefix("http") + path
     headers = {"Authorization": f"Bearer {client.token}"} if client.token else {}
     try:
-        return ws_connect(
-            url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
-        ).__enter__()  # left by the caller's close()
+        if client._socket_path:
+            socket = unix_connect(
+                client._socket_path,
+                "ws://localhost" + path,
+                additional_headers=headers,
+                open_timeout=DEFAULT_TIMEOUT,
+            )
+        else:
+            url = "ws" + client.url.removeprefix("http") + path
+            socket = ws_connect(
+                url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
+            )
+        return socket.__enter__()  # left by the caller's close()
     except InvalidStatus as exc:
         raise refused(exc.response.status_code) from None
     except (OSError, TimeoutError, InvalidHandshake) as exc:

@@ -150,8 +150,9 @@ class AuthService:
         principal = await self._principal(user, method, session_id=session_id)
         return LoginResult(token, expires, session_id, principal)
 
-    async def open_local_session(self, username: str | None = None) -> str:
-        """A session for the CLI's in-process mode (whoever can read the data dir)."""
+    async def open_local_session(self, username: str | None = None) -> LoginResult:
+        """A session for the CLI on this machine (whoever can read the data dir): in-process,
+        or through the server's local socket."""
         candidates = [u for u in await self.users.all() if not u.disabled]
         user = next(
             (u for u in candidates if (u.username == username if username else u.role == "admin")),
@@ -159,7 +160,7 @@ class AuthService:
         )
         if user is None:
             raise Unauthenticated(f"no usable user {username or 'with role admin'}")
-        return (await self.open_session(user, "local", "local")).token
+        return await self.open_session(user, "local", "local")
 
     async def logout(self, session_id: str) -> None:
         async with self.database.begin() as conn:

@@ -24,6 +24,9 @@ def serve(
 ) -> None:
     """Run the SkyPort server; API under /api, live data on /ws.
 
+    CLI commands on this machine with no server configured reach it through the
+    socket in its data dir (``skyport.sock``).
+
     Parameters
     ----------
     host
@@ -55,7 +58,7 @@ def serve(
 
     import uvicorn
 
-    from skyport.server import uvicorn_options
+    from skyport.server import serve_with_local_socket, uvicorn_options
 
     options = uvicorn_options(server)
     scheme = "https" if server.certfile else "http"
@@ -75,7 +78,7 @@ def serve(
         listener.close()
         raise CliError(str(exc), code=2) from None
     print(f"SkyPort serving on {scheme}://{_shown_host(server.host)}:{server.port}", flush=True)
-    uvicorn.Server(uvicorn.Config(application, **options)).run(sockets=[listener])
+    serve_with_local_socket(application, options, listener, settings.data_path)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -107,7 +107,7 @@ def passwd(*, password_stdin: bool = False, revoke_tokens: bool = False) -> None
     body = {"current_password": current, "new_password": new, "revoke_tokens": revoke_tokens}
     with api() as client:
         client.post("/api/auth/password", json=body)
-        remote = client.mode != "local"
+        remote = client.mode == "remote"
     ended = "your sessions and API tokens" if revoke_tokens else "your sessions"
     print(f"Password changed; {ended} ended." + (" Log in again." if remote else ""))
 
@@ -116,7 +116,7 @@ def status(*, json: JsonFlag = False) -> None:
     """Show the server's version, host, uptime and plugins."""
     with api() as client:
         answer = client.get("/api/status")
-        where = "in-process (local mode)" if client.mode == "local" else client.url
+        where = client.where()
     if json:
         print_json(answer)
         return

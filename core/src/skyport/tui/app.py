@@ -83,7 +83,7 @@ class SkyportTui(App[None]):
     def _connected(self, client: Client, me: dict[str, Any], plugins: list[Any]) -> None:
         self.client = client
         self.scopes = frozenset(me.get("scopes") or ())
-        where = "this machine (in-process)" if client.mode == "local" else client.url
+        where = client.where()
         loaded = {p.get("name") for p in plugins if p.get("status") == "loaded"}
         self.areas = tuple(a for a in AREAS if a.plugin is None or a.plugin in loaded)
         for area in self.areas:
