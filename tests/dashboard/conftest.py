@@ -239,13 +239,14 @@ def viewer_page(page: Page) -> Page:
 
 
 @pytest.fixture
-def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
-    """Save a full-page screenshot as a test artefact: ``test-artifacts/dashboard/<name>.png``."""
+def screenshot(request: pytest.FixtureRequest) -> Callable[..., Path]:
+    """Save a screenshot as a test artefact: ``test-artifacts/dashboard/<name>.png``, of the
+    whole page or (``full_page=False``) of what fits the screen."""
 
-    def take(page: Page, name: str) -> Path:
+    def take(page: Page, name: str, *, full_page: bool = True) -> Path:
         path = ARTIFACTS / "dashboard" / f"{name}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
