@@ -20,8 +20,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "images" / "dashboard"
-SHOWN = ("overview", "containers", "container", "stacks", "admin-users", "admin-audit")
-"""The screenshots the guides show, by the name the tests give them."""
+SHOWN = (
+    "login",
+    "overview",
+    "containers",
+    "container",
+    "images",
+    "volumes",
+    "networks",
+    "stacks",
+    "processes",
+    "process",
+    "servers",
+    "server-add",
+    "server",
+    "marketplace",
+    "marketplace-app",
+    "marketplace-installed",
+    "marketplace-sources",
+    "plugin-panels",
+    "admin-users",
+    "admin-roles",
+    "admin-tokens",
+    "admin-audit",
+    "admin-plugins",
+    "terminal",
+    "phone-processes",
+    "phone-menu",
+)
+"""The screenshots the guides show (every page), by the name the tests give them."""
 
 
 def main() -> int:
