@@ -263,7 +263,17 @@ def screenshots_taken() -> set[str]:
     return taken
 
 
-def test_the_screenshots_are_ones_the_browser_tests_take() -> None:
+def tui_screenshots_taken() -> set[str]:
+    """The names the TUI tests give their screenshots: ``tui_screenshot(pilot, "name")``."""
+    taken = set()
+    for test in [ROOT / "core/tests/test_tui.py", *ROOT.glob("plugins/*/tests/test_tui.py")]:
+        for node in ast.walk(ast.parse(test.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "tui_screenshot":
+                taken |= {a.value for a in node.args if isinstance(a, ast.Constant)}
+    return taken
+
+
+def test_the_screenshots_are_ones_the_browser_and_tui_tests_take() -> None:
     sys.path.insert(0, str(DOCS))
     try:
         import screenshots
@@ -273,6 +283,9 @@ def test_the_screenshots_are_ones_the_browser_tests_take() -> None:
     assert shipped == set(screenshots.SHOWN)
     assert "overview" in screenshots_taken()
     assert sorted(shipped - screenshots_taken()) == []
+    tui = {p.stem for p in (DOCS / "images" / "tui").glob("*.svg")}
+    assert tui == set(screenshots.TUI_SHOWN)
+    assert sorted(tui - tui_screenshots_taken()) == []
 
 
 # -- the plugin guide ----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, HelpPanel
 from skyport.app import create_app
 from skyport.config import Settings
 from skyport.plugins import PluginManager
-from skyport.testing import LiveServer, pilot_wait, tui_pilot
+from skyport.testing import LiveServer, pilot_wait, tui_pilot, tui_screenshot
 from skyport.tui.screens.overview import CoreBars, Panel
 from skyport.tui.widgets import Spark, StatusLine
 
@@ -48,6 +48,7 @@ async def test_the_overview_shows_live_numbers_that_change(live_server: LiveServ
         assert app.screen.query_one(CoreBars).percents  # one bar per core
         assert app.screen.query_one(DataTable).row_count > 0  # top processes
         assert "admin (admin)" in status(app)
+        tui_screenshot(pilot, "overview")
 
 
 async def test_only_the_areas_of_loaded_plugins_are_offered(live_server: LiveServer) -> None:

@@ -490,6 +490,14 @@ async def tui_pilot(
         yield pilot
 
 
+def tui_screenshot(pilot: Pilot[Any], name: str) -> Path:
+    """Save what the TUI shows now as ``<artifacts>/tui/<name>.svg`` (``$SKYPORT_TEST_ARTIFACTS``,
+    default ``test-artifacts``); the documentation's screenshots are copies of these."""
+    folder = Path(os.environ.get("SKYPORT_TEST_ARTIFACTS", "test-artifacts")) / "tui"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(pilot.app.save_screenshot(f"{name}.svg", str(folder)))
+
+
 async def pilot_wait(
     pilot: Pilot[Any], check: Callable[[], Any], what: str, *, seconds: float = 20.0
 ) -> Any:

@@ -26,6 +26,7 @@ from skyport.testing import (
     tui_area,
     tui_pilot,
     tui_screen,
+    tui_screenshot,
 )
 from skyport.tui.screens.containers import ContainersScreen, shown_image
 from skyport.tui.screens.detail import DocumentScreen, LogScreen
@@ -83,6 +84,7 @@ async def test_a_running_container_shows_live_figures_and_is_stopped_from_the_tu
         )
         assert row["NAME"] == container["Name"].lstrip("/") and row["STATE"] == "running"
         assert row["MEM"].endswith("B")
+        tui_screenshot(pilot, "containers")
         select(screen, ref)
         await pilot.press("t")
         assert isinstance(pilot.app.screen, Confirm)  # asked first

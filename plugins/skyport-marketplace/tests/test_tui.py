@@ -32,6 +32,7 @@ from skyport.testing import (
     tui_area,
     tui_pilot,
     tui_screen,
+    tui_screenshot,
 )
 from skyport.tui.screens.detail import DocumentScreen
 from skyport.tui.screens.marketplace import InstallForm, JobScreen, MarketplaceScreen
@@ -161,6 +162,7 @@ async def test_an_app_is_installed_with_its_form_and_its_progress_followed(
             "step 3 of 3",
         ]
         assert job.query_one(ProgressBar).progress == 1.0
+        tui_screenshot(pilot, "marketplace-install")
         (request,) = steps.deployer.requests
         assert request.name == "mysql" and request.values["MYSQL_ROOT_PASSWORD"] == "s3cret-root"
 

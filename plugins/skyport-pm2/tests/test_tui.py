@@ -21,6 +21,7 @@ from skyport.testing import (
     tui_area,
     tui_pilot,
     tui_screen,
+    tui_screenshot,
 )
 from skyport.tui.screens.detail import LogScreen
 from skyport.tui.screens.pm2 import Pm2Screen
@@ -66,6 +67,7 @@ async def test_processes_are_listed_restarted_and_their_logs_follow_live(
         screen = await tui_area(pilot, "pm2", Pm2Screen)
         row = await pilot_wait(pilot, lambda: row_of(screen, name), "the process")
         assert row["STATUS"] == "online" and row["RESTARTS"] == "0"
+        tui_screenshot(pilot, "pm2")
         pid_before = await asyncio.to_thread(_pid, daemon, name)
         await pilot.press("r", "y")
         await pilot_wait(pilot, lambda: (row_of(screen, name) or {}).get("RESTARTS") == "1", "1")
@@ -80,6 +82,7 @@ async def test_processes_are_listed_restarted_and_their_logs_follow_live(
 
         count = len(await pilot_wait(pilot, ticks, "past lines"))
         await pilot_wait(pilot, lambda: len(ticks()) >= count + 5, "live lines")
+        tui_screenshot(pilot, "pm2-logs")
 
 
 def _pid(daemon: Path, name: str) -> Any:

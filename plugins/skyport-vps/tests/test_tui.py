@@ -19,6 +19,7 @@ from skyport.testing import (
     tui_area,
     tui_pilot,
     tui_screen,
+    tui_screenshot,
 )
 from skyport.tui.screens.servers import RunScreen, ServersScreen
 
@@ -66,4 +67,5 @@ async def test_a_command_runs_on_marked_servers_and_on_a_tag_with_each_hosts_out
         await pilot_wait(pilot, lambda: output(run).count("exit 3") == 2, "both results")
         assert "web-1 | " in output(run) and "web-2 | " in output(run)
         assert "db-1" not in output(run)
+        tui_screenshot(pilot, "vps-run")
         await pilot_wait(pilot, lambda: "some servers failed" in app.status[0], "the summary")
