@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -23,9 +24,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from skyport.cluster.signing import CLIENT_HEADER, SIGNATURE_HEADER
-from skyport.testing import ADMIN_PASSWORD, wait_for
+from skyport.testing import ADMIN_PASSWORD, free_port, wait_for
 
-from .conftest import SKYPORT, Cluster, bearer, login, make_nodes, ws_url
+from .conftest import REPOSITORY, SKYPORT, Cluster, bearer, login, make_nodes, ws_url
 
 WAIT = 15.0
 """Seconds an event or a revocation may take to reach the other node (polling is 60 s)."""
@@ -264,7 +265,8 @@ def test_node_reaches_the_other_nodes_pm2_processes(
     assert "x-skyport-nodes-left-out" not in everywhere.headers
 
 
-def test_the_cli_lists_nodes_and_acts_on_another_node(cluster: Cluster, token: str) -> None:
+def run_cli(cluster: Cluster, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``skyport ARGS`` as a program, pointed at node-a with ``token``; it must succeed."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SKYPORT_")},
         "SKYPORT_URL": cluster.nodes[0].url,
@@ -272,17 +274,39 @@ def test_the_cli_lists_nodes_and_acts_on_another_node(cluster: Cluster, token: s
         "HOME": str(cluster.nodes[0].home),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
+    done = subprocess.run(
+        [str(SKYPORT), *args], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    return done
 
+
+def test_the_cli_lists_nodes_and_acts_on_another_node(cluster: Cluster, token: str) -> None:
     def cli(*args: str) -> Any:
-        done = subprocess.run(
-            [str(SKYPORT), *args], env=env, capture_output=True, text=True, timeout=60
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
+        return json.loads(run_cli(cluster, token, *args).stdout)
 
     assert {n["name"] for n in cli("nodes", "--json")} == {"node-a", "node-b"}
     assert "lives-on-b" in {p["name"] for p in cli("--node", "node-b", "pm2", "list", "--json")}
     assert "lives-on-b" not in {p["name"] for p in cli("pm2", "list", "--json", "--node=node-a")}
+
+
+def test_deploy_runs_a_project_on_the_node_named(
+    cluster: Cluster, token: str, tmp_path: Path
+) -> None:
+    project, port = tmp_path / "on-b", free_port()
+    shutil.copytree(REPOSITORY / "plugins/skyport-deploy/tests/samples/node-http", project)
+    deploy = ("deploy", str(project), "--port", str(port), "--node", "node-b", "--json")
+    release = json.loads(run_cli(cluster, token, *deploy).stdout)
+    assert release["state"] == "live", release
+    assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).json()["app"] == "node"
+    listed = json.loads(run_cli(cluster, token, "deploy", "ls", "--json", "--node", "all").stdout)
+    assert [(a["name"], a["node"]) for a in listed if a["name"] == "on-b"] == [("on-b", "node-b")]
+    # Node A's PM2 does not run it: node A says where it runs.
+    elsewhere = httpx.get(f"{cluster.nodes[0].url}/api/deploy/apps/on-b", headers=bearer(token))
+    assert elsewhere.status_code == 404 and "runs on node node-b" in elsewhere.json()["detail"]
+    run_cli(cluster, token, "--node", "node-b", "deploy", "rm", "on-b", "--yes")
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
 
 
 def test_a_websocket_reaches_the_other_nodes_live_data(cluster: Cluster, token: str) -> None:

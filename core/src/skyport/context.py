@@ -66,6 +66,14 @@ class PluginContext:
         return self.services.database
 
     @property
+    def node_name(self) -> str:
+        """This node's name (``cluster.node_name``, else the host name): nodes share the
+        database, so tag the rows of what runs on one node (a deployed app) with it."""
+        from skyport.cluster.member import node_name
+
+        return node_name(self.config)
+
+    @property
     def registry(self) -> Registry:
         """Everything all plugins contributed (collectors, deployers, terminals …)."""
         return self.services.registry

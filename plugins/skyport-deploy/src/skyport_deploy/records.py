@@ -1,7 +1,9 @@
 """Apps and releases as stored (``deploy_apps``, ``deploy_releases``) and as the API shows them.
 
 An app row is taken (``deploying``, ``removing``) for the length of a change:
-a second change of the same app meanwhile is a 409. The values given with
+a second change of the same app meanwhile is a 409. App names are unique in the
+cluster; an app runs on the node that deployed it first, and only that node lists or
+changes it (the others answer 404 naming it). The values given with
 ``--set``/``--env-file`` are kept encrypted; the API shows their names only.
 """
 
@@ -68,6 +70,8 @@ class App(msgspec.Struct, kw_only=True):
     created_by: str
     created: float
     updated: float
+    node: str
+    """The cluster node it runs on (its deployer is that node's Docker or PM2)."""
     status: AppStatus | None = None
     """Live, from its deployer: ``running``, ``stopped``, ``partial`` or ``missing``."""
     status_error: str | None = None
@@ -94,6 +98,7 @@ class Book:
             "created_by": username,
             "created": now,
             "updated": now,
+            "node": self.skyport.node_name,
         }
         try:
             async with self.skyport.database.begin() as conn:
@@ -106,7 +111,11 @@ class Book:
         async with self.skyport.database.begin() as conn:
             done = await conn.execute(
                 apps_table.update()
-                .where(apps_table.c.name == name, apps_table.c.state.in_(("live", "failed")))
+                .where(
+                    apps_table.c.name == name,
+                    apps_table.c.state.in_(("live", "failed")),
+                    self._on_this_node(),
+                )
                 .values(state=state, updated=time.time())
             )
         if done.rowcount != 1:
@@ -123,18 +132,34 @@ class Book:
             ).first()
         if row is None:
             raise NotFoundException(f"no app named {name!r} is deployed")
+        if not self._here(row.node):
+            raise NotFoundException(
+                f"{name!r} runs on node {row.node}: ask that node (--node {row.node})",
+                extra={"node": row.node},
+            )
         return self._app(row._mapping)
 
     async def apps(self) -> list[App]:
+        """The apps of this node."""
         async with self.skyport.database.connect() as conn:
-            rows = await conn.execute(sa.select(apps_table).order_by(apps_table.c.name))
+            rows = await conn.execute(
+                sa.select(apps_table).where(self._on_this_node()).order_by(apps_table.c.name)
+            )
             return [self._app(row._mapping) for row in rows]
 
     async def ports_taken(self, but: str) -> set[int]:
-        """The ports of the other apps."""
+        """The ports of this node's other apps."""
         async with self.skyport.database.connect() as conn:
-            found = await conn.execute(sa.select(apps_table.c.port).where(apps_table.c.name != but))
+            found = await conn.execute(
+                sa.select(apps_table.c.port).where(apps_table.c.name != but, self._on_this_node())
+            )
             return {p for p in found.scalars() if p is not None}
+
+    def _here(self, node: str) -> bool:
+        return node in ("", self.skyport.node_name)
+
+    def _on_this_node(self) -> sa.ColumnElement[bool]:
+        return apps_table.c.node.in_(("", self.skyport.node_name))
 
     async def env(self, name: str) -> dict[str, str]:
         """The values kept for the app (decrypted)."""
@@ -298,6 +323,7 @@ class Book:
             previous=row["previous"],
             env=[],
             created_by=row["created_by"],
+            node=row["node"] or self.skyport.node_name,
             created=row["created"],
             updated=row["updated"],
         )

@@ -29,6 +29,8 @@ apps = sa.Table(
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    # the cluster node it runs on (nodes share the database; "" before deploy_0002)
+    sa.Column("node", sa.String(64), nullable=False, server_default=""),
 )
 
 releases = sa.Table(

@@ -1,0 +1,17 @@
+"""An app remembers the cluster node it runs on: each node lists and changes its own.
+
+Revision ID: deploy_0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "deploy_0002"
+down_revision = "deploy_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("deploy_apps") as table:
+        table.add_column(sa.Column("node", sa.String(64), nullable=False, server_default=""))
