@@ -1,6 +1,8 @@
 """The marketplace pages in a real browser against a real server and the real Docker engine:
-a catalog file added as a source, an app installed from it (the busybox test image) and seen
-running, then uninstalled; the saved public catalogs browsed by category and searched."""
+a catalog file added as a source, an app installed from it (the busybox test image with a
+layer of its own, pulled from a local registry) and seen running, updated, then uninstalled;
+a source refreshed and removed by an admin, read-only for others; the saved public catalogs
+browsed by category and searched."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from playwright.sync_api import Page, expect
 from skyport.testing import require_backend, wait_for
 from skyport_marketplace.testing import find_catalogs
 
-from .conftest import LABEL, ROOT, log_in
+from .conftest import LABEL, ROOT, VIEWER, log_in
 
 APP_LABEL = "skyport.app"
 LOOP = "echo greeting=$GREETING colour=$COLOUR; trap 'exit 0' TERM; while true; do sleep 1; done"
@@ -69,13 +71,14 @@ def catalog(image: str) -> dict[str, Any]:
 
 @pytest.fixture
 def source(
-    admin_api: httpx.Client, test_image: str, tmp_path: Path, unique: Callable[[str], str]
+    admin_api: httpx.Client, pushed_image: str, tmp_path: Path, unique: Callable[[str], str]
 ) -> Iterator[tuple[str, Path]]:
-    """A catalog file to add as a source (name, path); the source and every install from it
-    are removed afterwards."""
+    """A catalog file to add as a source (name, path), its apps' image in the local registry
+    (installs and updates pull it); the source and every install from it are removed
+    afterwards."""
     name = unique("cat").replace("sp-", "e2e")
     path = tmp_path / "catalog.yaml"
-    path.write_text(yaml.safe_dump(catalog(test_image)))
+    path.write_text(yaml.safe_dump(catalog(pushed_image)))
     yield name, path
     for app in admin_api.get("/api/marketplace/installed").json():
         if app["app_id"].startswith(f"{name}:"):
@@ -156,6 +159,14 @@ def test_install_an_app_from_a_catalog_see_it_run_then_uninstall_it(
     assert containers_of(engine, install)[0]["State"] == "exited"
     row.get_by_role("button", name=f"Start {install}").click()
     expect(row.get_by_text("running", exact=True)).to_be_visible()
+    row.get_by_role("button", name=f"Update {install}").click()
+    expect(page.get_by_role("progressbar", name=f"Updating {install}")).to_have_attribute(
+        "aria-valuenow", "100", timeout=90_000
+    )
+    (updated,) = containers_of(engine, install)  # pulled again, then a new container
+    assert updated["Id"] != made["Id"]
+    assert updated["State"] == "running"
+    expect(row.get_by_text("running", exact=True)).to_be_visible()
     screenshot(page, "marketplace-installed")
     row.get_by_role("button", name=f"Uninstall {install}").click()
     dialog = page.get_by_role("dialog", name=f"Uninstall {install}?")
@@ -212,3 +223,31 @@ def test_browse_the_saved_public_catalogs_by_category_and_search(
     page.get_by_label("Search apps").fill("maria")
     expect(apps.get_by_role("link")).to_have_count(1)
     expect(apps).to_contain_text("MariaDB")
+
+
+def test_an_admin_refreshes_and_removes_a_source_others_only_read_the_list(
+    admin_page: Page,
+    open_page: Callable[..., Page],
+    admin_api: httpx.Client,
+    source: tuple[str, Path],
+) -> None:
+    name, path = source
+    page = admin_page
+    add_source(page, name, path)
+    viewer_page = log_in(open_page(), *VIEWER, path="/marketplace/sources")
+    row = viewer_page.locator(f"tr[data-row='{name}']")
+    expect(row).to_contain_text("skyport")
+    expect(row.get_by_role("button", name=re.compile("^(Refresh|Remove) "))).to_have_count(0)
+    expect(viewer_page.get_by_role("button", name="Add source")).to_have_count(0)
+
+    row = page.locator(f"tr[data-row='{name}']")
+    row.get_by_role("button", name=f"Refresh {name}").click()
+    expect(page.get_by_role("progressbar", name="Reading the catalog")).to_have_attribute(
+        "aria-valuenow", "100"
+    )
+    row.get_by_role("button", name=f"Remove {name}").click()
+    page.get_by_role("dialog", name=f"Remove the source {name}?").get_by_role(
+        "button", name="Remove"
+    ).click()
+    expect(row).to_have_count(0)
+    assert name not in {s["name"] for s in admin_api.get("/api/marketplace/sources").json()}
