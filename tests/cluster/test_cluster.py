@@ -303,7 +303,7 @@ def test_deploy_runs_a_project_on_the_node_named(
     assert [(a["name"], a["node"]) for a in listed if a["name"] == "on-b"] == [("on-b", "node-b")]
     # Node A's PM2 does not run it: node A says where it runs.
     elsewhere = httpx.get(f"{cluster.nodes[0].url}/api/deploy/apps/on-b", headers=bearer(token))
-    assert elsewhere.status_code == 404 and "runs on node node-b" in elsewhere.json()["detail"]
+    assert elsewhere.status_code == 404 and "is on node node-b" in elsewhere.json()["detail"]
     run_cli(cluster, token, "--node", "node-b", "deploy", "rm", "on-b", "--yes")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/", timeout=5)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
     from skyport.audit import AuditLog
     from skyport.auth.grants import ResourceGrants
     from skyport.broker import Broker, TopicStarter, ViewFactory
@@ -72,6 +74,20 @@ class PluginContext:
         from skyport.cluster.member import node_name
 
         return node_name(self.config)
+
+    def on_this_node(self, column: ColumnElement[str]) -> ColumnElement[bool]:
+        """A ``where`` condition on a table's node column: this node's rows, and rows that
+        name no node (written before the plugin recorded nodes)."""
+        return column.in_(("", self.node_name))
+
+    def check_node(self, what: str, node: str) -> None:
+        """A 404 naming the node that ``what`` (``"app 'shop'"``) is on, if not this one."""
+        if node not in ("", self.node_name):
+            from litestar.exceptions import NotFoundException
+
+            raise NotFoundException(
+                f"{what} is on node {node}: ask that node (--node {node})", extra={"node": node}
+            )
 
     @property
     def registry(self) -> Registry:

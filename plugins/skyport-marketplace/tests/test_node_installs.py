@@ -92,7 +92,7 @@ def answer(port: int) -> dict[str, Any] | None:
 
 
 def test_a_node_app_installs_runs_updates_stops_and_uninstalls(
-    market: TestClient[Litestar], tmp_path: Path
+    market: TestClient[Litestar], tmp_path: Path, make_settings: Callable[..., Settings]
 ) -> None:
     port = free_port()
     started = market.post(
@@ -108,6 +108,13 @@ def test_a_node_app_installs_runs_updates_stops_and_uninstalls(
     }
     shown = market.get("/api/marketplace/installed/hello-app").json()
     assert shown["status"]["state"] == "running" and shown["deployer"] == "pm2-node"
+    # Another node on the same database neither lists it nor changes it: it runs here.
+    other = make_app(make_settings, sections={"cluster": {"node_name": "other-node"}})
+    with logged_in(other) as elsewhere:
+        assert elsewhere.get("/api/marketplace/installed").json() == []
+        refused = elsewhere.delete("/api/marketplace/installed/hello-app")
+        assert refused.status_code == 404
+        assert f"is on node {shown['node']}" in refused.json()["detail"]
 
     write_app(tmp_path / "hello", "2.0.0")  # a new release of the app's code
     updated = wait_job(

@@ -9,7 +9,6 @@ changes it (the others answer 404 naming it). The values given with
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -132,11 +131,7 @@ class Book:
             ).first()
         if row is None:
             raise NotFoundException(f"no app named {name!r} is deployed")
-        if not self._here(row.node):
-            raise NotFoundException(
-                f"{name!r} runs on node {row.node}: ask that node (--node {row.node})",
-                extra={"node": row.node},
-            )
+        self.skyport.check_node(f"app {name!r}", row.node)
         return self._app(row._mapping)
 
     async def apps(self) -> list[App]:
@@ -155,11 +150,8 @@ class Book:
             )
             return {p for p in found.scalars() if p is not None}
 
-    def _here(self, node: str) -> bool:
-        return node in ("", self.skyport.node_name)
-
     def _on_this_node(self) -> sa.ColumnElement[bool]:
-        return apps_table.c.node.in_(("", self.skyport.node_name))
+        return self.skyport.on_this_node(apps_table.c.node)
 
     async def env(self, name: str) -> dict[str, str]:
         """The values kept for the app (decrypted)."""
@@ -225,7 +217,7 @@ class Book:
                     env_keys="[]",
                     steps="[]",
                     username=username,
-                    server=socket.gethostname(),
+                    server=self.skyport.node_name,
                     created=time.time(),
                 )
             )
@@ -288,7 +280,7 @@ class Book:
         to what they were (live if they have a live release, else failed)."""
         here = (
             releases_table.c.state == "running",
-            releases_table.c.server == socket.gethostname(),
+            releases_table.c.server == self.skyport.node_name,
         )
         async with self.skyport.database.begin() as conn:
             names = list(

@@ -51,7 +51,7 @@ releases = sa.Table(
     sa.Column("steps", sa.Text, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Column("username", sa.String(64), nullable=False),
-    # the host name of the server running it (a restart there ends its running jobs)
+    # the node running it (cluster.node_name, else the host name): its restart ends them
     sa.Column("server", sa.String(255), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("finished", sa.Float, nullable=True),

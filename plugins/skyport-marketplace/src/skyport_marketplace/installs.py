@@ -56,6 +56,8 @@ class InstalledApp(msgspec.Struct, kw_only=True):
     deployer: str
     resource_id: str
     message: str
+    node: str
+    """The cluster node it runs on."""
     values: dict[str, str]
     """Secret values read ``***``."""
     created_by: str
@@ -77,6 +79,7 @@ class Record(msgspec.Struct, kw_only=True):
     deployer: str
     resource_id: str
     message: str
+    node: str
     template: AppTemplate
     values: dict[str, str]
     created_by: str
@@ -94,6 +97,7 @@ class Record(msgspec.Struct, kw_only=True):
             deployer=self.deployer,
             resource_id=self.resource_id,
             message=self.message,
+            node=self.node,
             values={k: REDACTED if k in hidden and v else v for k, v in self.values.items()},
             created_by=self.created_by,
             created=self.created,
@@ -124,6 +128,7 @@ class InstallBook:
             "created_by": username,
             "created": now,
             "updated": now,
+            "node": self.skyport.node_name,
             **self._stored(name, template, values),
         }
         try:
@@ -161,6 +166,7 @@ class InstallBook:
                 .where(
                     installs_table.c.name == name,
                     installs_table.c.state.in_(("installed", "failed")),
+                    self.skyport.on_this_node(installs_table.c.node),
                 )
                 .values(state=state, updated=time.time())
             )
@@ -182,11 +188,16 @@ class InstallBook:
             ).first()
         if row is None:
             raise NotFoundException(f"no installed app named {name!r}")
+        self.skyport.check_node(f"app {name!r}", row.node)
         return self._record(row._mapping)
 
     async def all(self) -> list[Record]:
+        """This node's installs."""
+        here = self.skyport.on_this_node(installs_table.c.node)
         async with self.skyport.database.connect() as conn:
-            rows = await conn.execute(sa.select(installs_table).order_by(installs_table.c.name))
+            rows = await conn.execute(
+                sa.select(installs_table).where(here).order_by(installs_table.c.name)
+            )
             return [self._record(row._mapping) for row in rows]
 
     async def fail_interrupted(self, names: list[str]) -> None:
@@ -239,6 +250,7 @@ class InstallBook:
             deployer=row["deployer"],
             resource_id=row["resource_id"],
             message=row["message"],
+            node=row["node"] or self.skyport.node_name,
             template=msgspec.json.decode(row["template"], type=AppTemplate),
             values=values,
             created_by=row["created_by"],

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -70,7 +69,7 @@ class JobRunner:
             created=time.time(),
         )
         async with self.skyport.database.begin() as conn:
-            await conn.execute(jobs_table.insert().values(**_row(job)))
+            await conn.execute(jobs_table.insert().values(**_row(job, self.skyport.node_name)))
         task = asyncio.create_task(self._run(job, work), name=f"marketplace-{action}-{target}")
         self._running[job.id] = (job, task)
         return job
@@ -96,7 +95,9 @@ class JobRunner:
         try:
             async with self.skyport.database.begin() as conn:
                 await conn.execute(
-                    jobs_table.update().where(jobs_table.c.id == job.id).values(**_row(job))
+                    jobs_table.update()
+                    .where(jobs_table.c.id == job.id)
+                    .values(**_row(job, self.skyport.node_name))
                 )
                 await _prune(conn)
         finally:
@@ -125,7 +126,7 @@ class JobRunner:
     async def fail_interrupted(self) -> list[str]:
         """Jobs this server left ``running`` before it restarted were cut short: mark them
         failed; their targets (the installs they were changing)."""
-        here = (jobs_table.c.state == "running", jobs_table.c.server == socket.gethostname())
+        here = (jobs_table.c.state == "running", jobs_table.c.server == self.skyport.node_name)
         async with self.skyport.database.begin() as conn:
             targets = list(
                 (await conn.execute(sa.select(jobs_table.c.target).where(*here))).scalars()
@@ -146,13 +147,13 @@ class JobRunner:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _row(job: Job) -> dict[str, Any]:
+def _row(job: Job, node: str) -> dict[str, Any]:
     return {
         "id": job.id,
         "action": job.action,
         "target": job.target,
         "username": job.username,
-        "server": socket.gethostname(),
+        "server": node,
         "state": job.state,
         "steps": msgspec.json.encode(job.steps).decode(),
         "error": job.error,

@@ -43,6 +43,8 @@ installs = sa.Table(
     sa.Column("created_by", sa.String(64), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("updated", sa.Float, nullable=False),
+    # the cluster node it runs on (nodes share the database; "" before marketplace_0002)
+    sa.Column("node", sa.String(64), nullable=False, server_default=""),
 )
 
 jobs = sa.Table(
@@ -52,7 +54,7 @@ jobs = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("target", sa.String(128), nullable=False),
     sa.Column("username", sa.String(64), nullable=False),
-    # the host name of the server running it (a restart there ends its running jobs)
+    # the node running it (cluster.node_name, else the host name): its restart ends them
     sa.Column("server", sa.String(255), nullable=False),
     # running, done or failed
     sa.Column("state", sa.String(16), nullable=False),
