@@ -19,7 +19,7 @@ export const CARD_ROW =
   "border-t border-slate-100 hover:bg-slate-50 max-md:block max-md:rounded max-md:border max-md:border-slate-200 max-md:p-2 dark:border-slate-800 dark:hover:bg-slate-800/50";
 /** A cell: on a card, a line with the column's title (its `data-label`) on the left. */
 export const CARD_CELL =
-  "px-2 py-1.5 max-md:flex max-md:min-w-0 max-md:items-baseline max-md:justify-between max-md:gap-3 max-md:px-0 max-md:py-0.5 max-md:text-right max-md:before:shrink-0 max-md:before:text-left max-md:before:text-xs max-md:before:font-semibold max-md:before:text-slate-600 max-md:before:content-[attr(data-label)] dark:max-md:before:text-slate-400";
+  "px-2 py-1.5 max-md:flex max-md:min-w-0 max-md:items-baseline max-md:[overflow-wrap:anywhere] max-md:justify-between max-md:gap-3 max-md:px-0 max-md:py-0.5 max-md:text-right max-md:before:shrink-0 max-md:before:text-left max-md:before:text-xs max-md:before:font-semibold max-md:before:text-slate-600 max-md:before:content-[attr(data-label)] dark:max-md:before:text-slate-400";
 
 export function DataTable<T>({
   rows,

@@ -4,7 +4,7 @@ import type { ButtonHTMLAttributes, ReactNode } from "react";
 type Variant = "primary" | "default" | "danger" | "ghost";
 
 const VARIANTS: Record<Variant, string> = {
-  primary: "bg-sky-600 text-white hover:bg-sky-500 border-sky-600",
+  primary: "bg-sky-700 text-white hover:bg-sky-800 border-sky-700",
   default:
     "bg-white text-slate-800 hover:bg-slate-100 border-slate-300 dark:bg-slate-800 dark:text-slate-100 dark:border-slate-600 dark:hover:bg-slate-700",
   danger: "bg-white text-red-700 hover:bg-red-50 border-red-300 dark:bg-slate-800 dark:text-red-400 dark:border-red-800 dark:hover:bg-red-950",

@@ -48,7 +48,7 @@ export default function PluginsPage() {
         <Card title="Settings (defaults < file < environment; secrets hidden; change them in the config file and restart)" className="mt-3">
           <ErrorNote error={settings.error} what="Cannot read the settings" />
           {settings.data ? (
-            <pre aria-label="Effective settings" className="max-h-[60vh] overflow-auto text-xs">
+            <pre aria-label="Effective settings" tabIndex={0} className="max-h-[60vh] overflow-auto text-xs">
               {JSON.stringify(settings.data, null, 2)}
             </pre>
           ) : null}

@@ -87,7 +87,7 @@ export default function UsersPage() {
                 <Button small className="ml-1" aria-label={`${u.disabled ? "Enable" : "Disable"} ${u.username}`} onClick={() => change.mutate({ user: u.username, body: { disabled: !u.disabled } })}>
                   {u.disabled ? "Enable" : "Disable"}
                 </Button>
-                <Button small className="ml-1" aria-label={`Reset the password of ${u.username}`} onClick={() => setResetting(u)}>
+                <Button small className="ml-1" aria-label={`Reset password of ${u.username}`} onClick={() => setResetting(u)}>
                   Reset password
                 </Button>
                 <Button small className="ml-1" variant="danger" aria-label={`Remove ${u.username}`} onClick={() => setRemoving(u)}>

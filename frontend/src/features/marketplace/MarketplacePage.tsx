@@ -44,7 +44,7 @@ export default function MarketplacePage() {
   });
   const pages = apps.data ? Math.max(1, Math.ceil(apps.data.total / PER_PAGE)) : 1;
   const chip = (active: boolean) =>
-    `whitespace-nowrap rounded-full border px-2 py-0.5 text-xs ${active ? "border-sky-600 bg-sky-600 text-white" : "border-slate-300 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800"}`;
+    `whitespace-nowrap rounded-full border px-2 py-0.5 text-xs ${active ? "border-sky-700 bg-sky-700 text-white" : "border-slate-300 hover:bg-slate-100 dark:border-slate-600 dark:hover:bg-slate-800"}`;
   return (
     <div>
       <PageHeader title="Marketplace">

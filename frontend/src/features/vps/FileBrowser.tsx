@@ -68,7 +68,7 @@ export function FileBrowser({ server }: { server: string }) {
         <Button small type="submit">
           Open
         </Button>
-        <label className="cursor-pointer rounded border border-sky-600 bg-sky-600 px-2 py-0.5 text-xs font-medium text-white hover:bg-sky-500">
+        <label className="cursor-pointer rounded border border-sky-700 bg-sky-700 px-2 py-0.5 text-xs font-medium text-white hover:bg-sky-800">
             Upload files
           <input type="file" multiple className="sr-only" disabled={send.isPending} onChange={(e) => e.target.files?.length && send.mutate([...e.target.files])} />
         </label>
