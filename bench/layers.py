@@ -6,6 +6,9 @@ busy moment of the machine weighs on all alike); the figure is the median of the
 in microseconds per request. The floor is ``bench/floor_app.py``'s constant
 ``/api/status``; SkyPort's app is built as ``skyport serve`` builds it (temporary data
 dir, every installed plugin but pm2, metrics history off so no sampling runs meanwhile).
+Two more rows give the host collector's cost per sample (``--layers-samples`` calls,
+median), without and with the scan of the process table (which runs only while someone
+wants the top processes).
 """
 
 from __future__ import annotations
@@ -84,26 +87,24 @@ async def _measure(requests: int, rounds: int) -> list[dict[str, Any]]:
     from skyport.config import load_settings
 
     skyport = create_app(load_settings(overrides={"metrics": {"history": False}}))
-    async with skyport.lifespan():
+    async with skyport.lifespan(), floor.lifespan():
         auth = skyport.state.auth
         session = (await auth.login("admin", PASSWORD, "127.0.0.1")).token
         principal = await auth.authenticate(session)
         _, api_token = await auth.create_token(principal, "bench", ["status:read"], None)
+        bearer = {"Authorization": f"Bearer {session}"}
         variants: list[tuple[str, Asgi, str, dict[str, str]]] = [
             ("floor GET /api/status (constant, no auth)", floor, "/api/status", {}),
             ("SkyPort GET /api/health (no auth)", skyport, "/api/health", {}),
-            (
-                "SkyPort GET /api/status, Bearer session JWT",
-                skyport,
-                "/api/status",
-                {"Authorization": f"Bearer {session}"},
-            ),
+            ("SkyPort GET /api/status, Bearer session JWT", skyport, "/api/status", bearer),
             (
                 "SkyPort GET /api/status, Bearer API token",
                 skyport,
                 "/api/status",
                 {"Authorization": f"Bearer {api_token}"},
             ),
+            ("floor GET /api/metrics (a psutil snapshot)", floor, "/api/metrics", {}),
+            ("SkyPort GET /api/metrics, Bearer session JWT", skyport, "/api/metrics", bearer),
         ]
         for _, app, path, headers in variants:  # warm: imports, caches, the answer is right
             assert await _call(app, path, headers) == 200, path
@@ -127,8 +128,32 @@ async def _per_request_us_call(call: Callable[[], Awaitable[Any]], count: int) -
     return (time.perf_counter() - started) / count * 1e6
 
 
+def sampler_rows(samples: int = 30) -> list[dict[str, Any]]:
+    """Microseconds per ``host`` sample without and with the process scan."""
+    import psutil
+
+    from skyport.metrics.demand import Demand
+    from skyport.metrics.host import HostCollector
+
+    rows = []
+    for label, linger in (("without", 0.0), ("with", 3600.0)):
+        collector = HostCollector(5, Demand(linger=linger))
+        collector.processes.ask()
+        collector.collect()  # the first sample reads the mount table too
+        times = []
+        for _ in range(samples):
+            started = time.perf_counter()
+            collector.collect()
+            times.append((time.perf_counter() - started) * 1e6)
+        what = f"host collector, one sample {label} the process scan"
+        rows.append({"what": what, "us": round(statistics.median(times), 1)})
+    rows[-1]["what"] += f" ({len(psutil.pids())} processes)"
+    return rows
+
+
 def run(requests: int = 5000, rounds: int = 7) -> list[dict[str, Any]]:
-    """Microseconds per request of each variant (see the module docstring)."""
+    """Microseconds per request of each variant (see the module docstring), then the
+    host collector's cost per sample."""
     with tempfile.TemporaryDirectory(prefix="bench-layers-") as folder:
         config = os.path.join(folder, "config.yaml")
         with open(config, "w") as file:
@@ -139,7 +164,7 @@ def run(requests: int = 5000, rounds: int = 7) -> list[dict[str, Any]]:
             SKYPORT_ADMIN_PASSWORD=PASSWORD,
             SKYPORT_DISABLE_PLUGINS="pm2",
         ):
-            return asyncio.run(_measure(requests, rounds))
+            return [*asyncio.run(_measure(requests, rounds)), *sampler_rows()]
 
 
 if __name__ == "__main__":

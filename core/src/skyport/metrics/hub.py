@@ -188,9 +188,10 @@ class MetricsHub:
             return
         self._started = True
         self._update()
+        count = len(self._slots)
         self._tasks = [
-            asyncio.create_task(self._run(slot), name=f"metrics:{slot.name}")
-            for slot in self._slots.values()
+            asyncio.create_task(self._run(slot, index / count), name=f"metrics:{slot.name}")
+            for index, slot in enumerate(self._slots.values())
         ]
 
     async def stop(self) -> None:
@@ -282,13 +283,18 @@ class MetricsHub:
             await asyncio.wait([slot.op])
         await asyncio.wait([self._begin(slot)])
 
-    async def _run(self, slot: _Slot) -> None:
+    async def _run(self, slot: _Slot, phase: float) -> None:
+        """Sample ``slot`` every interval while wanted; after the first sample, shifted by
+        ``phase`` of an interval, so collectors publish one after the other rather than
+        all at once (each sample is a write to every subscribed socket)."""
         loop = asyncio.get_running_loop()
+        shift = phase * slot.interval
         while True:
             await self._wanted.wait()
             started = loop.time()
             await asyncio.shield(self._begin(slot))
-            await asyncio.sleep(max(0.0, started + slot.interval - loop.time()))
+            await asyncio.sleep(max(0.0, started + slot.interval + shift - loop.time()))
+            shift = 0.0
 
     def _begin(self, slot: _Slot) -> asyncio.Task[None]:
         """The sample in flight for ``slot``, started if there is none."""
