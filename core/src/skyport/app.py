@@ -211,7 +211,7 @@ def create_app(
         middleware=[
             *_trusted_proxies(settings),
             NodeTrust,
-            DefineMiddleware(SkyportAuthMiddleware, exclude_from_auth_key="exclude_from_auth"),
+            SkyportAuthMiddleware,
             NodeRouter,
             AuditMiddleware,
         ],

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from skyport.auth.principal import Principal
@@ -37,39 +36,71 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-class SkyportAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Turns a Bearer token or session cookie into a :class:`Principal`."""
+class SkyportAuthMiddleware:
+    """Turns a Bearer token or session cookie into a :class:`Principal` (``scope["user"]``)
+    and checks the route's scope. A plain ASGI middleware: the Bearer header is read
+    straight from the scope, no connection object is built on the common path.
+    Routes whose ``opt`` says ``exclude_from_auth``, and ``OPTIONS`` requests, pass."""
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        auth: AuthService = connection.app.state.auth
-        header = connection.headers.get("authorization", "")
-        scheme, _, credential = header.partition(" ")
-        from_cookie = False
-        if scheme.lower() != "bearer" or not credential:
-            credential = connection.cookies.get(SESSION_COOKIE, "")
-            from_cookie = True
-        if not credential:
-            raise NotAuthorizedException("authentication required: log in or send a Bearer token")
-        try:
-            principal = await auth.authenticate(credential.strip())
-        except Unauthenticated as exc:
-            raise NotAuthorizedException(str(exc)) from None
-        try:
-            if from_cookie:
-                _check_cookie_request(connection, auth, principal)
-            authorize(connection, connection.scope["route_handler"], principal)
-        except PermissionDeniedException as exc:
-            await connection.app.state.audit.record_repeated(
-                principal.username,
-                _action(connection.scope),
-                connection.scope["path"],
-                f"denied ({exc.detail})",
-                client_address(connection),
-            )
-            raise
-        return AuthenticationResult(user=principal, auth="cookie" if from_cookie else "bearer")
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        if (
+            scope["type"] in _AUTHENTICATED
+            and scope.get("method") != "OPTIONS"
+            and not (handler is not None and handler.opt.get(EXCLUDE_FROM_AUTH))
+        ):
+            principal, how = await _authenticate(scope)
+            scope["user"], scope["auth"] = principal, how
+        await self.app(scope, receive, send)
+
+
+EXCLUDE_FROM_AUTH = "exclude_from_auth"
+"""A route handler's ``opt`` key: the route needs no login."""
+_AUTHENTICATED = frozenset({"http", "websocket"})
+
+
+async def _authenticate(scope: Scope) -> tuple[Principal, str]:
+    """The request's principal and how it authenticated (``bearer`` or ``cookie``)."""
+    auth: AuthService = scope["app"].state.auth
+    credential = _bearer(scope)
+    connection = None
+    if credential is None:
+        connection = ASGIConnection[Any, Any, Any, Any](scope)
+        credential = connection.cookies.get(SESSION_COOKIE, "")
+    if not credential:
+        raise NotAuthorizedException("authentication required: log in or send a Bearer token")
+    try:
+        principal = await auth.authenticate(credential)
+    except Unauthenticated as exc:
+        raise NotAuthorizedException(str(exc)) from None
+    try:
+        if connection is not None:
+            _check_cookie_request(connection, auth, principal)
+        authorize(scope, scope["route_handler"], principal)
+    except PermissionDeniedException as exc:
+        await scope["app"].state.audit.record_repeated(
+            principal.username,
+            _action(scope),
+            scope["path"],
+            f"denied ({exc.detail})",
+            (scope.get("client") or ("unknown",))[0],
+        )
+        raise
+    return principal, "bearer" if connection is None else "cookie"
+
+
+def _bearer(scope: Scope) -> str | None:
+    """The credential of an ``Authorization: Bearer`` header, if there is one."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, credential = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credential.strip():
+                return credential.strip()
+            return None
+    return None
 
 
 def _check_cookie_request(
@@ -90,9 +121,7 @@ def _check_cookie_request(
         )
 
 
-def authorize(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler, principal: Principal
-) -> None:
+def authorize(scope: Scope, handler: BaseRouteHandler, principal: Principal) -> None:
     """The principal must hold the handler's ``opt["scope"]``.
 
     Plugin handlers without one need ``<plugin>:read`` to read and
@@ -101,17 +130,17 @@ def authorize(
     guard, which costs a copy of the handler on every request.)
     """
     if plugin := handler.opt.get("plugin"):
-        _require_active(connection, plugin)
-    scope = required_scope(handler)
-    if scope is None:
+        _require_active(scope, plugin)
+    needed = required_scope(handler)
+    if needed is None:
         raise PermissionDeniedException("this route declares no scope")
-    if not principal.has_scope(scope):
-        raise PermissionDeniedException(f"missing scope {scope}", extra={"missing_scope": scope})
+    if not principal.has_scope(needed):
+        raise PermissionDeniedException(f"missing scope {needed}", extra={"missing_scope": needed})
 
 
-def _require_active(connection: ASGIConnection[Any, Any, Any, Any], plugin: str) -> None:
+def _require_active(scope: Scope, plugin: str) -> None:
     """A plugin that failed after its routes were mounted (in startup) answers 503."""
-    record = connection.app.state.plugins.records.get(plugin)
+    record = scope["app"].state.plugins.records.get(plugin)
     if record is not None and record.status != "loaded":
         raise BackendUnavailable(f"plugin {plugin!r}", record.error or record.status)
 

@@ -76,10 +76,9 @@ class NodeTrust:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
-        headers = dict(scope["headers"])
-        signature = headers.get(SIGNATURE_HEADER.encode())
+        signature = _header(scope, _SIGNATURE)
         if signature is not None:
-            client = headers.get(CLIENT_HEADER.encode(), b"").decode("latin-1")
+            client = (_header(scope, _CLIENT) or b"").decode("latin-1")
             try:
                 origin = verify(
                     state.cluster_key,
@@ -123,6 +122,15 @@ class NodeRouter:
             await router.relay_websocket(await router.node(target), scope, receive, send)
         else:
             await router.forward(await router.node(target), scope, receive, send)
+
+
+_SIGNATURE = SIGNATURE_HEADER.encode()
+_CLIENT = CLIENT_HEADER.encode()
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header ``name`` (lower case), without building a dict of all."""
+    return next((value for key, value in scope["headers"] if key == name), None)
 
 
 def _node_param(scope: Scope) -> str | None:
