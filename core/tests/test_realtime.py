@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from skyport import hookimpl
 from skyport.app import create_app
-from skyport.broker import Broker, Subscriber
+from skyport.broker import Broker, BrokerStats, Subscriber
 from skyport.config import Settings
 from skyport.context import PluginContext
 from skyport.plugins import PluginManager
@@ -21,17 +21,37 @@ from skyport.types import Permission
 from .conftest import ADMIN_PASSWORD, bearer, login
 
 
-async def test_a_full_mailbox_evicts_only_the_slow_subscriber() -> None:
+async def test_a_full_mailbox_drops_its_oldest_frames_and_evicts_a_stuck_subscriber() -> None:
     broker = Broker()
     broker.add_topic("ticks", scope="x:read")
-    slow, fast = Subscriber(max_queue=2), Subscriber(max_queue=100)
+    slow, fast = Subscriber(max_queue=2, max_dropped=4), Subscriber(max_queue=100)
     await broker.subscribe(slow, "ticks")
     await broker.subscribe(fast, "ticks")
     for i in range(5):
         broker.publish("ticks", {"n": i})
+    assert [slow.queue.get_nowait() for _ in range(2)] == [
+        '{"topic":"ticks","data":{"n":3}}',
+        '{"topic":"ticks","data":{"n":4}}',
+    ]
+    assert not slow.evicted.is_set() and broker.stats().frames_dropped == 3
+    for i in range(5, 12):  # it takes nothing: more than max_dropped are dropped
+        broker.publish("ticks", {"n": i})
     assert slow.evicted.is_set() and not fast.evicted.is_set()
-    assert fast.queue.qsize() == 5
+    assert broker.stats() == BrokerStats(clients=2, frames_dropped=8, clients_evicted=1)
+    assert fast.queue.qsize() == 12
     assert fast.queue.get_nowait() == '{"topic":"ticks","data":{"n":0}}'
+
+
+async def test_a_slow_subscriber_that_takes_frames_is_not_evicted() -> None:
+    broker = Broker()
+    broker.add_topic("ticks", scope="x:read")
+    slow = Subscriber(max_queue=1, max_dropped=2)
+    await broker.subscribe(slow, "ticks")
+    for i in range(20):
+        broker.publish("ticks", i)
+        broker.publish("ticks", i)  # one of the two is dropped each round
+        assert await slow.take() == f'{{"topic":"ticks","data":{i}}}'
+    assert not slow.evicted.is_set() and broker.stats().frames_dropped == 20
 
 
 async def test_a_broadcast_is_encoded_once_and_shared_by_all() -> None:

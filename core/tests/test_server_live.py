@@ -8,10 +8,12 @@ import time
 
 import httpx
 import pytest
+from litestar import Litestar
 from prometheus_client.parser import text_string_to_metric_families
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+from skyport.broker import Broker
 from skyport.testing import promtool_problems
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer
@@ -87,6 +89,39 @@ def test_websocket_frames_are_not_compressed(live_server: LiveServer, http: http
         offered = ws.request.headers["Sec-WebSocket-Extensions"] if ws.request else ""
         assert "permessage-deflate" in offered  # offered as browsers do, and declined
         assert "Sec-WebSocket-Extensions" not in (ws.response.headers if ws.response else {})
+
+
+def test_a_slow_websocket_client_does_not_hold_up_the_others(
+    app: Litestar, live_server: LiveServer, http: httpx.Client
+) -> None:
+    """One client reads nothing: every frame still reaches the other at once, in order;
+    the idle one's mailbox drops frames, it is evicted (close code 1013, after the frames
+    already on their way), and /metrics counts both."""
+    broker: Broker = app.state.broker
+    broker.add_topic("test.flood", scope="metrics:read")
+    pad = "x" * 64 * 1024  # the idle client's socket buffers fill after some hundred
+    token = {"Authorization": http.headers["Authorization"]}
+    with (
+        connect(ws_url(live_server), additional_headers=token, max_size=None) as fast,
+        connect(ws_url(live_server), additional_headers=token, max_size=None) as idle,
+    ):
+        for ws in (fast, idle):
+            ws.send(json.dumps({"type": "subscribe", "topics": ["test.flood"]}))
+            assert json.loads(ws.recv(timeout=5))["type"] == "subscribed"
+        sent = 0
+        while broker.stats().clients_evicted == 0 and sent < 3000:
+            broker.publish("test.flood", {"n": sent, "pad": pad})
+            assert json.loads(fast.recv(timeout=10))["data"]["n"] == sent
+            sent += 1
+        received = []
+        with pytest.raises(ConnectionClosed) as closed:
+            while len(received) <= sent:
+                received.append(json.loads(idle.recv(timeout=10))["data"]["n"])
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    assert received == sorted(set(received)) and len(received) < sent
+    families = {f.name: f for f in text_string_to_metric_families(http.get("/metrics").text)}
+    assert families["skyport_websocket_frames_dropped"].samples[0].value > 0
+    assert families["skyport_websocket_clients_evicted"].samples[0].value == 1
 
 
 def test_websocket_without_credentials_is_refused(live_server: LiveServer) -> None:

@@ -1,8 +1,10 @@
 """Publish/subscribe behind ``WS /ws``, on this node and across the cluster.
 
 A published message is encoded once, then offered to each subscriber's
-bounded queue; a subscriber whose queue is full is evicted (its socket is
-closed) so one slow client never holds up the others. Topics are declared
+bounded mailbox, which each client's own task empties into its socket: one slow
+client never holds up the others. A full mailbox drops its oldest frame for the
+newest (counted: :meth:`Broker.stats`); a client that takes nothing while more
+than ``max_dropped`` frames are dropped is evicted (its socket is closed). Topics are declared
 with the scope they require and, optionally, a *starter* that begins
 producing data when the first client subscribes and stops after the last
 one leaves.
@@ -75,25 +77,55 @@ class TopicSpec:
 
 @dataclass(eq=False)
 class Subscriber:
-    """One WebSocket client's mailbox of encoded frames."""
+    """One WebSocket client's mailbox of encoded frames.
+
+    Bounded: when it is full the oldest frame is dropped for the newest, so a slow
+    client gets the latest news with gaps rather than holding up the others. A client
+    that takes no frame while more than ``max_dropped`` are dropped is stuck, not slow:
+    it is evicted (``evicted`` is set; the socket closes with 1013).
+    """
 
     max_queue: int = 64
+    max_dropped: int = 256
     topics: set[str] = field(default_factory=set)
     views: dict[str, TopicView] = field(default_factory=dict)
     """What this client may see of each topic's messages (topics without one: everything)."""
     queue: asyncio.Queue[str] = field(init=False)
     evicted: asyncio.Event = field(default_factory=asyncio.Event)
+    lag: int = 0
+    """Frames dropped since the client last took one."""
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.max_queue)
 
     def offer(self, frame: str) -> bool:
-        """Queue a frame; ``False`` when the client is too slow to keep up."""
-        try:
+        """Queue a frame; ``False`` when the oldest queued one was dropped for it."""
+        if not self.queue.full():
             self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            return False
-        return True
+            return True
+        self.queue.get_nowait()
+        self.queue.put_nowait(frame)
+        self.lag += 1
+        if self.lag > self.max_dropped:
+            self.evicted.set()
+        return False
+
+    async def take(self) -> str:
+        """The next frame to send (waiting for one)."""
+        frame = await self.queue.get()
+        self.lag = 0
+        return frame
+
+
+class BrokerStats(msgspec.Struct, frozen=True):
+    """Counters of the fan-out since the server started (exported to Prometheus)."""
+
+    clients: int
+    """WebSocket clients following at least one topic now."""
+    frames_dropped: int
+    """Frames a slow client's full mailbox dropped (the oldest, for a newer one)."""
+    clients_evicted: int
+    """Clients disconnected for taking no frame while their mailbox overflowed."""
 
 
 class Broker:
@@ -114,6 +146,8 @@ class Broker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._lock = asyncio.Lock()
+        self._dropped = 0
+        self._evicted = 0
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the server's event loop so other threads can publish."""
@@ -143,6 +177,10 @@ class Broker:
 
     def listeners(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
+
+    def stats(self) -> BrokerStats:
+        clients = set[Subscriber]().union(*self._subscribers.values())
+        return BrokerStats(len(clients), self._dropped, self._evicted)
 
     async def subscribe(
         self, subscriber: Subscriber, topic: str, view: TopicView | None = None
@@ -226,15 +264,18 @@ class Broker:
         for subscriber in list(members or ()):
             view = subscriber.views.get(topic)
             if view is None:
-                offered = subscriber.offer(frame)
+                shared = frame
             else:
                 data, node = message()
                 shown = _viewed(view, topic, data)
                 if shown is None:
                     continue
-                offered = subscriber.offer(self._encode(topic, shown, node))
-            if not offered:
-                subscriber.evicted.set()
+                shared = self._encode(topic, shown, node)
+            stuck = subscriber.evicted.is_set()
+            if not subscriber.offer(shared):
+                self._dropped += 1
+                if not stuck and subscriber.evicted.is_set():
+                    self._evicted += 1
 
     @staticmethod
     def _encode(topic: str, data: Any, node: str) -> str:

@@ -6,7 +6,9 @@ The client sends ``{"type": "subscribe", "topics": [...]}`` or
 for topics that do not exist or need a scope the user lacks, checked against
 the user's current scopes at every subscribe), then sends
 ``{"topic": ..., "data": ...}`` for every message published on them. A
-client that cannot keep up is disconnected with close code 1013; when the
+client that cannot keep up misses the oldest of the frames waiting for it
+(:class:`~skyport.broker.Subscriber`); one that takes none for long is
+disconnected with close code 1013; when the
 session or token behind the socket is revoked, 4401; when the user loses
 scopes, 4403 (see :mod:`skyport.auth.live`).
 """
@@ -77,7 +79,7 @@ async def live(socket: WebSocket[Principal, Any, Any]) -> None:
 async def _send_frames(socket: WebSocket[Any, Any, Any], subscriber: Subscriber) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
         while True:
-            await socket.send_text(await subscriber.queue.get())
+            await socket.send_text(await subscriber.take())
 
 
 async def _handle_requests(

@@ -18,7 +18,7 @@ from skyport import __version__
 from skyport.auth.principal import Principal
 from skyport.config import Settings, shown_settings
 from skyport.metrics.history import HistoryPoint
-from skyport.metrics.prometheus import render_prometheus
+from skyport.metrics.prometheus import broker_families, render_prometheus
 from skyport.plugins import PluginRecord
 from skyport.store.database import DatabaseUnavailable
 from skyport.types import DashboardPanel
@@ -180,7 +180,8 @@ def prometheus_route(public: bool) -> Any:
         hub = request.app.state.hub
         user = request.scope.get("user")  # none when public
         snapshot = await request.app.state.metrics_grants.snapshot(await hub.snapshot(), user)
-        body = render_prometheus(snapshot, hub.expositions)
+        fan_out = broker_families(request.app.state.broker.stats())
+        body = render_prometheus(snapshot, hub.expositions, fan_out)
         return Response(body, media_type=PROMETHEUS_CONTENT_TYPE)
 
     return prometheus

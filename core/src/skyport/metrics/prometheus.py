@@ -13,7 +13,8 @@ labelled by ``index``; a list of objects by its first identifying field
 else by ``index``, and each object is walked further under that label.
 Two more gauges describe the collectors themselves:
 ``skyport_metrics_up{collector}`` (1 when the last sample succeeded) and
-``skyport_metrics_last_sample_timestamp_seconds{collector}``.
+``skyport_metrics_last_sample_timestamp_seconds{collector}``; and three the
+WebSocket fan-out (:func:`broker_families`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from typing import Any
 
 import msgspec
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from skyport.broker import BrokerStats
 from skyport.metrics import IDENTITY_KEYS
 
 PREFIX = "skyport"
@@ -44,15 +46,18 @@ Exposition = Callable[[Any], Iterable[Metric]]
 
 
 def render_prometheus(
-    latest: Mapping[str, Any], expositions: Mapping[str, Exposition] | None = None
+    latest: Mapping[str, Any],
+    expositions: Mapping[str, Exposition] | None = None,
+    extra: Iterable[Metric] = (),
 ) -> bytes:
     """Encode :meth:`MetricsHub.latest() <skyport.metrics.hub.MetricsHub.latest>`.
 
-    ``expositions`` maps a collector's name to its own ``prometheus`` function.
+    ``expositions`` maps a collector's name to its own ``prometheus`` function;
+    ``extra`` families are added as they are.
     """
     expositions = expositions or {}
     families = _Families()
-    own: list[Metric] = []
+    own: list[Metric] = list(extra)
     collectors: Mapping[str, Any] = latest.get("collectors") or {}
     errors: Mapping[str, Any] = latest.get("errors") or {}
     timestamps: Mapping[str, Any] = latest.get("timestamps") or {}
@@ -81,6 +86,25 @@ def render_prometheus(
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot([*families, *own]))
     return generate_latest(registry)
+
+
+def broker_families(stats: BrokerStats) -> list[Metric]:
+    """The WebSocket fan-out's clients now, and its dropped frames and evicted clients."""
+    clients = GaugeMetricFamily(
+        f"{PREFIX}_websocket_clients", "WebSocket clients following at least one topic"
+    )
+    clients.add_metric([], stats.clients)
+    dropped = CounterMetricFamily(
+        f"{PREFIX}_websocket_frames_dropped",
+        "Frames dropped from a slow WebSocket client's full mailbox (the oldest, for a newer)",
+    )
+    dropped.add_metric([], stats.frames_dropped)
+    evicted = CounterMetricFamily(
+        f"{PREFIX}_websocket_clients_evicted",
+        "WebSocket clients disconnected for taking no frame while their mailbox overflowed",
+    )
+    evicted.add_metric([], stats.clients_evicted)
+    return [clients, dropped, evicted]
 
 
 def snake_case(key: str) -> str:
