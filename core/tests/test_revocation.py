@@ -19,6 +19,7 @@ from skyport.app import create_app
 from skyport.auth.live import CLOSE_CHANGED, CLOSE_REVOKED
 from skyport.config import Settings
 from skyport.plugins import PluginManager
+from skyport.testing import wait_for
 
 from .conftest import ADMIN_PASSWORD, LiveServer, bearer
 
@@ -175,6 +176,50 @@ def test_a_revocation_on_another_server_reaches_the_socket(
         with _metrics_socket(other, token) as ws:
             assert admin.post("/api/auth/logout", headers=bearer(token)).status_code == 204
             assert _close_code(ws) == CLOSE_REVOKED
+
+
+def test_credentials_cached_by_another_server_stop_working_at_its_next_check(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Two servers share a SQLite file (no NOTIFY between them): the other one's cached
+    principals are read again every ``revocation_check_seconds``."""
+    database = {"url": f"sqlite+aiosqlite:///{make_settings().data_path / 'shared.db'}"}
+    shared = {"database": database, "auth": {"revocation_check_seconds": 1}}
+    with (
+        _server(make_settings(**shared)) as (_, admin),
+        _server(make_settings(**shared)) as (other, _),
+        httpx.Client(base_url=other.url, timeout=WAIT) as http,
+    ):
+        token = _user(admin, "kim")
+        assert http.get("/api/auth/me", headers=bearer(token)).status_code == 200  # cached
+        assert admin.post("/api/auth/logout", headers=bearer(token)).status_code == 204
+        wait_for(
+            lambda: http.get("/api/auth/me", headers=bearer(token)).status_code == 401,
+            "the other server to refuse the ended session",
+            timeout=WAIT,
+        )
+
+
+def test_a_cached_api_token_still_records_its_last_use(
+    node: tuple[LiveServer, httpx.Client],
+) -> None:
+    _, admin = node
+    created = admin.post("/api/auth/tokens", json={"name": "ci", "scopes": ["status:read"]})
+    token, token_id = created.json()["token"], created.json()["info"]["id"]
+
+    def last_used() -> float:
+        listed = admin.get("/api/auth/tokens").json()
+        return next(t["last_used_at"] or 0.0 for t in listed if t["id"] == token_id)
+
+    assert admin.get("/api/status", headers=bearer(token)).status_code == 200
+    first = last_used()
+    assert first > 0
+
+    def used_again() -> bool:  # answered from the cache; recorded at the next check
+        assert admin.get("/api/status", headers=bearer(token)).status_code == 200
+        return last_used() > first
+
+    wait_for(used_again, "the token's later use to be recorded", timeout=WAIT, every=0.3)
 
 
 def test_every_subscribe_checks_the_current_scopes(

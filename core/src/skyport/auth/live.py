@@ -80,15 +80,16 @@ class LiveSessions:
         return None if connection.ended.is_set() else connection.principal
 
     async def run(self) -> None:
-        """Check the connections every ``interval`` seconds, or when woken."""
+        """Check the connections, and the credentials cached for HTTP requests
+        (:meth:`AuthService.revalidate`), every ``interval`` seconds, or when woken."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
-            if not self._connections:
-                continue
             try:
-                await self._check(list(self._connections))
+                await self.auth.revalidate()
+                if self._connections:
+                    await self._check(list(self._connections))
             except Exception:  # the database is down: keep the connections, try again
                 log.exception("cannot check the credentials of open connections")
 

@@ -3,9 +3,14 @@
 A session token is a JWT (HS256, key derived from the master secret) whose
 ``sid`` names a row in ``sessions``: logout and revocation delete its power
 at once. API tokens (``skp_<id>_<secret>``) are stored as SHA-256 hashes and
-carry a subset of their owner's scopes. Authenticated principals are cached
-for a few seconds so a request costs one JWT check, not a database query;
-every change made through this process clears the cache.
+carry a subset of their owner's scopes. A credential's principal is cached for the
+credential's lifetime, so a request costs a dictionary lookup, not a JWT check and a
+database query. Revocation stays immediate: every change made through this server
+clears the cache, as does one made on another node of a cluster (PostgreSQL
+``NOTIFY``); and :meth:`AuthService.revalidate`, run by
+:class:`~skyport.auth.live.LiveSessions` every ``auth.revocation_check_seconds``, reads
+all cached credentials again in one query per kind, for changes made elsewhere (the
+CLI in local mode, another server sharing a SQLite file).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -33,7 +39,8 @@ from skyport.store import Database
 from skyport.store.tables import api_tokens, sessions, users
 
 TOKEN_PREFIX = "skp_"  # noqa: S105 - a prefix, not a secret
-CACHE_SECONDS = 5.0
+MAX_CACHED = 10_000
+"""Credentials cached at most (the cache starts afresh beyond)."""
 
 
 class InvalidCredentials(Exception):
@@ -49,6 +56,16 @@ class LoginResult(msgspec.Struct, frozen=True):
     expires_at: float
     session_id: str
     principal: Principal
+
+
+@dataclass(eq=False)
+class _Cached:
+    """A credential's principal, until the credential expires (unix time; None: never)."""
+
+    principal: Principal
+    expires_at: float | None
+    used: bool = False
+    """Used since the last :meth:`AuthService.revalidate` (an API token's last use)."""
 
 
 class ApiToken(msgspec.Struct, frozen=True):
@@ -91,7 +108,7 @@ class AuthService:
         )
         self.on_change: list[Callable[[], None]] = []
         """Called after every logout, revocation or account change made here."""
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache: dict[str, _Cached] = {}
         self._lookups: dict[str, asyncio.Future[Principal]] = {}
 
     # -- logging in and out -------------------------------------------------
@@ -288,8 +305,9 @@ class AuthService:
     async def authenticate(self, credential: str) -> Principal:
         """Resolve a Bearer credential (session JWT or API token) to a principal."""
         cached = self._cache.get(credential)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached and (cached.expires_at is None or cached.expires_at > time.time()):
+            cached.used = True
+            return cached.principal
         # Concurrent requests with the same credential share one lookup.
         pending = self._lookups.get(credential)
         if pending is None:
@@ -300,13 +318,42 @@ class AuthService:
 
     async def _lookup(self, credential: str) -> Principal:
         if credential.startswith(TOKEN_PREFIX):
-            principal = await self._from_api_token(credential)
+            principal, expires_at = await self._from_api_token(credential)
         else:
-            principal = await self._from_session(credential)
-        if len(self._cache) > 10_000:
+            principal, expires_at = await self._from_session(credential)
+        if len(self._cache) >= MAX_CACHED:
             self._cache.clear()
-        self._cache[credential] = (time.monotonic() + CACHE_SECONDS, principal)
+        self._cache[credential] = _Cached(principal, expires_at)
         return principal
+
+    async def revalidate(self) -> None:
+        """Read every cached credential again (one query per kind): forget those that no
+        longer work, take in changed scopes, and record the API tokens used meanwhile."""
+        entries = list(self._cache.items())
+        if not entries:
+            return
+        current = await self.recheck(entry.principal for _, entry in entries)
+        used: list[str] = []
+        for credential, entry in entries:
+            if self._cache.get(credential) is not entry:  # cleared or replaced meanwhile
+                continue
+            principal = current.get(credential_key(entry.principal))
+            if principal is None:
+                del self._cache[credential]
+                continue
+            if entry.used and principal.token_id:
+                used.append(principal.token_id)
+            entry.principal, entry.used = principal, False
+        if used:
+            await self._mark_used(used)
+
+    async def _mark_used(self, token_ids: list[str]) -> None:
+        now = time.time()
+        async with self.database.begin() as conn:
+            for chunk in _chunks(token_ids):
+                await conn.execute(
+                    api_tokens.update().where(api_tokens.c.id.in_(chunk)).values(last_used_at=now)
+                )
 
     def invalidate(self) -> None:
         """Forget cached principals (after a logout, revocation or account change here)."""
@@ -318,7 +365,7 @@ class AuthService:
         """Forget cached principals only (another server of the cluster made a change)."""
         self._cache.clear()
 
-    async def _from_session(self, token: str) -> Principal:
+    async def _from_session(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -336,9 +383,10 @@ class AuthService:
         if problem := _session_problem(row):
             raise Unauthenticated(problem)
         scopes = await self.roles.scopes(row.role)
-        return _session_principal(row, scopes, claims.get("amr", "session"))
+        principal = _session_principal(row, scopes, claims.get("amr", "session"))
+        return principal, min(float(claims["exp"]), row.expires_at)
 
-    async def _from_api_token(self, credential: str) -> Principal:
+    async def _from_api_token(self, credential: str) -> tuple[Principal, float | None]:
         token_id, _, secret = credential.removeprefix(TOKEN_PREFIX).partition("_")
         async with self.database.connect() as conn:
             row = (await conn.execute(_TOKENS.where(api_tokens.c.id == token_id))).first()
@@ -346,13 +394,8 @@ class AuthService:
             raise Unauthenticated("invalid token")
         if problem := _token_problem(row):
             raise Unauthenticated(problem)
-        async with self.database.begin() as conn:
-            await conn.execute(
-                api_tokens.update()
-                .where(api_tokens.c.id == token_id)
-                .values(last_used_at=time.time())
-            )
-        return _token_principal(row, await self.roles.scopes(row.role))
+        await self._mark_used([token_id])
+        return _token_principal(row, await self.roles.scopes(row.role)), row.expires_at
 
     async def recheck(self, principals: Iterable[Principal]) -> dict[str, Principal | None]:
         """What each principal is now, by :func:`credential_key`: ``None`` when its session
