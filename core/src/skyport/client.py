@@ -52,6 +52,9 @@ local_plugins: ContextVar[frozenset[str] | None] = ContextVar("local_plugins", d
 """The plugins an in-process server serves (``None``: all). The CLI sets it per command:
 ``skyport docker …`` serves the docker plugin alone, ``skyport users …`` none."""
 DEFAULT_TIMEOUT = 30.0
+CLOSE_TIMEOUT = 2.0
+"""How long closing a WebSocket waits for the server's goodbye (Ctrl-C on a follow must
+not hang on a busy server)."""
 
 
 # -- errors -------------------------------------------------------------------
@@ -600,11 +603,16 @@ def _open_websocket(client: Client, path: str, refused: Callable[[int], ClientEr
                 "ws://localhost" + path,
                 additional_headers=headers,
                 open_timeout=DEFAULT_TIMEOUT,
+                close_timeout=CLOSE_TIMEOUT,
             )
         else:
             url = "ws" + client.url.removeprefix("http") + path
             socket = ws_connect(
-                url, additional_headers=headers, open_timeout=DEFAULT_TIMEOUT, ssl=client._tls
+                url,
+                additional_headers=headers,
+                open_timeout=DEFAULT_TIMEOUT,
+                close_timeout=CLOSE_TIMEOUT,
+                ssl=client._tls,
             )
         return socket.__enter__()  # left by the caller's close()
     except InvalidStatus as exc:
