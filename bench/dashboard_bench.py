@@ -22,8 +22,7 @@ import gzip
 import re
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from playwright.sync_api import expect
 from bench import docker_bench, targets
 from bench.procs import cpu_seconds
 from skyport import dashboard
-from skyport.testing import CHROMIUM, CHROMIUM_FLAGS
+from skyport.testing import CHROMIUM, headless_chromium
 
 FRONTEND = targets.REPO_ROOT / "frontend"
 REACT_FILES = (
@@ -83,18 +82,6 @@ def bundle_sizes(web: Path = dashboard.WEB_DIR) -> list[dict[str, Any]]:
          "files": len(list((web / "assets").glob("*.js"))), "gzip_kb": round(every, 1),
          "status": "ok"},
     ]  # fmt: skip
-
-
-@contextmanager
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def logged_in(chromium: Any, url: str) -> Any:
@@ -220,7 +207,7 @@ def run(args: argparse.Namespace, log: Callable[[str], None]) -> list[dict[str, 
         extra_env={"SKYPORT_DISABLE_PLUGINS": "pm2,marketplace"},
     )
     try:
-        with browser() as chromium:
+        with headless_chromium() as chromium:
             context = logged_in(chromium, target.server.base_url)
             log(f"navigation to the overview, {args.dash_runs} runs")
             rows += navigation(context, args.dash_runs)

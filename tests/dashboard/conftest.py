@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -24,10 +23,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
-    Route,
     expect,
-    sync_playwright,
 )
 
 from skyport import dashboard
@@ -36,13 +32,13 @@ from skyport.config import load_settings
 from skyport.plugins import PluginManager
 from skyport.testing import (
     ADMIN_PASSWORD,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     LiveServer,
     bearer,
     free_port,
+    headless_chromium,
     install_distribution,
     isolate_environment,
+    keep_to_loopback,
     login,
     module_from_file,
     require_backend,
@@ -62,7 +58,6 @@ THIRD_PARTY = ROOT / "tests" / "plugins" / "skyport-snapshots"
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
-NOT_LOOPBACK = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 REAL_CATALOG = "portainer_templates__templates-2.0.json"
 """A saved public catalog (Portainer's own templates) the server lists apps from."""
 
@@ -176,21 +171,9 @@ def admin_api(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="package")
-def playwright() -> Iterator[Playwright]:
-    require_backend(os.path.exists(CHROMIUM), f"{CHROMIUM} missing (apt-get install chromium)")
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="package")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
-    yield browser
-    browser.close()
-
-
-def _refuse(route: Route) -> None:
-    route.abort("blockedbyclient")
+def browser() -> Iterator[Browser]:
+    with headless_chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -202,8 +185,7 @@ def open_page(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Pa
         context = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP)
         contexts.append(context)
         context.set_default_timeout(20_000)
-        # Tests reach 127.0.0.1 only: a catalog's logos on the internet are not fetched.
-        context.route(NOT_LOOPBACK, _refuse)
+        keep_to_loopback(context)
         return context.new_page()
 
     yield open_

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import queue
+import re
 import secrets
 import shutil
 import socket
@@ -52,6 +53,7 @@ from skyport.server import uvicorn_options
 from skyport.store import Database
 
 if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Route
     from textual.pilot import Pilot
 
     from skyport.tui.app import SkyportTui
@@ -73,6 +75,34 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
 )
 """Headless, and no connection of Chromium's own (this machine reaches no internet)."""
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (skipped, or failed under
+    ``SKYPORT_REQUIRE_BACKENDS=1``, when it is not installed); closed on the way out."""
+    require_backend(os.path.exists(CHROMIUM), f"{CHROMIUM} missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_FLAGS))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+NOT_LOOPBACK = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+
+def keep_to_loopback(context: BrowserContext) -> None:
+    """Let the browser context reach 127.0.0.1 only (a catalog's logos on the internet, for
+    one, are not fetched: the request fails as a blocked one)."""
+
+    def refuse(route: Route) -> None:
+        route.abort("blockedbyclient")
+
+    context.route(NOT_LOOPBACK, refuse)
 
 
 def wait_for(
