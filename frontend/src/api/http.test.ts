@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { api, ApiError, apiUrl, errorMessage, onSessionExpired } from "./http";
+import { chooseNode } from "./node";
 
 function answer(status: number, body: unknown) {
   return vi.fn(async () => new Response(body === undefined ? null : JSON.stringify(body), { status }));
@@ -11,8 +12,20 @@ afterEach(() => {
 });
 
 describe("apiUrl", () => {
+  afterEach(() => chooseNode(null));
+
   it("puts the path under /api and leaves out empty query values", () => {
     expect(apiUrl("/docker/ps", { all: true, engine: undefined, filters: "" })).toBe("/api/docker/ps?all=true");
+  });
+
+  it("sends a request to the node chosen, unless it names one or the answering node serves it", () => {
+    chooseNode("node-b");
+    expect(apiUrl("/docker/ps", { all: true })).toBe("/api/docker/ps?all=true&node=node-b");
+    expect(apiUrl("/pm2/list", { node: "all" })).toBe("/api/pm2/list?node=all");
+    expect(apiUrl("/auth/me")).toBe("/api/auth/me");
+    expect(apiUrl("/nodes")).toBe("/api/nodes");
+    chooseNode(null);
+    expect(apiUrl("/docker/ps")).toBe("/api/docker/ps");
   });
 });
 

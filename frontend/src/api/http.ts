@@ -1,5 +1,7 @@
 /** The dashboard's HTTP client: same-origin cookie session, CSRF header, readable errors. */
 
+import { routeToNode } from "./node";
+
 export const CSRF_COOKIE = "skyport_csrf";
 export const CSRF_HEADER = "X-CSRF-Token";
 
@@ -44,12 +46,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** `"/docker/ps"` → `"/api/docker/ps?all=true"`; undefined and null query values are left out. */
+/**
+ * `"/docker/ps"` → `"/api/docker/ps?all=true"`; undefined and null query values are left out.
+ * In a cluster, `node` names the node chosen in the dashboard (see `./node`).
+ */
 export function apiUrl(path: string, query?: RequestOptions["query"]): string {
   const url = new URL(`/api${path}`, window.location.origin);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
   }
+  routeToNode(url, path);
   return url.pathname + url.search;
 }
 

@@ -1,5 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
-import { LiveSocket } from "./live";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { LiveSocket, socketUrl } from "./live";
+import { chooseNode } from "./node";
 
 /** The browser's side of one WebSocket, driven by the test. */
 class FakeSocket {
@@ -24,14 +25,16 @@ class FakeSocket {
   }
 }
 
-function setUp() {
+function setUp(address = () => "ws://test/ws") {
   const sockets: FakeSocket[] = [];
-  const live = new LiveSocket("ws://test/ws", () => {
+  const urls: string[] = [];
+  const live = new LiveSocket(address, (url) => {
     const socket = new FakeSocket();
     sockets.push(socket);
+    urls.push(url);
     return socket as unknown as WebSocket;
   });
-  return { live, sockets };
+  return { live, sockets, urls };
 }
 
 describe("LiveSocket", () => {
@@ -105,6 +108,23 @@ describe("LiveSocket", () => {
     await live.subscribed("vps.run:job1"); // at once, once acknowledged
   });
 
+  it("moves to the address as it is now on reconnect(), following the same topics, without a drop", () => {
+    let node = "node-a";
+    const { live, sockets, urls } = setUp(() => `ws://test/ws?node=${node}`);
+    const dropped = vi.fn();
+    live.onDrop = dropped;
+    live.subscribe("metrics", vi.fn());
+    live.subscribe("docker.events", vi.fn());
+    sockets[0].open();
+    node = "node-b";
+    live.reconnect();
+    expect(sockets[0].readyState).toBe(3);
+    expect(urls).toEqual(["ws://test/ws?node=node-a", "ws://test/ws?node=node-b"]);
+    sockets[1].open();
+    expect(sockets[1].sent).toEqual([{ type: "subscribe", topics: ["metrics", "docker.events"] }]);
+    expect(dropped).not.toHaveBeenCalled();
+  });
+
   it("stays closed after close()", () => {
     vi.useFakeTimers();
     const { live, sockets } = setUp();
@@ -114,5 +134,18 @@ describe("LiveSocket", () => {
     vi.advanceTimersByTime(10_000);
     expect(sockets).toHaveLength(1);
     vi.useRealTimers();
+  });
+});
+
+describe("socketUrl", () => {
+  afterEach(() => chooseNode(null));
+
+  it("sends WebSockets to the node chosen, keeping their own query", () => {
+    expect(socketUrl("/ws")).toBe(`ws://${window.location.host}/ws`);
+    chooseNode("node-b");
+    expect(socketUrl("/ws")).toBe(`ws://${window.location.host}/ws?node=node-b`);
+    expect(socketUrl("/ws/terminal?provider=host&target=shell")).toBe(
+      `ws://${window.location.host}/ws/terminal?provider=host&target=shell&node=node-b`,
+    );
   });
 });

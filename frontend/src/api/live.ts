@@ -3,6 +3,8 @@
  * two charts on `metrics` cost one subscription, and re-subscribed after a reconnect.
  */
 
+import { routeToNode } from "./node";
+
 export type TopicHandler = (data: unknown) => void;
 export type ErrorHandler = (message: string) => void;
 
@@ -31,8 +33,9 @@ export class LiveSocket {
   /** Called when the server drops the connection (4401: the session ended; 4403: scopes lost). */
   onDrop: ((code: number) => void) | null = null;
 
+  /** `url` is read again on every (re)connection: the chosen node may have changed. */
   constructor(
-    private readonly url: string,
+    private readonly url: () => string,
     private readonly connect: SocketFactory = (u) => new WebSocket(u),
   ) {}
 
@@ -77,6 +80,17 @@ export class LiveSocket {
     this.socket = null;
   }
 
+  /** Connect anew (to the address as it is now), following the same topics. */
+  reconnect(): void {
+    const old = this.socket;
+    this.socket = null; // its close is not a drop: no retry, no onDrop
+    this.acknowledged.clear();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    old?.close(1000);
+    if (this.handlers.size) this.open();
+  }
+
   get topics(): string[] {
     return [...this.handlers.keys()];
   }
@@ -95,7 +109,7 @@ export class LiveSocket {
   }
 
   private open(): void {
-    const socket = this.connect(this.url);
+    const socket = this.connect(this.url());
     this.socket = socket;
     socket.onopen = () => {
       this.attempts = 0;
@@ -144,15 +158,18 @@ export class LiveSocket {
   }
 }
 
+/** The WebSocket address of `path` on this server, sent to the chosen node (see `./node`). */
 export function socketUrl(path: string): string {
   const { protocol, host } = window.location;
-  return `${protocol === "https:" ? "wss" : "ws"}://${host}${path}`;
+  const url = new URL(path, `${protocol === "https:" ? "wss" : "ws"}://${host}`);
+  routeToNode(url, path);
+  return url.href;
 }
 
 let shared: LiveSocket | null = null;
 
 /** The page's one connection to `/ws`. */
 export function liveSocket(): LiveSocket {
-  shared ??= new LiveSocket(socketUrl("/ws"));
+  shared ??= new LiveSocket(() => socketUrl("/ws"));
   return shared;
 }

@@ -25,6 +25,21 @@ export interface PluginRecord {
   summary: string;
 }
 
+/** A node of the cluster (`GET /api/nodes`); a single server lists itself. */
+export interface NodeInfo {
+  name: string;
+  url: string;
+  state: "up" | "down";
+  version: string;
+  plugins: string[];
+  manages: Record<string, string>;
+  roles: string[];
+  started_at: number;
+  heartbeat_at: number;
+  /** The node that answered. */
+  this: boolean;
+}
+
 export interface Status {
   version: string;
   hostname: string;

@@ -4,6 +4,7 @@ import { Suspense, useEffect } from "react";
 import { Redirect, Route, Switch, useLocation, useSearch } from "wouter";
 import { onSessionExpired } from "@/api/http";
 import { liveSocket } from "@/api/live";
+import { useChosenNode } from "@/api/node";
 import { ME_KEY, useMe } from "@/api/session";
 import { ErrorNote, Loading } from "@/components/ui";
 import { LoginPage } from "@/features/core/LoginPage";
@@ -22,6 +23,7 @@ export function App() {
   const me = useMe();
   const [location] = useLocation();
   const search = useSearch();
+  const node = useChosenNode();
 
   // Any 401 (expired, revoked, logged out elsewhere): back to log-in, then back here.
   useEffect(() => onSessionExpired(() => client.setQueryData(ME_KEY, null)), [client]);
@@ -39,7 +41,8 @@ export function App() {
   if (!me.data) return <Redirect to={loginPath(location, search)} />;
   return (
     <Shell>
-      <Suspense fallback={<Loading />}>
+      {/* Another node chosen: the page starts over, its state and live data from that node. */}
+      <Suspense key={node ?? ""} fallback={<Loading />}>
         <Switch>
           <Route path="/" component={OverviewPage} />
           {PAGES.map((page) => (

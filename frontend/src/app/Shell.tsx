@@ -1,12 +1,13 @@
 /**
  * The frame around every page: navigation on the left (in a menu on a phone-sized screen),
- * the command palette (Ctrl-K), the user and log-out on top.
+ * the command palette (Ctrl-K), the node (in a cluster), the user and log-out on top.
  */
 import * as RadixDialog from "@radix-ui/react-dialog";
 import { lazy, Suspense, useEffect, useState, type ReactNode } from "react";
 import { Link, useLocation } from "wouter";
 import { useLogOut, useUser } from "@/api/session";
 import { Button } from "@/components/ui";
+import { NodePicker } from "./NodePicker";
 import { isCurrent, useNavigation, type NavItem, type NavSection } from "./nav";
 import { preloadPage } from "./pages";
 
@@ -109,6 +110,7 @@ export function Shell({ children }: { children: ReactNode }) {
             <span>Go to…</span>
             <kbd className="ml-auto hidden text-xs text-slate-500 sm:inline dark:text-slate-400">Ctrl K</kbd>
           </button>
+          <NodePicker />
           <span className="ml-auto hidden sm:inline">
             <span className="font-medium">{user.username}</span> <span className="text-slate-600 dark:text-slate-400">({user.role})</span>
           </span>
