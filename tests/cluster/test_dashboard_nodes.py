@@ -84,3 +84,7 @@ def test_the_node_picker_shows_the_chosen_nodes_processes_and_live_data(
     page.get_by_label("Node", exact=True).select_option(stuck_to)
     expect(page.locator(f"tr[data-row='runs-on-{stuck_to[-1]}']")).to_be_visible()
     expect(page.locator(f"tr[data-row='runs-on-{other[-1]}']")).to_have_count(0)
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the header still fits
+    expect(page.get_by_label("Node", exact=True)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
