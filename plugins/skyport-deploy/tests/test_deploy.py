@@ -8,12 +8,13 @@ import json
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import docker
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from skyport.testing import free_port, wait_for
+from skyport.testing import free_port, login, wait_for
 
 from .conftest import PM2, answer, copy_sample, deploy
 
@@ -135,13 +136,16 @@ def test_a_python_asgi_app_runs_in_a_virtual_environment_under_pm2(
 # -- bad input ----------------------------------------------------------------------------------
 
 
-def post(api: TestClient[Litestar], folder: Path | None, **options: object) -> object:
+def post(
+    api: TestClient[Litestar], folder: Path | None, route: str = "apps", **options: object
+) -> Any:
+    """POST /api/deploy/<route> (``apps``: deploy; ``detect``) with ``folder`` packed."""
     from skyport_deploy.sources import pack
 
     files: dict[str, object] = {"options": (None, json.dumps(options))}
     if folder is not None:
         files["project"] = ("p.tar.gz", pack(folder), "application/gzip")
-    return api.post("/api/deploy/apps", files=files)
+    return api.post(f"/api/deploy/{route}", files=files)
 
 
 def nothing_left(api: TestClient[Litestar], name: str) -> bool:
@@ -150,13 +154,42 @@ def nothing_left(api: TestClient[Litestar], name: str) -> bool:
     )
 
 
+def test_detect_says_the_type_the_evidence_and_the_plan_and_keeps_nothing(
+    api: TestClient[Litestar], tmp_path: Path
+) -> None:
+    project = copy_sample("node-http", tmp_path / "hello")
+    found = post(api, project, route="detect")
+    assert found.status_code == 200, found.text
+    detection = found.json()
+    assert detection["type"] == "node" and detection["plan"]["target"] == "pm2"
+    assert "package.json" in {e["file"] for e in detection["evidence"]}
+    assert api.get("/api/deploy/apps/hello").status_code == 404  # detecting deploys nothing
+    assert not any((data_dir().parent / "detect").iterdir())  # nor keeps the upload
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "notes.txt").write_text("just notes")
+    not_a_project = post(api, tmp_path / "notes", route="detect")
+    assert not_a_project.status_code == 400 and "no project found" in not_a_project.text
+    neither = post(api, None, route="detect")
+    assert neither.status_code == 400 and "a tar.gz upload or a git URL" in neither.text
+
+    created = api.post(
+        "/api/users", json={"username": "vic", "password": "vic-password-1", "role": "viewer"}
+    )
+    assert created.status_code == 201, created.text
+    viewer = {"Authorization": f"Bearer {login(api, 'vic', 'vic-password-1')}"}
+    files = {"options": (None, json.dumps({"git": "git://127.0.0.1:9/none.git"}))}
+    cloning = api.post("/api/deploy/detect", files=files, headers=viewer)
+    assert cloning.status_code == 403 and "needs deploy:write" in cloning.text
+
+
 def test_what_is_not_a_project_is_a_400_and_leaves_nothing(
     api: TestClient[Litestar], tmp_path: Path
 ) -> None:
     (tmp_path / "notes.txt").write_text("just notes")
     refused = post(api, tmp_path, name="notes")
-    assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "no project found" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert refused.status_code == 400
+    assert "no project found" in refused.json()["detail"]
     assert nothing_left(api, "notes")
 
 
@@ -165,8 +198,8 @@ def test_a_project_without_a_start_command_is_a_400(
 ) -> None:
     (tmp_path / "package.json").write_text('{"name": "lib"}')
     refused = post(api, tmp_path, name="lib")
-    assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "no start command" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert refused.status_code == 400
+    assert "no start command" in refused.json()["detail"]
     assert nothing_left(api, "lib")
 
 
@@ -191,8 +224,8 @@ def test_a_port_in_use_is_a_409(api: TestClient[Litestar], tmp_path: Path) -> No
         taken.listen()
         port = taken.getsockname()[1]
         refused = post(api, copy_sample("node-http", tmp_path / "n"), name="clash", port=port)
-    assert refused.status_code == 409  # type: ignore[attr-defined]
-    assert f"port {port} is already in use" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert refused.status_code == 409
+    assert f"port {port} is already in use" in refused.json()["detail"]
     assert nothing_left(api, "clash")
 
 
@@ -207,8 +240,8 @@ def test_bad_options_and_archives_are_400s(api: TestClient[Litestar], tmp_path: 
         (post(api, sample, name="x", target="docker"), "target: a node project runs on pm2"),
     ]
     for response, said in cases:
-        assert response.status_code == 400, response.text  # type: ignore[attr-defined]
-        assert said.split(":")[0] in response.json()["detail"], response.text  # type: ignore[attr-defined]
+        assert response.status_code == 400, response.text
+        assert said.split(":")[0] in response.json()["detail"], response.text
     garbage = api.post(
         "/api/deploy/apps",
         files={"options": (None, '{"name": "x"}'), "project": ("p.tar.gz", b"not gzip", "x")},
