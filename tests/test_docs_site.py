@@ -4,8 +4,9 @@
 command, HTTP route, WebSocket topic, scope, setting and hook of the installed core and
 plugins is on its reference page; every message the guides quote as the program's own
 exists in the code; the screenshots are ones the browser tests take; the plugin guide
-says what the example plugin does. Synchronous on purpose (see the module's README note
-in docs/index.md): these run after the browser tests.
+says what the example plugin does; search works in a browser that reaches nothing
+else. Synchronous on purpose (see the module's README note in docs/index.md): these run
+after the browser tests.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cyclopts import App
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+from playwright.sync_api import Route, expect
 
 from skyport import PROJECT_NAME, hookspecs
 from skyport.app import create_app
@@ -32,6 +34,7 @@ from skyport.cli import app as cli_root
 from skyport.cli.plugin_commands import installed
 from skyport.config import Settings, load_settings
 from skyport.plugins import PluginManager
+from skyport.testing import NOT_LOOPBACK, headless_chromium, serve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -68,6 +71,28 @@ def running_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Litestar]:
     app = create_app(settings, plugins=PluginManager(strict=True))
     with TestClient(app):
         yield app
+
+
+def test_search_works_offline_in_a_browser(site: Path) -> None:
+    """The built site, served from 127.0.0.1 to a browser that may reach nothing else,
+    finds a page with its own search and asks nothing of any other address."""
+    elsewhere: list[str] = []
+
+    def refuse(route: Route) -> None:
+        elsewhere.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    with serve_folder(site) as url, headless_chromium() as browser:
+        context = browser.new_context(base_url=url)
+        context.route(NOT_LOOPBACK, refuse)
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("textbox", name="Search").fill("ecosystem")
+        found = page.locator(".md-search-result__item")
+        expect(found.first).to_be_visible(timeout=20_000)
+        expect(found.first).to_contain_text("ecosystem", ignore_case=True)
+        context.close()
+    assert elsewhere == []
 
 
 def page(site: Path, path: str) -> str:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import http.server
 import importlib.util
 import io
 import json
@@ -90,6 +92,31 @@ def headless_chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+class QuietFolderHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder's files without logging every request."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve_folder(
+    folder: Path, handler: type[http.server.SimpleHTTPRequestHandler] = QuietFolderHandler
+) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on a free 127.0.0.1 port; yields its URL (no trailing /)."""
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(folder))
+    )
+    thread = threading.Thread(target=server.serve_forever, name="serve-folder", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
 
 
 NOT_LOOPBACK = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
