@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import docker
 import httpx
@@ -58,6 +58,7 @@ THIRD_PARTY = ROOT / "tests" / "plugins" / "skyport-snapshots"
 AXE = ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 390, "height": 844}
+Theme = Literal["light", "dark"]
 REAL_CATALOG = "portainer_templates__templates-2.0.json"
 """A saved public catalog (Portainer's own templates) the server lists apps from."""
 
@@ -178,11 +179,14 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_page(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Page]]:
-    """Open pages in fresh browser contexts (no cookies: log in on each), closed afterwards."""
+    """Open pages in fresh browser contexts (no cookies: log in on each), closed afterwards;
+    ``theme`` is the system's colour scheme, which the dashboard follows."""
     contexts: list[BrowserContext] = []
 
-    def open_(viewport: dict[str, int] | None = None) -> Page:
-        context = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP)
+    def open_(viewport: dict[str, int] | None = None, theme: Theme = "light") -> Page:
+        context = browser.new_context(
+            base_url=server.url, viewport=viewport or DESKTOP, color_scheme=theme
+        )
         contexts.append(context)
         context.set_default_timeout(20_000)
         keep_to_loopback(context)

@@ -2,7 +2,7 @@
 export function Sparkline({ values, max, label, colour = "#0ea5e9" }: { values: number[]; max?: number; label: string; colour?: string }) {
   const width = 60;
   const height = 16;
-  if (values.length < 2) return <span className="inline-block w-[60px] text-xs text-slate-400">–</span>;
+  if (values.length < 2) return <span className="inline-block w-[60px] text-xs text-slate-600 dark:text-slate-400">–</span>;
   const top = max ?? Math.max(...values, 1e-9);
   const step = width / (values.length - 1);
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${(height - (Math.min(v, top) / top) * height).toFixed(1)}`).join(" ");

@@ -69,7 +69,7 @@ export default function Terminal({ provider, target, label }: { provider: string
   return (
     <div>
       <div className="mb-1 flex items-center gap-2 text-sm">
-        <span role="status" className="text-slate-500">
+        <span role="status" className="text-slate-600 dark:text-slate-400">
           {status === "open" ? "Connected" : status === "connecting" ? "Connecting…" : "Disconnected"}
           {message ? ` — ${message}` : ""}
         </span>

@@ -85,7 +85,7 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 
 export function Loading({ what = "Loading" }: { what?: string }) {
   return (
-    <p className="p-4 text-sm text-slate-500" aria-busy="true">
+    <p className="p-4 text-sm text-slate-600 dark:text-slate-400" aria-busy="true">
       {what}…
     </p>
   );

@@ -67,7 +67,7 @@ export default function RolesPage() {
             ]}
             actions={(r) =>
               r.builtin ? (
-                <span className="text-xs text-slate-500">built in</span>
+                <span className="text-xs text-slate-600 dark:text-slate-400">built in</span>
               ) : (
                 <>
                   <Button small aria-label={`Edit ${r.name}`} onClick={() => setEditing(r)}>
@@ -115,7 +115,7 @@ export default function RolesPage() {
                 <label key={p.name} className="flex items-start gap-2">
                   <input type="checkbox" name="scopes" value={p.name} defaultChecked={role?.scopes.includes(p.name)} className="mt-0.5" />
                   <span>
-                    <code className="text-xs">{p.name}</code> <span className="text-xs text-slate-500">{p.description}</span>
+                    <code className="text-xs">{p.name}</code> <span className="text-xs text-slate-600 dark:text-slate-400">{p.description}</span>
                   </span>
                 </label>
               ))}

@@ -68,7 +68,7 @@ export function downBackends(snapshot: Snapshot | undefined): string[] {
 function Stat({ label, value }: { label: string; value: string }) {
   return (
     <div>
-      <dt className="text-xs text-slate-500">{label}</dt>
+      <dt className="text-xs text-slate-600 dark:text-slate-400">{label}</dt>
       <dd className="font-mono text-sm" data-stat={label}>
         {value}
       </dd>
@@ -139,7 +139,7 @@ export function OverviewPage() {
 function PluginCard({ plugin }: { plugin: PluginRecord }) {
   return (
     <Card title={plugin.name} actions={<StateBadge state={plugin.status} />}>
-      <p className="text-xs text-slate-500">
+      <p className="text-xs text-slate-600 dark:text-slate-400">
         {plugin.builtin ? "built in" : `${plugin.distribution} ${plugin.version}`}
       </p>
       {plugin.summary ? <p className="mt-1 text-sm">{plugin.summary}</p> : null}

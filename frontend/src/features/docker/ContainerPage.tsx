@@ -106,7 +106,7 @@ export default function ContainerPage() {
 function Row({ label, children }: { label: string; children: React.ReactNode }) {
   return (
     <>
-      <dt className="text-xs text-slate-500">{label}</dt>
+      <dt className="text-xs text-slate-600 dark:text-slate-400">{label}</dt>
       <dd className="break-all font-mono text-xs">{children}</dd>
     </>
   );
@@ -141,7 +141,7 @@ function Details({ c }: { c: Inspect }) {
             ))}
           </ul>
         ) : (
-          <p className="text-sm text-slate-500">No environment variables.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">No environment variables.</p>
         )}
       </Card>
       <Card title="Mounts">
@@ -154,7 +154,7 @@ function Details({ c }: { c: Inspect }) {
             ))}
           </ul>
         ) : (
-          <p className="text-sm text-slate-500">No mounts.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">No mounts.</p>
         )}
       </Card>
       <Card title="Labels">
@@ -167,7 +167,7 @@ function Details({ c }: { c: Inspect }) {
             ))}
           </ul>
         ) : (
-          <p className="text-sm text-slate-500">No labels.</p>
+          <p className="text-sm text-slate-600 dark:text-slate-400">No labels.</p>
         )}
       </Card>
     </div>

@@ -199,7 +199,7 @@ function Table({ rows, stats, canWrite, engine, sort, onSort, selection, onActio
                       <Sparkline values={recent.cpu} label={`CPU of ${c.name}`} /> <Sparkline values={recent.memory} label={`Memory of ${c.name}`} colour="#8b5cf6" />
                     </span>
                   ) : (
-                    <span className="text-slate-400">–</span>
+                    <span className="text-slate-600 dark:text-slate-400">–</span>
                   )}
                 </td>
                 <td className="truncate px-2 text-xs text-slate-600 dark:text-slate-300">{c.status}</td>

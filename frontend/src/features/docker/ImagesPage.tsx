@@ -85,7 +85,7 @@ export default function ImagesPage() {
             rows={rows}
             rowKey={(i) => i.id}
             columns={[
-              { title: "Tags", render: (i) => (i.tags.length ? i.tags.join(", ") : <span className="text-slate-400">untagged</span>), className: "font-medium" },
+              { title: "Tags", render: (i) => (i.tags.length ? i.tags.join(", ") : <span className="text-slate-600 dark:text-slate-400">untagged</span>), className: "font-medium" },
               { title: "ID", render: (i) => shortId(i.id), className: "font-mono text-xs" },
               { title: "Size", render: (i) => bytes(i.size) },
               { title: "Created", render: (i) => datetime(i.created) },

@@ -127,7 +127,7 @@ export default function StacksPage() {
             <Suspense fallback={<Loading what="Loading the editor" />}>
               <CodeEditor label="compose.yaml" value={compose} onChange={setCompose} />
             </Suspense>
-            <p className="mt-0.5 text-xs text-slate-500">Checked by Compose on the server before anything starts.</p>
+            <p className="mt-0.5 text-xs text-slate-600 dark:text-slate-400">Checked by Compose on the server before anything starts.</p>
           </div>
           <Field label=".env" hint="One KEY=value per line">
             <textarea name="env" rows={3} spellCheck={false} className={`${inputClass} font-mono text-xs`} />
@@ -175,7 +175,7 @@ function StackDialog({ name, engine, canWrite, onClose }: { name: string; engine
               { title: "Status", render: (m) => m.status, className: "text-xs" },
             ]}
           />
-          <p className="text-xs text-slate-500">A container's page has its live logs.</p>
+          <p className="text-xs text-slate-600 dark:text-slate-400">A container's page has its live logs.</p>
           {stack.data.compose !== null && canWrite ? (
             <div className="text-sm">
               <p className="mb-0.5 font-medium">compose.yaml</p>
@@ -192,7 +192,7 @@ function StackDialog({ name, engine, canWrite, onClose }: { name: string; engine
           ) : stack.data.compose !== null ? (
             <pre className="max-h-64 overflow-auto rounded bg-slate-100 p-2 text-xs dark:bg-slate-800">{stack.data.compose}</pre>
           ) : (
-            <p className="text-sm text-slate-500">Deployed outside SkyPort: its compose file stays where it was made.</p>
+            <p className="text-sm text-slate-600 dark:text-slate-400">Deployed outside SkyPort: its compose file stays where it was made.</p>
           )}
         </div>
       )}
