@@ -280,6 +280,22 @@ def test_bad_config_is_one_line_and_exit_2(cli: Run, tmp_path: Path) -> None:
     assert no_cert.code == 2 and "--keyfile needs --certfile" in one_line_error(no_cert)
 
 
+def test_serve_on_a_taken_port_or_a_foreign_address_says_so_before_starting(cli: Run) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = cli("serve", "--host", "127.0.0.1", "--port", str(port))
+    assert busy.code == 1, busy
+    assert one_line_error(busy) == (
+        f"cannot listen on 127.0.0.1:{port}: the port is already in use (another SkyPort,"
+        " or another program); choose another with --port (or server.port)"
+    )
+    assert "serving on" not in busy.out + busy.err and "startup" not in busy.err
+    elsewhere = cli("serve", "--host", "192.0.2.1", "--port", str(free_port()))  # TEST-NET-1
+    assert elsewhere.code == 1 and "no such address on this machine" in one_line_error(elsewhere)
+
+
 def test_a_missing_config_file_points_to_config_init_which_writes_every_section(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
