@@ -288,8 +288,8 @@ def test_serve_on_a_taken_port_or_a_foreign_address_says_so_before_starting(cli:
         busy = cli("serve", "--host", "127.0.0.1", "--port", str(port))
     assert busy.code == 1, busy
     assert one_line_error(busy) == (
-        f"cannot listen on 127.0.0.1:{port}: the port is already in use (another SkyPort,"
-        " or another program); choose another with --port (or server.port)"
+        f"skyport: error: cannot listen on 127.0.0.1:{port}: the port is already in use"
+        " (another SkyPort, or another program); choose another with --port (or server.port)\n"
     )
     assert "serving on" not in busy.out + busy.err and "startup" not in busy.err
     elsewhere = cli("serve", "--host", "192.0.2.1", "--port", str(free_port()))  # TEST-NET-1
