@@ -65,6 +65,9 @@ def test_everything_from_0_1_0_is_still_there(data_dir_from_0_1_0: dict[str, Any
 
         token = bearer(facts["api_token"])
         assert client.get("/api/status", headers=token).status_code == 200
+        session = bearer(facts["session_token"])  # the admin's session opened under 0.1.0
+        me = client.get("/api/auth/me", headers=session)
+        assert me.status_code == 200 and me.json()["username"] == "admin"
 
         grants = client.get("/api/grants", headers=admin).json()
         assert [(g["username"], g["kind"], g["resource"]) for g in grants] == [
