@@ -233,6 +233,30 @@ def test_docker_events_of_every_node_reach_a_client_of_one(
     )
 
 
+def test_pm2_events_of_one_node_reach_a_client_of_the_other(
+    cluster: Cluster, token: str, tmp_path: Path
+) -> None:
+    """A process started on node-b's own daemon: node-a's client hears of it."""
+    node_a, node_b = cluster.nodes
+    script = tmp_path / "heard.js"
+    script.write_text("setInterval(() => {}, 1000);\n")
+    with connect(ws_url(node_a.url), additional_headers=bearer(token)) as socket:
+        subscribe(socket, "pm2.events")
+        time.sleep(2 * 1.0)  # node-b hears of the interest (at once, or on its heartbeat)
+        started = httpx.post(
+            f"{node_b.url}/api/pm2/start",
+            json={"script": str(script), "name": "heard-on-a"},
+            headers=bearer(token),
+            timeout=60,
+        )
+        assert started.status_code == 201, started.text
+        frame = frames(
+            socket, lambda f: f.get("topic") == "pm2.events" and "heard-on-a" in json.dumps(f)
+        )
+    assert frame["node"] == "node-b"
+    httpx.delete(f"{node_b.url}/api/pm2/processes/heard-on-a", headers=bearer(token), timeout=30)
+
+
 def test_node_reaches_the_other_nodes_pm2_processes(
     cluster: Cluster, token: str, tmp_path: Path
 ) -> None:
