@@ -73,7 +73,7 @@ def test_the_terminal_tab_runs_commands_in_the_container(
     expect(output).to_have_count(1)
 
 
-def test_pull_an_image_from_the_local_registry_with_a_progress_bar(
+def test_pull_an_image_from_the_local_registry_with_a_progress_bar_then_remove_it(
     admin_page: Page, engine: docker.APIClient, pushed_image: str
 ) -> None:
     page = admin_page
@@ -89,6 +89,13 @@ def test_pull_an_image_from_the_local_registry_with_a_progress_bar(
     dialog.get_by_role("button", name="Close").click()
     expect(page.get_by_role("cell", name=pushed_image, exact=True)).to_be_visible()
     assert engine.images(name=pushed_image.rpartition(":")[0])
+
+    page.get_by_role("button", name=f"Remove {pushed_image}").click()
+    page.get_by_role("dialog", name=f"Remove {pushed_image}?").get_by_role(
+        "button", name="Remove"
+    ).click()
+    expect(page.get_by_role("cell", name=pushed_image, exact=True)).to_have_count(0)
+    assert not engine.images(name=pushed_image.rpartition(":")[0])
 
 
 def test_a_viewer_sees_no_write_buttons(
