@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 from litestar import Litestar
+from textual.filter import Monochrome, NoColor
 from textual.widgets import DataTable, HelpPanel
 
 from skyport.app import create_app
@@ -117,3 +119,17 @@ def test_without_textual_the_command_says_how_to_install_it() -> None:
         "skyport: error: the terminal UI needs Textual, which is not installed: "
         "pip install 'skyport-core[tui]'"
     )
+
+
+async def test_no_color_makes_it_monochrome_and_the_mouse_picks_a_row(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with tui_pilot(live_server.url, admin_token(live_server)) as pilot:
+        app = pilot.app
+        assert any(isinstance(f, Monochrome | NoColor) for f in app.get_line_filters())
+        table = app.screen.query_one(DataTable)
+        await pilot_wait(pilot, lambda: table.row_count > 3, "the top processes")
+        assert table.cursor_row == 0
+        await pilot.click(DataTable, offset=(2, 3))  # the third row (under the header)
+        assert table.cursor_row == 2

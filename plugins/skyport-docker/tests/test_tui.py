@@ -96,6 +96,32 @@ async def test_a_running_container_shows_live_figures_and_is_stopped_from_the_tu
         assert "stopped" in pilot.app.status[0]
 
 
+async def test_a_container_is_started_restarted_and_removed_from_the_tui(
+    server: LiveServer, make_container: Callable[..., dict[str, Any]], engine: docker.APIClient
+) -> None:
+    ref = make_container(GRACEFUL)["Id"]
+    engine.stop(ref, timeout=5)
+    async with tui_pilot(server.url, token_for(server)) as pilot:
+        screen = await containers_screen(pilot)
+        await pilot_wait(pilot, lambda: (cells(screen, ref) or {}).get("STATE") == "exited", "row")
+        select(screen, ref)
+        await pilot.press("u", "y")
+        await pilot_wait(pilot, lambda: engine.inspect_container(ref)["State"]["Running"], "start")
+        started = engine.inspect_container(ref)["State"]["StartedAt"]
+        await pilot_wait(pilot, lambda: (cells(screen, ref) or {}).get("STATE") == "running", "up")
+        select(screen, ref)
+        await pilot.press("r", "y")
+        await pilot_wait(
+            pilot,
+            lambda: engine.inspect_container(ref)["State"]["StartedAt"] != started,
+            "a restart",
+        )
+        select(screen, ref)
+        await pilot.press("ctrl+d", "y")
+        await pilot_wait(pilot, lambda: not engine.containers(all=True, filters={"id": ref}), "rm")
+        await pilot_wait(pilot, lambda: cells(screen, ref) is None, "the row to go")
+
+
 async def test_typing_a_filter_narrows_the_list(
     server: LiveServer, make_container: Callable[..., dict[str, Any]], unique: Callable[[str], str]
 ) -> None:

@@ -52,11 +52,7 @@ def logger(server: LiveServer, token: str, scripts: Path, unique: Callable[[str]
 
 
 def row_of(screen: Pm2Screen, name: str) -> dict[str, str] | None:
-    for key in screen.table.rows:
-        row = dict(zip(screen.COLUMNS, map(str, screen.table.get_row(key)), strict=True))
-        if row["NAME"] == name:
-            return row
-    return None
+    return next(iter(named(screen, name)), None)
 
 
 async def test_processes_are_listed_restarted_and_their_logs_follow_live(
@@ -83,6 +79,44 @@ async def test_processes_are_listed_restarted_and_their_logs_follow_live(
         count = len(await pilot_wait(pilot, ticks, "past lines"))
         await pilot_wait(pilot, lambda: len(ticks()) >= count + 5, "live lines")
         tui_screenshot(pilot, "pm2-logs")
+
+
+def named(screen: Pm2Screen, name: str) -> list[dict[str, str]]:
+    """Every row (instance) of process ``name``."""
+    rows = (
+        dict(zip(screen.COLUMNS, map(str, screen.table.get_row(k)), strict=True))
+        for k in screen.table.rows
+    )
+    return [row for row in rows if row["NAME"] == name]
+
+
+async def test_a_cluster_process_is_scaled_stopped_and_deleted_from_the_tui(
+    server: LiveServer, token: str, scripts: Path, daemon: Path, unique: Callable[[str], str]
+) -> None:
+    name = unique("web")
+    body = {"script": str(scripts / "logger.js"), "name": name, "instances": 2}  # cluster mode
+    start = f"{server.url}/api/pm2/start"
+    answer = await asyncio.to_thread(httpx.post, start, json=body, headers=bearer(token))
+    assert answer.status_code == 201, answer.text
+
+    def in_daemon() -> list[str]:
+        listed = rpc(daemon, "getMonitorData", {})
+        return [p["pm2_env"]["status"] for p in listed if p["name"] == name]
+
+    async with tui_pilot(server.url, token) as pilot:
+        screen = await tui_area(pilot, "pm2", Pm2Screen)
+        await pilot_wait(pilot, lambda: len(named(screen, name)) == 2, "two instances")
+        assert {row["MODE"] for row in named(screen, name)} == {"cluster"}
+        await pilot.press("plus", "y")
+        await pilot_wait(pilot, lambda: len(named(screen, name)) == 3, "a third instance")
+        assert await asyncio.to_thread(in_daemon) == ["online"] * 3
+        await pilot.press("t", "y")
+        await pilot_wait(
+            pilot, lambda: {r["STATUS"] for r in named(screen, name)} == {"stopped"}, "stopped"
+        )
+        await pilot.press("ctrl+d", "y")
+        await pilot_wait(pilot, lambda: not named(screen, name), "the rows to go")
+        assert await asyncio.to_thread(in_daemon) == []
 
 
 def _pid(daemon: Path, name: str) -> Any:
