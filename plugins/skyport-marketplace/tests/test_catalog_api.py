@@ -6,16 +6,21 @@ import functools
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from skyport.api import CatalogFiles
 from skyport.config import Settings
 from skyport.testing import bearer
+from skyport_marketplace.formats.portainer import PortainerFormat
+from skyport_marketplace.kept import KeptCatalog
 
 from .conftest import logged_in, make_app, user_token, wait_job
 
@@ -152,7 +157,7 @@ def test_a_source_that_went_bad_keeps_serving_what_it_had(
         assert apps(client, source="p")["total"] == 67
 
 
-def test_sources_added_through_the_api_survive_a_restart_and_are_kept_on_disk(
+def test_sources_added_through_the_api_survive_a_restart_and_are_kept_in_the_database(
     make_settings: Callable[..., Settings], catalogs: Path
 ) -> None:
     body = {"name": "kept", "type": "portainer", "url": str(catalogs / OFFICIAL)}
@@ -163,9 +168,36 @@ def test_sources_added_through_the_api_survive_a_restart_and_are_kept_on_disk(
             ]
             == "done"
         )
-    with logged_in(make_app(make_settings)) as client:  # same data dir: database and disk copy
+    assert not (make_settings().data_path / "marketplace" / "catalogs").exists()
+    with logged_in(make_app(make_settings)) as client:  # same database: its kept copy served
         (row,) = client.get("/api/marketplace/sources").json()
         assert (row["name"], row["templates"], row["origin"]) == ("kept", 67, "api")
+        assert apps(client, source="kept")["total"] == 67
+
+
+def test_a_catalog_kept_on_disk_by_an_earlier_version_moves_to_the_database(
+    make_settings: Callable[..., Settings], catalogs: Path, tmp_path: Path
+) -> None:
+    """Before 0003 each server kept its catalogs in <data>/marketplace/catalogs: an upgraded
+    server serves that copy (its location is gone: it was not read again) and drops the file."""
+    gone = str(tmp_path / "moved-away.json")
+    files = CatalogFiles(gone, {OFFICIAL: (catalogs / OFFICIAL).read_bytes()})
+    parsed = PortainerFormat().parse(files)
+    owned = [msgspec.structs.replace(t, id=f"old:{t.id}", source="old") for t in parsed.templates]
+    refreshed = time.time() - 60
+    kept_file = make_settings().data_path / "marketplace" / "catalogs" / "old.json"
+    kept_file.parent.mkdir(parents=True)
+    kept_file.write_bytes(
+        msgspec.json.encode(KeptCatalog("portainer", gone, refreshed, owned, parsed.skipped))
+    )
+    sources = [{"name": "old", "type": "portainer", "url": gone}]
+    with logged_in(make_app(make_settings, sources=sources)) as client:
+        (row,) = client.get("/api/marketplace/sources").json()
+        assert (row["templates"], row["refreshed"], row["error"]) == (67, refreshed, None)
+        assert client.get("/api/marketplace/apps/old:redis").status_code == 200
+    assert not kept_file.exists()
+    with logged_in(make_app(make_settings, sources=sources)) as client:  # from the database now
+        assert client.get("/api/marketplace/sources").json()[0]["templates"] == 67
 
 
 def test_bad_sources_are_refused_in_words(market: TestClient[Litestar]) -> None:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
-
-import sqlalchemy as sa
 
 from skyport.api import PluginContext
 from skyport_marketplace.catalog import Catalog
 from skyport_marketplace.installs import InstallBook, Installer
 from skyport_marketplace.jobs import JobRunner
-from skyport_marketplace.settings import MarketplaceSettings, SourceConfig
-from skyport_marketplace.tables import sources as sources_table
+from skyport_marketplace.settings import MarketplaceSettings
 
 log = logging.getLogger("skyport.marketplace")
 RECHECK_EVERY = 30.0
-"""Seconds between two looks for sources due for a read."""
+"""Seconds between two looks for sources due for a read (by the node leading
+``marketplace.refresh``)."""
+SYNC_EVERY = 5.0
+"""Seconds between two looks at the database for sources added or removed and catalogs
+read on other nodes."""
 
 
 @dataclass
@@ -35,36 +35,49 @@ class MarketplaceState:
 
     @classmethod
     async def start(cls, skyport: PluginContext) -> MarketplaceState:
-        """Sources from the settings and the database, kept catalogs, then refreshes behind."""
+        """Sources from the settings and the database with their kept catalogs; the
+        refreshes run behind, on the node leading ``marketplace.refresh``."""
         folder = skyport.config.data_path / "marketplace"
         formats = {f.type: f for f in skyport.registry.marketplace_sources}
-        catalog = Catalog(formats, skyport.settings, folder)
+        catalog = Catalog(formats, skyport.settings, folder, skyport.database)
         for config in skyport.settings.sources:
             catalog.add(config, "settings")
-        async with skyport.database.connect() as conn:
-            for row in await conn.execute(sa.select(sources_table)):
-                try:
-                    catalog.add(SourceConfig(row.name, row.type, row.url), "api")
-                except Exception as exc:  # e.g. a format whose plugin is gone
-                    log.warning("catalog source %s left out: %s", row.name, exc)
-        await asyncio.to_thread(catalog.load_kept)
+        await catalog.sync_sources()
+        await catalog.import_disk_copies()
+        await catalog.sync_kept()
         jobs = JobRunner(skyport)
         book = InstallBook(skyport)
         await book.fail_interrupted(await jobs.fail_interrupted())
         state = cls(
             skyport, catalog, jobs, Installer(skyport, catalog, jobs, book, folder / "apps")
         )
-        state.tasks.append(asyncio.create_task(state._keep_fresh(), name="marketplace-refresh"))
+        skyport.lead("refresh", state._keep_fresh)
+        state.tasks.append(asyncio.create_task(state._keep_in_step(), name="marketplace-sync"))
         return state
 
     async def _keep_fresh(self) -> None:
-        """Read stale sources now, and again whenever their kept copy grows old."""
+        """Read stale sources now, and again whenever their kept copy grows old (the
+        work of the node leading ``marketplace.refresh``)."""
+        first = True
         while True:
-            stale = self.catalog.stale()
-            if stale:
-                with contextlib.suppress(Exception):
+            try:
+                await self.catalog.sync()  # what the other nodes read meanwhile
+                stale = self.catalog.stale(first=first)
+                if stale:
                     await self.catalog.refresh(stale)
+                first = False
+            except Exception as exc:  # the database is down: look again later
+                log.warning("catalog refresh: %s", exc)
             await asyncio.sleep(RECHECK_EVERY)
+
+    async def _keep_in_step(self) -> None:
+        """Take in the sources and catalogs changed on other nodes (every node)."""
+        while True:
+            await asyncio.sleep(SYNC_EVERY)
+            try:
+                await self.catalog.sync()
+            except Exception as exc:  # the database is down: try again next time
+                log.debug("cannot read the kept catalogs: %s", exc)
 
     async def stop(self) -> None:
         for task in self.tasks:

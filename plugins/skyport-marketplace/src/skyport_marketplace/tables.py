@@ -2,9 +2,9 @@
 
 Catalog sources added through the API, installed apps and the jobs that
 install, update and remove them live in the database, so every server of a
-cluster sees them. What a catalog holds is read again from its source and
-kept on disk by each server (see :mod:`skyport_marketplace.catalog`). The
-revisions in ``migrations/`` create them; a test checks the two agree.
+cluster sees them, and so do the catalogs as last read from their sources:
+one node reads them, every node serves them (see :mod:`skyport_marketplace.kept`).
+The revisions in ``migrations/`` create them; a test checks the two agree.
 """
 
 from __future__ import annotations
@@ -21,6 +21,22 @@ sources = sa.Table(
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("created_by", sa.String(64), nullable=False),
+)
+
+catalogs = sa.Table(
+    "marketplace_catalogs",
+    metadata,
+    # a source's name (from the settings or marketplace_sources), format and location
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    # the last successful read (None: none yet) and the last try
+    sa.Column("refreshed", sa.Float, nullable=True),
+    sa.Column("attempted", sa.Float, nullable=False),
+    # why the last try failed (the body of the read before is still served)
+    sa.Column("error", sa.Text, nullable=True),
+    # the templates of the last successful read: a KeptCatalog, JSON, zlib-compressed
+    sa.Column("body", sa.LargeBinary, nullable=True),
 )
 
 installs = sa.Table(

@@ -9,6 +9,7 @@ import msgspec
 from litestar import delete, get, post
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, JSONBody
+from sqlalchemy.exc import IntegrityError
 
 from skyport.api import ProgressCallback
 from skyport_marketplace.api.common import ADMIN, READ, AuthRequest, JobStarted, Skyport
@@ -17,6 +18,7 @@ from skyport_marketplace.fetch import is_url, local_path
 from skyport_marketplace.formats.skyport import json_schema
 from skyport_marketplace.settings import SourceConfig, SourceName
 from skyport_marketplace.state import MarketplaceState, marketplace_state
+from skyport_marketplace.tables import catalogs as catalogs_table
 from skyport_marketplace.tables import sources as sources_table
 
 TAGS = ["marketplace: sources"]
@@ -61,7 +63,7 @@ async def add_source(
         )
     state = marketplace_state(skyport)
     config = SourceConfig(data.name, data.type, data.url)
-    source = state.catalog.add(config, "api")
+    state.catalog.check_new(config)
     try:
         async with skyport.database.begin() as conn:
             await conn.execute(
@@ -73,9 +75,9 @@ async def add_source(
                     created_by=request.user.username,
                 )
             )
-    except BaseException:
-        state.catalog.remove(data.name)
-        raise
+    except IntegrityError:  # added meanwhile, through another node
+        raise ClientException(f"a source named {data.name!r} exists", status_code=409) from None
+    source = state.catalog.add(config, "api")
     job = await _refresh_job(state, data.name, request.user.username)
     return SourceAdded(source.status(), job.job)
 
@@ -83,9 +85,12 @@ async def add_source(
 @delete("/sources/{name:str}", opt=ADMIN, tags=TAGS)
 async def remove_source(skyport: Skyport, name: FromPath[str]) -> None:
     """Remove a source added through the API (its apps leave the catalog; installs stay)."""
-    marketplace_state(skyport).catalog.remove(name)
+    catalog = marketplace_state(skyport).catalog
+    catalog.check_removable(name)
     async with skyport.database.begin() as conn:
         await conn.execute(sources_table.delete().where(sources_table.c.name == name))
+        await conn.execute(catalogs_table.delete().where(catalogs_table.c.name == name))
+    catalog.remove(name)
 
 
 @post("/sources/{name:str}/refresh", opt=ADMIN, tags=TAGS, status_code=202)
