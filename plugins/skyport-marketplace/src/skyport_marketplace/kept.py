@@ -89,26 +89,17 @@ class KeptCatalogs:
 
         A row of another format or location (the source was changed) is started afresh.
         """
-        async with self.database.begin() as conn:
-            row = (
-                await conn.execute(sa.select(table.c.type, table.c.url).where(table.c.name == name))
-            ).first()
-            if row is None:
+        try:
+            async with self.database.begin() as conn:  # writes first: SQLite locks so
+                done = await conn.execute(self._this(name, type_, url).values(attempted=when))
+                if done.rowcount:
+                    return
+                await conn.execute(table.delete().where(table.c.name == name))
                 await conn.execute(
                     table.insert().values(name=name, type=type_, url=url, attempted=when)
                 )
-            elif (row.type, row.url) == (type_, url):
-                await conn.execute(
-                    table.update().where(table.c.name == name).values(attempted=when)
-                )
-            else:
-                await conn.execute(
-                    table.update()
-                    .where(table.c.name == name)
-                    .values(
-                        type=type_, url=url, attempted=when, refreshed=None, error=None, body=None
-                    )
-                )
+        except IntegrityError:  # another node started one at the same moment
+            pass
 
     async def keep(self, name: str, kept: KeptCatalog) -> None:
         """Store a successful read."""

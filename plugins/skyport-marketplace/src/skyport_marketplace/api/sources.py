@@ -64,6 +64,7 @@ async def add_source(
     state = marketplace_state(skyport)
     config = SourceConfig(data.name, data.type, data.url)
     state.catalog.check_new(config)
+    now = time.time()
     try:
         async with skyport.database.begin() as conn:
             await conn.execute(
@@ -71,8 +72,15 @@ async def add_source(
                     name=data.name,
                     type=data.type,
                     url=data.url,
-                    created=time.time(),
+                    created=now,
                     created_by=request.user.username,
+                )
+            )
+            # This node reads it now: the node leading the refreshes leaves it alone.
+            await conn.execute(catalogs_table.delete().where(catalogs_table.c.name == data.name))
+            await conn.execute(
+                catalogs_table.insert().values(
+                    name=data.name, type=data.type, url=data.url, attempted=now
                 )
             )
     except IntegrityError:  # added meanwhile, through another node
