@@ -87,7 +87,12 @@ def test_search_works_offline_in_a_browser(site: Path) -> None:
         context.route(NOT_LOOPBACK, refuse)
         page = context.new_page()
         page.goto("/")
-        page.get_by_role("textbox", name="Search").fill("ecosystem")
+        search = page.get_by_role("textbox", name="Search")
+        search.click()
+        # The index loads in a web worker: typing before it is ready may find nothing.
+        ready = page.locator(".md-search-result__meta")
+        expect(ready).to_have_text("Type to start searching", timeout=60_000)
+        search.press_sequentially("ecosystem")  # as a person types: key by key
         found = page.locator(".md-search-result__item")
         expect(found.first).to_be_visible(timeout=20_000)
         expect(found.first).to_contain_text("ecosystem", ignore_case=True)
