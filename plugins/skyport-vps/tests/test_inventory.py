@@ -239,8 +239,36 @@ def test_a_key_stored_by_0_1_0_still_logs_in(
 
 
 @pytest.mark.every_database
-async def test_the_servers_table_matches_its_migrations(database_url: str) -> None:
+async def test_the_tables_match_their_migrations(database_url: str) -> None:
+    from skyport_vps.metrics import metadata
+
     database = Database(database_url)
     await database.migrate({"vps": plugin.register_migrations()})
     assert await schema_differences(database, servers_table.metadata) == []
+    assert await schema_differences(database, metadata) == []
+    await database.dispose()
+
+
+@pytest.mark.every_database
+async def test_a_stored_round_of_samples_replaces_the_last_one(database_url: str) -> None:
+    """What the leader writes is what every node reads: the round, when, and the last
+    demand; the servers the new round leaves out are gone."""
+    from skyport_vps.metrics import SampleStore, ServerMetrics
+
+    database = Database(database_url)
+    await database.migrate({"vps": plugin.register_migrations()})
+    store = SampleStore(database)
+    empty = await store.read()
+    assert (empty.servers, empty.sampled_at, empty.wanted_at) == ([], None, None)
+    web = ServerMetrics(name="web-1", up=True, cpu_percent=12.5, sampled_at=100.0)
+    gone = ServerMetrics(name="db-1", up=False, error="refused", next_try=130.0)
+    await store.write([web, gone], 101.0)
+    await store.want(102.0)
+    first = await store.read()
+    assert first.servers == [gone, web] and (first.sampled_at, first.wanted_at) == (101.0, 102.0)
+    await store.write([web], 111.0)
+    second = await store.read()
+    assert second.servers == [web] and (second.sampled_at, second.wanted_at) == (111.0, 102.0)
+    await store.write([], 121.0)
+    assert (await store.read()).servers == []
     await database.dispose()

@@ -6,21 +6,67 @@ the busy share of the time since the previous sample (the first sample
 averages since boot). A server that cannot be reached is reported down with
 the reason, and is not tried again before a back-off of two intervals that
 doubles on every failure up to ``down_backoff_max``: no hot loop on a dead host.
+
+**One poller per cluster.** The SSH sampling is leader work (``skyport.lead``, role
+``vps.metrics``): one node at a time samples every server every ``vps.metrics_interval``
+seconds and writes each round to the ``vps_samples`` table in one transaction (a row
+per server, the rows of servers no longer sampled gone). The collector of every node,
+the leader's included, only reads that table (one query), so ``/api/metrics``, the
+``metrics`` topic, history and Prometheus show the same servers on every node while
+each server sees the probes of one node. When the leader dies, the next node to take
+the role starts sampling (its first CPU figure averages since boot again).
+
+**When the leader samples.** With ``metrics.history`` on (the default) it samples
+always, as the hub does for history. With history off it samples only on demand: a
+node whose hub wants vps metrics (a ``metrics`` subscriber, or ``GET /api/metrics``)
+marks ``vps_sampling.wanted_at`` (at most once an interval), and the leader samples
+while that mark is younger than :data:`WANT_LINGER` intervals, then idles again
+(checking the mark every second or so). A collector that finds no round younger than
+:data:`STALE` intervals (the leader idle, just started or just moved) waits for the
+next round, at most one and a half intervals, and otherwise returns what is stored.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
 import time
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 
 from skyport.api import MetricsCollector, PluginContext
+from skyport.store import Database
 from skyport_vps.api.common import KIND
 from skyport_vps.inventory import Server
 from skyport_vps.runner import fan_out, run_command
 from skyport_vps.state import VpsState, vps_state
+
+WANT_LINGER = 3.0
+"""Intervals the leader keeps sampling after a node last wanted vps metrics (history off)."""
+STALE = 3.0
+"""Intervals after which a stored round is too old to serve without waiting for a new one."""
+IDLE_CHECK = 1.0
+"""Longest seconds an idle leader (history off) waits before looking for demand again."""
+
+metadata = sa.MetaData()
+"""The tables of shared samples (``vps_0002``)."""
+samples_table = sa.Table(
+    "vps_samples",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("sampled_at", sa.Float, nullable=False),
+)
+sampling_table = sa.Table(
+    "vps_sampling",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sampled_at", sa.Float, nullable=True),
+    sa.Column("wanted_at", sa.Float, nullable=True),
+)
 
 SEPARATOR = "@@skyport@@"
 PROBE = (
@@ -165,6 +211,138 @@ class Sampler:
         return VpsMetrics(results, up, len(results) - up)
 
 
+class Stored(msgspec.Struct, frozen=True):
+    """What the table holds: the last round's samples, when it was written, when wanted."""
+
+    servers: list[ServerMetrics]
+    sampled_at: float | None
+    wanted_at: float | None
+
+    def fresh(self, now: float, interval: float) -> bool:
+        return self.sampled_at is not None and self.sampled_at >= now - STALE * interval
+
+
+class SampleStore:
+    """The ``vps_samples`` and ``vps_sampling`` tables, shared by the nodes of a cluster."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def read(self) -> Stored:
+        """The stored round, in one query (the mark row joined with every sample)."""
+        query = (
+            sa.select(sampling_table.c.sampled_at, sampling_table.c.wanted_at, samples_table.c.data)
+            .select_from(sampling_table.outerjoin(samples_table, sa.true()))
+            .where(sampling_table.c.id == 1)
+            .order_by(samples_table.c.name)
+        )
+        async with self.database.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        servers = [msgspec.json.decode(r.data, type=ServerMetrics) for r in rows if r.data]
+        first = rows[0] if rows else None
+        return Stored(
+            servers,
+            first.sampled_at if first else None,
+            first.wanted_at if first else None,
+        )
+
+    async def write(self, servers: list[ServerMetrics], now: float) -> None:
+        """Replace the stored round with ``servers`` (one transaction)."""
+        rows = [
+            {"name": s.name, "data": msgspec.json.encode(s).decode(), "sampled_at": now}
+            for s in servers
+        ]
+        async with self.database.begin() as conn:
+            await conn.execute(samples_table.delete())
+            if rows:
+                await conn.execute(samples_table.insert(), rows)
+            await conn.execute(
+                sampling_table.update().where(sampling_table.c.id == 1).values(sampled_at=now)
+            )
+
+    async def want(self, now: float) -> None:
+        """Say that a node wants vps metrics now."""
+        async with self.database.begin() as conn:
+            await conn.execute(
+                sampling_table.update().where(sampling_table.c.id == 1).values(wanted_at=now)
+            )
+
+
+class SharedMetrics:
+    """The leader's sampling rounds (:meth:`lead`) and every node's reads (:meth:`collect`)."""
+
+    def __init__(self, skyport: PluginContext) -> None:
+        self.skyport = skyport
+        self.sampler = Sampler(skyport)
+        self.store = SampleStore(skyport.database)
+        self.always = bool(skyport.config.metrics.history)
+        """Sample whether wanted or not (history is on, as the hub does)."""
+        self._wake = asyncio.Event()
+        self._rounds = asyncio.Event()
+
+    def start(self) -> None:
+        """Called in ``startup``: fresh events on the app's loop, and the leader role."""
+        self._wake = asyncio.Event()
+        self._rounds = asyncio.Event()
+        self.skyport.lead("metrics", self.lead)
+
+    @property
+    def interval(self) -> float:
+        return float(self.skyport.settings.metrics_interval)
+
+    async def lead(self) -> None:
+        """The leader's work: a round every interval while wanted, until cancelled."""
+        loop = asyncio.get_running_loop()
+        said = False
+        while True:
+            started = loop.time()
+            try:
+                if self.always or await self._wanted():
+                    await self.sample_round()
+                    wait = started + self.interval - loop.time()
+                else:
+                    wait = min(IDLE_CHECK, self.interval / 4)
+                said = False
+            except Exception:
+                if not said:  # the database is away: say it once, keep trying
+                    self.skyport.logger.exception("vps metrics: a sampling round failed")
+                    said = True
+                wait = self.interval
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.0, wait))
+
+    async def _wanted(self) -> bool:
+        stored = await self.store.read()
+        return stored.wanted_at is not None and (
+            stored.wanted_at >= time.time() - WANT_LINGER * self.interval
+        )
+
+    async def sample_round(self) -> None:
+        """Sample every server and store the round."""
+        metrics = await self.sampler.collect()
+        await self.store.write(metrics.servers, time.time())
+        self._rounds.set()
+        self._rounds = asyncio.Event()
+
+    async def collect(self) -> VpsMetrics:
+        """The stored round (waiting for a new one when it is stale), as the hub wants it."""
+        loop = asyncio.get_running_loop()
+        now = time.time()
+        stored = await self.store.read()
+        if not self.always and (stored.wanted_at is None or stored.wanted_at < now - self.interval):
+            await self.store.want(now)
+            self._wake.set()  # this node may be the leader: no need to wait for its check
+        deadline = loop.time() + 1.5 * self.interval
+        while not stored.fresh(now, self.interval) and (left := deadline - loop.time()) > 0:
+            rounds = self._rounds
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(rounds.wait(), min(0.25, left))
+            stored = await self.store.read()
+        up = sum(1 for s in stored.servers if s.up)
+        return VpsMetrics(stored.servers, up, len(stored.servers) - up)
+
+
 def servers_seen_by(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     """A sample (as builtins) as a user who may reach only the ``allowed`` servers sees it."""
     servers = [s for s in data.get("servers") or [] if s.get("name") in allowed]
@@ -172,10 +350,18 @@ def servers_seen_by(data: dict[str, Any], allowed: frozenset[str]) -> dict[str, 
     return {**data, "servers": servers, "up": up, "down": len(servers) - up}
 
 
+def shared_metrics(skyport: PluginContext) -> SharedMetrics:
+    """The plugin's one :class:`SharedMetrics` (made with its collector)."""
+    shared = skyport.state.get("metrics")
+    if shared is None:
+        shared = skyport.state["metrics"] = SharedMetrics(skyport)
+    return shared
+
+
 def vps_collector(skyport: PluginContext) -> MetricsCollector:
     return MetricsCollector(
         "vps",
-        collect=Sampler(skyport).collect,
+        collect=shared_metrics(skyport).collect,
         interval=skyport.settings.metrics_interval,
         description="CPU, memory, disk, load and uptime of every server (over SSH)",
         grant_kind=KIND,

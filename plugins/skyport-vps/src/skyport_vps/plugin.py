@@ -104,9 +104,11 @@ def register_commands() -> str:
 async def startup(skyport: PluginContext) -> None:
     from skyport_vps.api.common import KIND
     from skyport_vps.jobs import TOPIC, topic_view
+    from skyport_vps.metrics import shared_metrics
     from skyport_vps.state import VpsState
 
     skyport.state["vps"] = await VpsState.start(skyport)
+    shared_metrics(skyport).start()  # one node of a cluster polls the servers: "vps.metrics"
     skyport.add_topic(
         TOPIC, scope="vps:run", view=topic_view(lambda user: skyport.grants.allowed(user, KIND))
     )
