@@ -26,9 +26,21 @@ from skyport.cluster.testing import (
     start_all,
     system_binary,
 )
-from skyport.testing import ADMIN_PASSWORD, free_port, fresh_postgres_database, require_backend
+from skyport.testing import (
+    ADMIN_PASSWORD,
+    free_port,
+    fresh_postgres_database,
+    module_from_file,
+    require_backend,
+)
 
 START_POSTGRES = REPOSITORY / ".ci" / "start-postgres"
+VPS = module_from_file(REPOSITORY / "plugins/skyport-vps/tests/conftest.py", "vps_test_helpers")
+# The vps plugin's private sshd and its keys: a server both nodes know.
+keys = VPS.keys
+sshd = VPS.sshd
+VPS_METRICS_INTERVAL = 1.0
+"""Seconds between the vps metrics leader's rounds (the tests' setting)."""
 
 
 def haproxy_binary() -> str:
@@ -56,6 +68,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     root = tmp_path_factory.mktemp("cluster")
     with fresh_postgres_database() as url:
         nodes = make_nodes(root, url, ["node-a", "node-b"])
+        for node in nodes:
+            node.extra_env["SKYPORT_VPS__METRICS_INTERVAL"] = str(VPS_METRICS_INTERVAL)
         balancer = Balancer((nodes[0], nodes[1]), root / "haproxy")
         try:
             start_all(nodes)

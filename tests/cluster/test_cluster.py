@@ -1,10 +1,12 @@
 """Two nodes on one PostgreSQL behind HAProxy: one system, whichever node answers.
 
 The last test kills a node: tests after it would see one node only.
+The nodes sample vps metrics every second (``VPS_METRICS_INTERVAL``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -26,7 +29,7 @@ from websockets.sync.client import ClientConnection, connect
 from skyport.cluster.signing import CLIENT_HEADER, SIGNATURE_HEADER
 from skyport.testing import ADMIN_PASSWORD, free_port, wait_for
 
-from .conftest import REPOSITORY, SKYPORT, Cluster, bearer, login, make_nodes, ws_url
+from .conftest import REPOSITORY, SKYPORT, VPS, Cluster, Node, bearer, login, make_nodes, ws_url
 
 WAIT = 15.0
 """Seconds an event or a revocation may take to reach the other node (polling is 60 s)."""
@@ -400,6 +403,70 @@ def test_nginx_in_front_balances_sessions_and_websockets(nginx: str) -> None:
         assert frames(socket, lambda f: f.get("topic") == "metrics")["node"] in answered_by
 
 
+def sshd_connections(node: Node, port: int) -> int:
+    """The open TCP connections of ``node``'s process (and its children) to ``port``."""
+    assert node.process is not None
+    process = psutil.Process(node.process.pid)
+    count = 0
+    for each in (process, *process.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            count += sum(
+                1
+                for c in each.net_connections(kind="tcp")
+                if c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED
+            )
+    return count
+
+
+def test_one_node_polls_the_servers_and_every_node_shows_their_metrics(
+    cluster: Cluster, token: str, sshd: Any, keys: Any
+) -> None:
+    """The vps metrics poller is leader work: one node holds ``vps.metrics`` and SSHes to
+    the servers; the other has no connection to them, yet shows the same server up."""
+    headers = bearer(token)
+
+    def leaders() -> list[str]:
+        listed = httpx.get(f"{cluster.balancer.url}/api/nodes", headers=headers, timeout=10)
+        return [n["name"] for n in listed.json() if "vps.metrics" in n["roles"]]
+
+    (leading,) = wait_for(leaders, "a node leading vps.metrics", timeout=WAIT)
+    leader = cluster.node(leading)
+    (other,) = [n for n in cluster.nodes if n is not leader]
+    body = VPS.server_body("polled", sshd, keys)  # added through the node that does not poll
+    added = httpx.post(f"{other.url}/api/vps/servers", json=body, headers=headers, timeout=30)
+    assert added.status_code == 201, added.text
+    try:
+
+        def polled_up(node: Node, after: float = 0.0) -> dict[str, Any] | None:
+            """Server ``polled`` as ``node`` shows it, if up and sampled after ``after``."""
+            answer = httpx.get(f"{node.url}/api/metrics", headers=headers, timeout=30).json()
+            servers = (answer["collectors"].get("vps") or {}).get("servers", [])
+            return next(
+                (
+                    s
+                    for s in servers
+                    if s["name"] == "polled" and s["up"] and s["sampled_at"] > after
+                ),
+                None,
+            )
+
+        for node in cluster.nodes:
+            shown = wait_for(lambda n=node: polled_up(n), f"{node.name}: up", timeout=WAIT)
+            assert shown["memory_total"] > 0 and shown["uptime"] > 0
+        # The leader holds a pooled connection to the server, the other node none: were
+        # it polling too, it would hold its own (it shows the server up). So for two
+        # more rounds, as the other node sees them.
+        last = 0.0
+        for _ in range(2):
+            newer = wait_for(lambda t=last: polled_up(other, t), "a newer round", timeout=WAIT)
+            last = newer["sampled_at"]
+            assert sshd_connections(leader, sshd.port) >= 1
+            assert sshd_connections(other, sshd.port) == 0
+        assert leaders() == [leading]
+    finally:
+        httpx.delete(f"{cluster.balancer.url}/api/vps/servers/polled", headers=headers, timeout=30)
+
+
 def test_a_killed_node_is_taken_out_and_shown_down(cluster: Cluster, token: str) -> None:
     """300 requests through HAProxy while node-b is killed: at least 99 % are answered
     (HAProxy retries what the dead node dropped), and node-a shows node-b down."""
@@ -433,8 +500,9 @@ def test_a_killed_node_is_taken_out_and_shown_down(cluster: Cluster, token: str)
         time.sleep(0.5)
     listed = httpx.get(f"{node_a.url}/api/nodes", headers=bearer(token), timeout=10).json()
     a = next(n for n in listed if n["name"] == "node-a")
-    while "core.housekeeping" not in a["roles"]:  # the leader role moves to the survivor
-        assert time.monotonic() - killed_at < 45, "node-a did not take the leader role over"
+    # The leader roles move to the survivor (housekeeping, the vps metrics poller).
+    while not {"core.housekeeping", "vps.metrics"} <= set(a["roles"]):
+        assert time.monotonic() - killed_at < 45, "node-a did not take the leader roles over"
         time.sleep(0.5)
         listed = httpx.get(f"{node_a.url}/api/nodes", headers=bearer(token), timeout=10).json()
         a = next(n for n in listed if n["name"] == "node-a")
