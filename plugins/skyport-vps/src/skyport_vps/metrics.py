@@ -279,12 +279,16 @@ class SharedMetrics:
         """Sample whether wanted or not (history is on, as the hub does)."""
         self._wake = asyncio.Event()
         self._rounds = asyncio.Event()
+        self._declared = False
 
     def start(self) -> None:
-        """Called in ``startup``: fresh events on the app's loop, and the leader role."""
+        """Called in ``startup``: fresh events on the app's loop, and the leader role
+        (declared once, should the app start again)."""
         self._wake = asyncio.Event()
         self._rounds = asyncio.Event()
-        self.skyport.lead("metrics", self.lead)
+        if not self._declared:
+            self.skyport.lead("metrics", self.lead)
+            self._declared = True
 
     @property
     def interval(self) -> float:
@@ -304,7 +308,7 @@ class SharedMetrics:
                     wait = min(IDLE_CHECK, self.interval / 4)
                 said = False
             except Exception:
-                if not said:  # the database is away: say it once, keep trying
+                if not said:  # (the database is away?) say it once, keep trying
                     self.skyport.logger.exception("vps metrics: a sampling round failed")
                     said = True
                 wait = self.interval
