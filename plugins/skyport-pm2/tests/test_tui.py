@@ -22,6 +22,7 @@ from skyport.testing import (
     tui_pilot,
     tui_screen,
     tui_screenshot,
+    wait_for,
 )
 from skyport.tui.screens.detail import LogScreen
 from skyport.tui.screens.pm2 import Pm2Screen
@@ -109,14 +110,15 @@ async def test_a_cluster_process_is_scaled_stopped_and_deleted_from_the_tui(
         assert {row["MODE"] for row in named(screen, name)} == {"cluster"}
         await pilot.press("plus", "y")
         await pilot_wait(pilot, lambda: len(named(screen, name)) == 3, "a third instance")
-        assert await asyncio.to_thread(in_daemon) == ["online"] * 3
+        three = ["online"] * 3
+        await asyncio.to_thread(wait_for, lambda: in_daemon() == three, "3 online in the daemon")
         await pilot.press("t", "y")
         await pilot_wait(
             pilot, lambda: {r["STATUS"] for r in named(screen, name)} == {"stopped"}, "stopped"
         )
         await pilot.press("ctrl+d", "y")
         await pilot_wait(pilot, lambda: not named(screen, name), "the rows to go")
-        assert await asyncio.to_thread(in_daemon) == []
+        await asyncio.to_thread(wait_for, lambda: in_daemon() == [], "the daemon to drop them")
 
 
 def _pid(daemon: Path, name: str) -> Any:
