@@ -7,12 +7,9 @@ that counts the requests for each file. The last test kills the leader.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import signal
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
-from skyport.testing import fresh_postgres_database, require_backend, wait_for
+from skyport.testing import (
+    QuietFolderHandler,
+    fresh_postgres_database,
+    require_backend,
+    serve_folder,
+    wait_for,
+)
 from skyport_marketplace.testing import find_catalogs
 
 from .conftest import REPOSITORY, SKYPORT, Node, bearer, login, make_nodes, start_all
@@ -33,7 +36,7 @@ WAIT = 45.0
 ROLE = "marketplace.refresh"
 
 
-class _Counting(http.server.SimpleHTTPRequestHandler):
+class _Counting(QuietFolderHandler):
     """Serves the catalogs folder and counts the GETs of each file."""
 
     requests: Counter[str]
@@ -41,9 +44,6 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         self.requests[self.path.lstrip("/")] += 1
         super().do_GET()
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @dataclass
@@ -90,28 +90,18 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
     require_backend(SKYPORT.exists(), f"no skyport command beside {sys.executable}")
     assert catalogs is not None
     handler = type("Handler", (_Counting,), {"requests": Counter()})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(catalogs))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    sources = [{"name": "official", "type": "portainer", "url": f"{url}/{OFFICIAL}"}]
     root = tmp_path_factory.mktemp("market")
-    try:
-        with fresh_postgres_database() as database_url:
-            nodes = make_nodes(root, database_url, ["node-a", "node-b"])
+    with serve_folder(catalogs, handler) as url, fresh_postgres_database() as database_url:
+        sources = [{"name": "official", "type": "portainer", "url": f"{url}/{OFFICIAL}"}]
+        nodes = make_nodes(root, database_url, ["node-a", "node-b"])
+        for node in nodes:
+            node.extra_env["SKYPORT_MARKETPLACE__SOURCES"] = json.dumps(sources)
+        try:
+            start_all(nodes)
+            yield Market(nodes, url, handler.requests, login(nodes[0].url))
+        finally:
             for node in nodes:
-                node.extra_env["SKYPORT_MARKETPLACE__SOURCES"] = json.dumps(sources)
-            try:
-                start_all(nodes)
-                yield Market(nodes, url, handler.requests, login(nodes[0].url))
-            finally:
-                for node in nodes:
-                    node.stop()
-    finally:
-        server.shutdown()
-        thread.join(10)
+                node.stop()
 
 
 def downloaded(node: Node, source: str) -> bool:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +15,7 @@ from litestar.testing import TestClient
 
 from skyport.api import CatalogFiles
 from skyport.config import Settings
-from skyport.testing import bearer
+from skyport.testing import QuietFolderHandler, bearer, serve_folder
 from skyport_marketplace.formats.portainer import PortainerFormat
 from skyport_marketplace.kept import KeptCatalog
 
@@ -217,7 +214,7 @@ def test_bad_sources_are_refused_in_words(market: TestClient[Litestar]) -> None:
     assert removed.status_code == 409 and "settings file" in removed.json()["detail"]
 
 
-class _Catalogs(http.server.SimpleHTTPRequestHandler):
+class _Catalogs(QuietFolderHandler):
     """Serves a folder; counts 304 answers (the If-Modified-Since path)."""
 
     not_modified = 0
@@ -227,19 +224,12 @@ class _Catalogs(http.server.SimpleHTTPRequestHandler):
             type(self).not_modified += 1
         super().send_response(code, message)
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
 
 def test_a_web_source_is_read_again_only_when_it_changed(
     market: TestClient[Litestar], catalogs: Path
 ) -> None:
-    handler = functools.partial(_Catalogs, directory=str(catalogs))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/{OFFICIAL}"
+    with serve_folder(catalogs, _Catalogs) as base:
+        url = f"{base}/{OFFICIAL}"
         added = market.post(
             "/api/marketplace/sources", json={"name": "web", "type": "portainer", "url": url}
         )
@@ -247,9 +237,6 @@ def test_a_web_source_is_read_again_only_when_it_changed(
         again = market.post("/api/marketplace/sources/web/refresh").json()["job"]
         assert wait_job(market, again)["result"]["templates"] == 67
         assert _Catalogs.not_modified == 1
-    finally:
-        server.shutdown()
-        thread.join(10)
 
 
 def test_scopes(market: TestClient[Litestar]) -> None:
