@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from skyport.api import AppTemplate, SkippedTemplate
 from skyport.store import Database
@@ -92,12 +93,8 @@ class KeptCatalogs:
         try:
             async with self.database.begin() as conn:  # writes first: SQLite locks so
                 done = await conn.execute(self._this(name, type_, url).values(attempted=when))
-                if done.rowcount:
-                    return
-                await conn.execute(table.delete().where(table.c.name == name))
-                await conn.execute(
-                    table.insert().values(name=name, type=type_, url=url, attempted=when)
-                )
+                if not done.rowcount:
+                    await start_afresh(conn, name, type_, url, when)
         except IntegrityError:  # another node started one at the same moment
             pass
 
@@ -132,28 +129,29 @@ class KeptCatalogs:
             return
         existing = await self.heads()
         for name, (path, kept) in found.items():
-            if (
-                kept is not None
-                and name not in existing
-                and sources.get(name)
-                == (
-                    kept.type,
-                    kept.url,
-                )
-            ):
-                values = {"type": kept.type, "url": kept.url, "refreshed": kept.refreshed}
-                body = await asyncio.to_thread(encode, kept)
-                try:
-                    async with self.database.begin() as conn:
-                        await conn.execute(
-                            table.insert().values(
-                                name=name, attempted=kept.refreshed, body=body, **values
-                            )
-                        )
-                    log.info("catalog source %s: the copy kept on disk moved to the database", name)
-                except IntegrityError:  # another node moved its own copy meanwhile
-                    pass
+            where = (kept.type, kept.url) if kept is not None else None
+            if kept is not None and name not in existing and sources.get(name) == where:
+                await self._insert_disk_copy(name, kept)
             path.unlink(missing_ok=True)
+
+    async def _insert_disk_copy(self, name: str, kept: KeptCatalog) -> None:
+        body = await asyncio.to_thread(encode, kept)
+        row = {"type": kept.type, "url": kept.url, "refreshed": kept.refreshed}
+        try:
+            async with self.database.begin() as conn:
+                await conn.execute(
+                    table.insert().values(name=name, attempted=kept.refreshed, body=body, **row)
+                )
+        except IntegrityError:  # another node moved its own copy meanwhile
+            return
+        log.info("catalog source %s: the copy kept on disk moved to the database", name)
+
+
+async def start_afresh(conn: AsyncConnection, name: str, type_: str, url: str, when: float) -> None:
+    """Make the source's row (in ``conn``'s transaction) one that says a read of ``type_``
+    at ``url`` started at ``when``: whatever was kept of it before is gone."""
+    await conn.execute(table.delete().where(table.c.name == name))
+    await conn.execute(table.insert().values(name=name, type=type_, url=url, attempted=when))
 
 
 def _decode_rows(rows: Iterable[Any]) -> list[tuple[str, KeptCatalog]]:

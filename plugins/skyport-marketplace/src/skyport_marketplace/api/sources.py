@@ -16,6 +16,7 @@ from skyport_marketplace.api.common import ADMIN, READ, AuthRequest, JobStarted,
 from skyport_marketplace.catalog import SourceStatus
 from skyport_marketplace.fetch import is_url, local_path
 from skyport_marketplace.formats.skyport import json_schema
+from skyport_marketplace.kept import start_afresh
 from skyport_marketplace.settings import SourceConfig, SourceName
 from skyport_marketplace.state import MarketplaceState, marketplace_state
 from skyport_marketplace.tables import catalogs as catalogs_table
@@ -77,12 +78,7 @@ async def add_source(
                 )
             )
             # This node reads it now: the node leading the refreshes leaves it alone.
-            await conn.execute(catalogs_table.delete().where(catalogs_table.c.name == data.name))
-            await conn.execute(
-                catalogs_table.insert().values(
-                    name=data.name, type=data.type, url=data.url, attempted=now
-                )
-            )
+            await start_afresh(conn, data.name, data.type, data.url, now)
     except IntegrityError:  # added meanwhile, through another node
         raise ClientException(f"a source named {data.name!r} exists", status_code=409) from None
     source = state.catalog.add(config, "api")
