@@ -260,6 +260,13 @@ class SampleStore:
                 sampling_table.update().where(sampling_table.c.id == 1).values(sampled_at=now)
             )
 
+    async def wanted_at(self) -> float | None:
+        """When a node last wanted vps metrics (the marks row alone: cheap to poll)."""
+        query = sa.select(sampling_table.c.wanted_at).where(sampling_table.c.id == 1)
+        async with self.database.connect() as conn:
+            wanted: float | None = (await conn.execute(query)).scalar()
+        return wanted
+
     async def want(self, now: float) -> None:
         """Say that a node wants vps metrics now."""
         async with self.database.begin() as conn:
@@ -317,10 +324,8 @@ class SharedMetrics:
                 await asyncio.wait_for(self._wake.wait(), max(0.0, wait))
 
     async def _wanted(self) -> bool:
-        stored = await self.store.read()
-        return stored.wanted_at is not None and (
-            stored.wanted_at >= time.time() - WANT_LINGER * self.interval
-        )
+        wanted_at = await self.store.wanted_at()
+        return wanted_at is not None and wanted_at >= time.time() - WANT_LINGER * self.interval
 
     async def sample_round(self) -> None:
         """Sample every server and store the round."""
